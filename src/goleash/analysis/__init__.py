@@ -1,0 +1,1 @@
+"""Analyses of snapshots: suspects in one snapshot, ignore packs, growth across snapshots."""

@@ -1,0 +1,133 @@
+"""Streaming aggregation: parsers feed goroutines in, one Snapshot comes out.
+
+Memory grows with the number of distinct groups and frames, not with the number of goroutines:
+frames are interned, and per goroutine only its id and parent id are kept (8 bytes each).
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from goleash.model import Frame, Goroutine, Group, Snapshot, signature_of
+
+SAMPLE_IDS = 8
+
+
+@dataclass
+class _Acc:
+    state: str
+    frames: tuple[Frame, ...]
+    created_by: Frame | None
+    count: int = 0
+    wait_min: int | None = None
+    wait_max: int | None = None
+    leaked: int = 0
+    locked: int = 0
+    labels: dict[str, str] | None = None  # labels common to every member
+    parents: array = field(default_factory=lambda: array("q"))
+    sample_ids: list[int] = field(default_factory=list)
+
+
+class SnapshotBuilder:
+    """Collects goroutines (or pre-aggregated records) and builds a Snapshot."""
+
+    def __init__(self, *, format: str, profile: str = "goroutine", source: str = "") -> None:
+        self.format = format
+        self.profile = profile
+        self.source = source
+        self.go_version: str | None = None
+        self.taken_at: datetime | None = None
+        self.reported_total: int | None = None
+        self.unparsed = 0
+        self.warnings: list[str] = []
+        self._groups: dict[tuple[object, ...], _Acc] = {}
+        self._frames: dict[Frame, Frame] = {}
+        self._ids = array("q")
+        self.total = 0
+
+    def frame(self, function: str, file: str, line: int) -> Frame:
+        """An interned Frame: equal frames share one object."""
+        f = Frame(function, file, line)
+        return self._frames.setdefault(f, f)
+
+    def add(self, g: Goroutine, count: int = 1) -> None:
+        """Add one goroutine, or ``count`` identical ones from an aggregated format."""
+        key = (g.state, g.frames, g.created_by)
+        acc = self._groups.get(key)
+        if acc is None:
+            acc = _Acc(g.state, g.frames, g.created_by, labels=dict(g.labels))
+            self._groups[key] = acc
+        elif acc.labels:
+            _keep_common(acc.labels, g.labels)
+        acc.count += count
+        self.total += count
+        if g.wait_minutes is not None:
+            w = g.wait_minutes
+            acc.wait_min = w if acc.wait_min is None else min(acc.wait_min, w)
+            acc.wait_max = w if acc.wait_max is None else max(acc.wait_max, w)
+        if g.leaked:
+            acc.leaked += count
+        if g.locked_to_thread:
+            acc.locked += count
+        if g.id is not None:
+            self._ids.append(g.id)
+            if len(acc.sample_ids) < SAMPLE_IDS:
+                acc.sample_ids.append(g.id)
+        if g.parent_id is not None:
+            acc.parents.append(g.parent_id)
+
+    def skip(self, count: int = 1, reason: str | None = None) -> None:
+        """Count goroutine records that could not be read; say why once per reason."""
+        self.unparsed += count
+        if reason is not None:
+            self.warn(reason)
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings and len(self.warnings) < 100:
+            self.warnings.append(message)
+
+    def build(self) -> Snapshot:
+        present = set(self._ids)
+        groups = []
+        for acc in self._groups.values():
+            orphans = sum(1 for p in acc.parents if p not in present)
+            wait = None
+            if acc.wait_min is not None and acc.wait_max is not None:
+                wait = (acc.wait_min, acc.wait_max)
+            groups.append(
+                Group(
+                    signature=signature_of(acc.state, acc.frames, acc.created_by),
+                    state=acc.state,
+                    frames=acc.frames,
+                    created_by=acc.created_by,
+                    count=acc.count,
+                    wait_minutes=wait,
+                    leaked=acc.leaked,
+                    locked_to_thread=acc.locked,
+                    labels=acc.labels or {},
+                    orphans=orphans,
+                    with_parent=len(acc.parents),
+                    sample_ids=tuple(acc.sample_ids),
+                )
+            )
+        groups.sort(key=lambda g: (-g.count, g.signature))
+        return Snapshot(
+            groups=tuple(groups),
+            format=self.format,
+            profile=self.profile,
+            source=self.source,
+            taken_at=self.taken_at,
+            go_version=self.go_version,
+            total=self.total,
+            reported_total=self.reported_total,
+            unparsed=self.unparsed,
+            warnings=tuple(self.warnings),
+        )
+
+
+def _keep_common(common: dict[str, str], labels: Mapping[str, str]) -> None:
+    for k in [k for k, v in common.items() if labels.get(k) != v]:
+        del common[k]

@@ -1,0 +1,86 @@
+"""What a static rule is: an id, a title, a severity, its documentation and a check function.
+
+Every rule module in this package defines one ``RULE = Rule(...)``. The engine gives each rule
+a ``FileContext`` per Go file and collects the findings it yields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from goleash.model import Finding
+
+if TYPE_CHECKING:
+    from goleash.lint.package import PackageIndex
+
+GoVersion = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    """ruff-style documentation: what, why, example, fix; known problems where they exist."""
+
+    what: str
+    why: str
+    example: str
+    fix: str
+    known_problems: str = ""
+
+
+@dataclass
+class FileContext:
+    """One parsed Go file and what is known around it."""
+
+    path: str  # as shown to the user
+    source: bytes
+    tree: Any  # tree_sitter.Tree
+    go_version: GoVersion | None  # from the nearest go.mod's `go` line
+    is_test: bool
+    package: PackageIndex | None = None  # same-package summaries, one level deep
+    lines: list[bytes] = field(default_factory=list)
+
+    def text(self, node: Any) -> str:
+        """The source text of a tree-sitter node."""
+        return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A leak pattern the scanner looks for."""
+
+    id: str  # kebab-case, e.g. "abandoned-send"
+    title: str
+    severity: str  # "error" | "warning" | "info"
+    doc: RuleDoc
+    check: Callable[[FileContext], Iterable[Finding]]
+    # Half-open range of module Go versions where the rule applies: min <= v < max.
+    min_go: GoVersion | None = None
+    max_go: GoVersion | None = None
+
+    def applies_to(self, version: GoVersion | None) -> bool:
+        """Whether the rule applies to a module at this Go version (unknown: assume it does)."""
+        if version is None:
+            return True
+        if self.min_go is not None and version < self.min_go:
+            return False
+        return not (self.max_go is not None and version >= self.max_go)
+
+    def finding(
+        self, ctx: FileContext, node: Any, message: str, *, fix: str = "", severity: str = ""
+    ) -> Finding:
+        """A finding at a tree-sitter node's start, with this rule's id and severity."""
+        row, col = node.start_point
+        end_row, end_col = node.end_point
+        return Finding(
+            rule=self.id,
+            severity=severity or self.severity,
+            file=ctx.path,
+            line=row + 1,
+            column=col + 1,
+            message=message,
+            fix=fix or self.doc.fix.strip().splitlines()[0],
+            end_line=end_row + 1,
+            end_column=end_col + 1,
+        )

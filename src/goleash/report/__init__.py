@@ -1,0 +1,1 @@
+"""Renderers: terminal text, JSON, SARIF. They read analysis results and never analyse."""

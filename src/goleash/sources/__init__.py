@@ -1,0 +1,1 @@
+"""Where dumps come from: files, standard input, pprof HTTP endpoints, processes."""

