@@ -7,16 +7,14 @@ in for a Go program.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import threading
+import fcntl
 from pathlib import Path
 
 from goleash.toolchain import find_go
 
 GO_DIR = Path(__file__).parent / "go"
 _BUILD_ROOT = Path(os.environ.get("GOLEASH_TEST_BUILD_DIR", "/tmp/goleash-test-builds"))
-_lock = threading.Lock()
 
 
 def go_env() -> dict[str, str]:
@@ -50,16 +48,22 @@ def go(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.
 
 
 def build(program: str | Path) -> Path:
-    """Build a program (a directory under tests/go/, or any main package dir) once per session."""
+    """Build a program (a directory under tests/go/, or any main package dir), once per change.
+
+    A file lock makes parallel test workers share one build instead of racing.
+    """
     src = Path(program)
     if not src.is_absolute():
         src = GO_DIR / src
     out = _BUILD_ROOT / "bin" / src.name
-    with _lock:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         newest = max(p.stat().st_mtime for p in src.rglob("*") if p.is_file())
         if not out.exists() or out.stat().st_mtime < newest:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            go("build", "-o", str(out), ".", cwd=src)
+            tmp = out.with_suffix(".tmp")
+            go("build", "-o", str(tmp), ".", cwd=src)
+            tmp.replace(out)
     return out
 
 
@@ -68,4 +72,4 @@ def have_go() -> bool:
         find_go()
     except Exception:
         return False
-    return shutil.which("true") is not None
+    return True
