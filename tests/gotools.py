@@ -6,9 +6,9 @@ in for a Go program.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
-import fcntl
 from pathlib import Path
 
 from goleash.toolchain import find_go
@@ -32,7 +32,9 @@ def go_env() -> dict[str, str]:
     return env
 
 
-def go(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def go(
+    *args: str, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run `go ARGS` and return the completed process (raises on failure, with its output)."""
     proc = subprocess.run(
         [str(find_go()), *args],
