@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -60,7 +61,311 @@ def cli() -> None:
 # --- dump analysis: dump, demo -------------------------------------------------------------
 
 
+@cli.command()
+@click.argument("source")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--top", type=click.IntRange(min=1), default=None, help="Show at most N groups.")
+@click.option(
+    "--match",
+    "match",
+    default=None,
+    metavar="REGEX",
+    help="Only groups with a frame (function or file:line) matching REGEX.",
+)
+@click.option(
+    "--state",
+    default=None,
+    help="Only groups in this state or kind (e.g. 'chan send', chan-send, mutex).",
+)
+@click.option(
+    "--min-count",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Only groups of at least N goroutines.",
+)
+@click.option("--all", "show_all", is_flag=True, help="Include groups the ignore packs cover.")
+@click.option(
+    "--source",
+    "source_dirs",
+    multiple=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the Go source lives, to show the code line at each site.",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Config file with [[dump.ignore]] entries (default: ./.goleash.toml).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for a URL.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show every frame, runtime ones included.")
+@user_errors
+def dump(
+    source: str,
+    fmt: str,
+    top: int | None,
+    match: str | None,
+    state: str | None,
+    min_count: int,
+    show_all: bool,
+    source_dirs: tuple[Path, ...],
+    config: Path | None,
+    timeout: float,
+    verbose: bool,
+) -> None:
+    """Read one goroutine dump and list the suspect groups, most suspect first.
+
+    SOURCE is a file, `-` for standard input, or a URL (a service's base URL fetches its
+    goroutineleak profile when it has one, else its goroutine profile). A group is suspect when
+    its suspicion is at least 0.5. Exit status: 0 no suspect group, 1 some, 2 bad input.
+    """
+    from goleash.analysis.ignore import load_ignore_packs
+    from goleash.analysis.view import DumpFilters, build_view, compile_match
+    from goleash.sources import load
+
+    if match is not None:
+        compile_match(match)  # a bad regex is a usage error before any fetching
+    filters = DumpFilters(
+        match=match, state=state, min_count=min_count, top=top, include_ignored=show_all
+    )
+    ignore = load_ignore_packs(config)
+    view = build_view(load(source, timeout=timeout), ignore, filters)
+    _print_dump_view(view, fmt=fmt, verbose=verbose, source_dirs=source_dirs)
+    sys.exit(1 if view.suspects else 0)
+
+
+def _print_dump_view(view: Any, *, fmt: str, verbose: bool, source_dirs: tuple[Path, ...]) -> None:
+    if fmt == "json":
+        from goleash.report import json as json_report
+
+        click.echo(
+            json_report.render(
+                view.snapshot, view.shown, warnings=view.warnings, suspects=view.suspects
+            ),
+            nl=False,
+        )
+        return
+    from rich.console import Console
+
+    from goleash.report import text
+
+    roots = source_dirs or (Path.cwd(),)
+    options = text.TextOptions(
+        verbose=verbose,
+        source_roots=tuple(roots),
+        warnings=tuple(view.warnings),
+        hidden_ignored=view.hidden_ignored,
+        filtered_out=view.filtered_out,
+        suspects=view.suspects,
+    )
+    text.render(Console(), view.snapshot, view.shown, options)
+
+
+@cli.command()
+@click.option(
+    "--requests",
+    "requests",
+    type=click.IntRange(min=1, max=1000),
+    default=20,
+    show_default=True,
+    help="Requests to send to the leaky service.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show every frame, runtime ones included.")
+@user_errors
+def demo(requests: int, fmt: str, verbose: bool) -> None:
+    """Build and run a small leaky Go service, send it traffic, and diagnose its dump.
+
+    Needs a Go toolchain (`pip install 'goleash[demo]'` brings one). Exit status: 0 when the
+    diagnosis found the planted leak (the demo worked), 1 when it did not, 2 when the service
+    could not be built or run.
+    """
+    from goleash.analysis.ignore import load_ignore_packs
+    from goleash.analysis.view import DumpFilters, build_view
+    from goleash.demo.runner import run_demo
+
+    result = run_demo(requests=requests, progress=lambda msg: click.echo(msg, err=True))
+    view = build_view(result.snapshots, load_ignore_packs(None), DumpFilters())
+    _print_dump_view(view, fmt=fmt, verbose=verbose, source_dirs=(result.source_dir,))
+    where = f"{result.leak_file}:{result.leak_line}"
+    found = any(
+        a.suspect
+        and a.group.blocking_site is not None
+        and a.group.blocking_site.line == result.leak_line
+        and Path(a.group.blocking_site.file).name == result.leak_file.name
+        for a in view.shown
+    )
+    if found:
+        click.echo(f"goleash demo: found the planted leak at {where}", err=True)
+        sys.exit(0)
+    click.echo(f"goleash demo: the planted leak at {where} was not reported as suspect", err=True)
+    sys.exit(1)
+
+
 # --- static analysis: scan, rules --------------------------------------------------------
+
+
+def _scan_rule_ids(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Rule ids from repeated or comma-separated options; unknown ids are a usage error."""
+    from goleash.lint.rules import all_rules
+
+    known = {r.id for r in all_rules()}
+    ids = tuple(i.strip() for v in values for i in v.split(",") if i.strip())
+    for rule_id in ids:
+        if rule_id not in known:
+            raise UsageError(f"unknown rule {rule_id!r} (see `goleash rules`)")
+    return ids
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    default="warning",
+    show_default=True,
+    help="Exit 1 when a finding at or above this severity exists.",
+)
+@click.option("--no-tests", is_flag=True, help="Leave out _test.go files.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="Config file (default: nearest .goleash.toml or pyproject.toml [tool.goleash]).",
+)
+@click.option("--enable", multiple=True, metavar="RULE", help="Run only these rules.")
+@click.option("--disable", multiple=True, metavar="RULE", help="Do not run these rules.")
+@click.option("--no-cache", is_flag=True, help="Analyse every file again.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
+@click.option("--profile", is_flag=True, help="Print time spent in each rule on stderr.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here.")
+@user_errors
+def scan(
+    paths: tuple[Path, ...],
+    output_format: str,
+    fail_on: str,
+    no_tests: bool,
+    config_path: Path | None,
+    enable: tuple[str, ...],
+    disable: tuple[str, ...],
+    no_cache: bool,
+    jobs: int | None,
+    profile: bool,
+    output: Path | None,
+) -> None:
+    """Find goroutine-leak patterns in Go source (files or folders, recursively)."""
+    from goleash.lint.config import ScanConfig, find_config_file, load_config, with_overrides
+    from goleash.lint.engine import scan as run_scan
+    from goleash.lint.rules import all_rules
+    from goleash.model import SEVERITIES
+    from goleash.report.findings_json import render_json
+    from goleash.report.findings_text import profile_lines, render_findings, summary_line
+    from goleash.report.sarif import render_sarif
+
+    known = [r.id for r in all_rules()]
+    if config_path is not None and not config_path.is_file():
+        raise InputError(f"{config_path}: no such config file")
+    found = config_path or find_config_file(paths[0])
+    config = load_config(found, known_rules=known) if found else ScanConfig()
+    config = with_overrides(
+        config,
+        enable=_scan_rule_ids(enable),
+        disable=_scan_rule_ids(disable),
+        no_tests=no_tests,
+        use_cache=not no_cache,
+        jobs=jobs,
+        profile=profile,
+    )
+    result = run_scan(list(paths), config=config)
+
+    for warning in result.warnings:
+        click.echo(f"goleash: warning: {warning}", err=True)
+    to_terminal = output is None and sys.stdout.isatty()
+    if output_format == "json":
+        report = render_json(result)
+    elif output_format == "sarif":
+        report = render_sarif(result)
+    else:
+        report = render_findings(result, colour=to_terminal)
+        report = report + "\n" if report else ""
+    if output is not None:
+        try:
+            output.write_text(report, encoding="utf-8")
+        except OSError as e:
+            raise InputError(f"cannot write {output}: {e.strerror or e}") from None
+    elif report:
+        click.echo(report, nl=False, color=to_terminal or None)
+    click.echo(summary_line(result), err=True)
+    if profile:
+        for line in profile_lines(result):
+            click.echo(line, err=True)
+    threshold = SEVERITIES.index(fail_on)
+    if any(SEVERITIES.index(f.severity) >= threshold for f in result.findings):
+        sys.exit(1)
+
+
+def _rule_versions(min_go: tuple[int, int] | None, max_go: tuple[int, int] | None) -> str:
+    if min_go and max_go:
+        return f"go{min_go[0]}.{min_go[1]}-<{max_go[0]}.{max_go[1]}"
+    if min_go:
+        return f">=go{min_go[0]}.{min_go[1]}"
+    if max_go:
+        return f"<go{max_go[0]}.{max_go[1]}"
+    return "all"
+
+
+@cli.command()
+@click.argument("rule_id", required=False)
+@user_errors
+def rules(rule_id: str | None) -> None:
+    """List the scan rules, or print one rule's documentation."""
+    from goleash.lint.rules import all_rules, rule_by_id
+
+    if rule_id is None:
+        found = all_rules()
+        if not found:
+            click.echo("no rules installed")
+            return
+        width = max(len(r.id) for r in found)
+        versions = [_rule_versions(r.min_go, r.max_go) for r in found]
+        vwidth = max(len(v) for v in versions)
+        for r, v in zip(found, versions, strict=True):
+            click.echo(f"{r.id:<{width}}  {r.severity:<7}  {v:<{vwidth}}  {r.title}")
+        return
+    rule = rule_by_id(rule_id)
+    if rule is None:
+        raise UsageError(f"unknown rule {rule_id!r} (see `goleash rules`)")
+    d = rule.doc
+    sections = [
+        f"{rule.id}: {rule.title}",
+        f"severity: {rule.severity}; applies to: {_rule_versions(rule.min_go, rule.max_go)}",
+        f"\nWhat it does\n\n{d.what.strip()}",
+        f"\nWhy is this bad?\n\n{d.why.strip()}",
+        f"\nExample\n\n{d.example.rstrip()}",
+        f"\nUse instead\n\n{d.fix.rstrip()}",
+    ]
+    if d.known_problems:
+        sections.append(f"\nKnown problems\n\n{d.known_problems.strip()}")
+    click.echo("\n".join(sections))
 
 
 def main() -> None:

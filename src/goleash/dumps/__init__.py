@@ -5,3 +5,7 @@
 Every parser follows gostackparse's goals: safe on any input, forgiving (partial results plus a
 count of what could not be read), and fast.
 """
+
+from goleash.dumps.sniff import read_snapshots
+
+__all__ = ["read_snapshots"]

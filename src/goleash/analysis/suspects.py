@@ -1,0 +1,201 @@
+"""Which groups of one snapshot look like leaks, how strongly, and why.
+
+A single dump carries several signals; each adds to (or takes from) a group's suspicion:
+
+- the runtime's own verdict: a ``(leaked)`` mark from the goroutineleak profile puts the
+  suspicion at 0.9 or more;
+- the kind of wait: a goroutine blocked on a channel, lock, WaitGroup or Cond can only leave
+  when someone else acts; ``select {}`` and nil channels never leave; I/O, sleep, syscalls and
+  running goroutines are usually busy or idle, not stuck;
+- how long it has waited (``N minutes`` in ``debug=2`` headers);
+- how many goroutines wait at the same place;
+- orphans: goroutines whose parent (``created by … in goroutine N``) has exited, i.e. they were
+  started by a request or call that has returned and left them behind;
+- against all of these, the shape of a fixed pool: started once at start-up (by main/init, or
+  by a goroutine that is still running), modest in size, waiting to receive work.
+
+``SUSPECT_THRESHOLD``: a group whose suspicion is at least 0.5 is *suspect*. Reports, the JSON
+contract and the exit status of ``goleash dump`` all rely on this value.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from goleash.analysis.ignore import IgnorePacks
+from goleash.analysis.waits import classify
+from goleash.model import Frame, Group, Snapshot
+
+SUSPECT_THRESHOLD = 0.5
+"""Suspicion at or above which a group is reported as a suspected leak."""
+
+# Kinds a goroutine can only leave when another goroutine acts (sends, unlocks, calls Done…).
+_NEEDS_ANOTHER = frozenset(
+    {"chan-send", "chan-receive", "select", "mutex", "rwmutex", "waitgroup", "cond"}
+)
+# Kinds that can never end at all.
+_FOREVER = frozenset({"select-no-cases", "nil-chan"})
+# Kinds that are busy or idle by nature; one dump cannot call them stuck.
+_IDLE = frozenset({"io-wait", "sleep", "syscall"})
+_ACTIVE = frozenset({"running", "runnable"})
+
+_BASE: dict[str, float] = {
+    "chan-send": 0.35,
+    "chan-receive": 0.3,
+    "select": 0.3,
+    "mutex": 0.35,
+    "rwmutex": 0.35,
+    "waitgroup": 0.35,
+    "cond": 0.35,
+    "select-no-cases": 0.6,
+    "nil-chan": 0.6,
+    "io-wait": 0.1,
+    "sleep": 0.1,
+    "syscall": 0.05,
+    "running": 0.0,
+    "runnable": 0.0,
+    "other": 0.2,
+}
+
+# A pool larger than this is not "a fixed pool sized at start-up" in any service we know of.
+_POOL_MAX = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """One group's verdict: how suspect it is, and the reasons a user can check."""
+
+    group: Group
+    state: str  # normalised wait reason ("" when the dump does not say)
+    kind: str  # one of goleash.analysis.waits.KINDS
+    suspicion: float  # in [0, 1]; suspect when >= SUSPECT_THRESHOLD
+    reasons: tuple[str, ...]
+    ignored: str | None = None  # the ignore pack that covers the group
+
+    @property
+    def suspect(self) -> bool:
+        """True when the group is reported as a suspected leak."""
+        return self.ignored is None and self.suspicion >= SUSPECT_THRESHOLD
+
+
+def _where(frame: Frame | None) -> str:
+    if frame is None:
+        return "an unknown place"
+    return f"{os.path.basename(frame.file)}:{frame.line}"
+
+
+def _goroutines(n: int) -> str:
+    return f"{n} goroutine" if n == 1 else f"{n} goroutines"
+
+
+def _is_startup(creator: Frame | None) -> bool:
+    if creator is None:
+        return False
+    fn = creator.function
+    return fn == "main.main" or fn.startswith(("main.main.", "main.init")) or ".init." in fn
+
+
+def _blocked_phrase(state: str, kind: str) -> str:
+    if kind == "other" and not state:
+        return "parked"
+    return f"blocked on {state}" if kind not in _ACTIVE else state
+
+
+def score(group: Group, state: str, kind: str) -> tuple[float, tuple[str, ...]]:
+    """Suspicion of one group and the reasons behind it (pure; no ignore packs involved)."""
+    n = group.count
+    reasons: list[str] = []
+    s = _BASE.get(kind, 0.2)
+    site = _where(group.blocking_site)
+    waiting = kind in _NEEDS_ANOTHER or kind in _FOREVER
+
+    if kind in _FOREVER:
+        reasons.append(f"{_goroutines(n)} {_blocked_phrase(state, kind)} at {site}: never returns")
+    elif kind in _NEEDS_ANOTHER:
+        reasons.append(
+            f"{_goroutines(n)} {_blocked_phrase(state, kind)} at {site}: "
+            "only another goroutine can release them"
+        )
+    elif kind in _ACTIVE:
+        reasons.append(f"{_goroutines(n)} {state} at {site}: busy, not blocked")
+    else:
+        reasons.append(f"{_goroutines(n)} {_blocked_phrase(state, kind)} at {site}")
+
+    # Many goroutines on one site: leaks accumulate, healthy waits rarely do.
+    if waiting or kind == "other":
+        if n >= 100:
+            s += 0.15
+        elif n >= 10:
+            s += 0.1
+        elif n >= 3:
+            s += 0.05
+
+    if group.wait_minutes is not None and waiting:
+        low, high = group.wait_minutes
+        span = f"{low} minutes" if low == high else f"{low}–{high} minutes"
+        if high >= 60:
+            s += 0.15
+        elif high >= 10:
+            s += 0.1
+        elif high >= 1:
+            s += 0.05
+        reasons.append(f"waiting {span}")
+
+    orphaned = group.orphans
+    pool = False
+    if group.with_parent and orphaned:
+        frac = orphaned / group.with_parent
+        if kind in _NEEDS_ANOTHER or kind in _FOREVER or kind == "other":
+            s += 0.3 * frac
+        elif kind == "sleep" and orphaned >= 2:
+            # A `for { time.Sleep }` loop per request: each looks idle, together they leak.
+            s += 0.3 * frac + 0.15
+        elif kind in _IDLE:
+            s += 0.1 * frac
+        reasons.append(
+            f"parent goroutines have exited ({orphaned} of {group.with_parent} orphaned): "
+            "started by calls that have returned"
+        )
+    elif kind in ("chan-receive", "select") and n <= _POOL_MAX:
+        parent_alive = group.with_parent > 0 and orphaned == 0
+        if parent_alive or _is_startup(group.created_by):
+            pool = True
+            s -= 0.25
+            creator = group.created_by.function if group.created_by else "its creator"
+            why = "whose goroutine is still running" if parent_alive else "at start-up"
+            reasons.append(f"looks like a fixed pool waiting for work: started by {creator} {why}")
+
+    if kind in _ACTIVE:
+        s = min(s, 0.1)
+
+    if group.leaked:
+        s = max(s, 0.95 if group.leaked >= n else 0.9)
+        reasons.insert(
+            0,
+            f"marked leaked by the runtime's goroutineleak profile ({group.leaked} of {n})",
+        )
+    elif pool:
+        s = min(s, SUSPECT_THRESHOLD - 0.1)
+
+    return round(min(1.0, max(0.0, s)), 2), tuple(reasons)
+
+
+def assess_group(group: Group, ignore: IgnorePacks) -> Assessment:
+    """The verdict on one group."""
+    wait = classify(group)
+    suspicion, reasons = score(group, wait.state, wait.kind)
+    rule = ignore.match_rule(group)
+    if rule is None:
+        return Assessment(group, wait.state, wait.kind, suspicion, reasons, None)
+    # Ignored groups are never suspect; the score says so too, so scripts reading JSON with
+    # `suspicion >= 0.5` agree with the exit status.
+    reasons = (f"ignored ({rule.name}): {rule.reason}", *reasons)
+    return Assessment(group, wait.state, wait.kind, 0.0, reasons, rule.name)
+
+
+def assess(snapshot: Snapshot, ignore: IgnorePacks) -> list[Assessment]:
+    """Every group of the snapshot, most suspect first (then largest, then by signature)."""
+    result = [assess_group(g, ignore) for g in snapshot.groups]
+    result.sort(key=lambda a: (-a.suspicion, -a.group.count, a.group.signature))
+    return result

@@ -1,0 +1,96 @@
+"""What ``goleash dump`` shows of one input: the analysed snapshot, filtered as the user asked.
+
+Pure: snapshots and options in, a DumpView out. Loading and printing happen in the CLI.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from goleash.analysis.ignore import IgnorePacks
+from goleash.analysis.suspects import Assessment, assess
+from goleash.errors import InputError, UsageError
+from goleash.model import Snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class DumpFilters:
+    """The user's filters. ``top`` limits the listing, never the exit status."""
+
+    match: str | None = None  # regex searched in each frame's "function file:line"
+    state: str | None = None  # normalised wait reason or kind, case-insensitive
+    min_count: int = 1
+    top: int | None = None
+    include_ignored: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DumpView:
+    """The analysed snapshot and the groups to show."""
+
+    snapshot: Snapshot
+    shown: tuple[Assessment, ...]
+    suspects: int  # suspect groups that pass the filters (before --top)
+    hidden_ignored: int  # ignored groups left out because --all was not given
+    filtered_out: int  # groups left out by --match/--state/--min-count/--top
+    warnings: tuple[str, ...]  # said about the input as a whole (not the parser's)
+
+
+def compile_match(pattern: str) -> re.Pattern[str]:
+    """The --match regex, or a UsageError that says what is wrong with it."""
+    try:
+        return re.compile(pattern)
+    except re.error as e:
+        raise UsageError(f"--match: invalid regular expression {pattern!r}: {e}") from None
+
+
+def _passes(a: Assessment, f: DumpFilters, rx: re.Pattern[str] | None) -> bool:
+    g = a.group
+    if g.count < f.min_count:
+        return False
+    if f.state is not None:
+        wanted = f.state.strip().lower()
+        if wanted not in (a.state.lower(), a.kind, g.state.lower()):
+            return False
+    if rx is not None:
+        frames = list(g.frames)
+        if g.created_by is not None:
+            frames.append(g.created_by)
+        if not any(rx.search(f"{fr.function} {fr.file}:{fr.line}") for fr in frames):
+            return False
+    return True
+
+
+def pick_snapshot(snapshots: Sequence[Snapshot]) -> tuple[Snapshot, tuple[str, ...]]:
+    """The snapshot to analyse: the last of several, with a warning saying so."""
+    if not snapshots:
+        raise InputError("no goroutine dump found in the input")
+    if len(snapshots) == 1:
+        return snapshots[0], ()
+    return snapshots[-1], (f"{len(snapshots)} dumps in the input; analysing the last one",)
+
+
+def build_view(
+    snapshots: Sequence[Snapshot], ignore: IgnorePacks, filters: DumpFilters
+) -> DumpView:
+    """Analyse the (last) snapshot and apply the user's filters."""
+    rx = compile_match(filters.match) if filters.match is not None else None
+    snapshot, warnings = pick_snapshot(snapshots)
+    assessed = assess(snapshot, ignore)
+    kept: list[Assessment] = []
+    hidden_ignored = 0
+    filtered_out = 0
+    for a in assessed:
+        if a.ignored is not None and not filters.include_ignored:
+            hidden_ignored += 1
+        elif _passes(a, filters, rx):
+            kept.append(a)
+        else:
+            filtered_out += 1
+    suspects = sum(1 for a in kept if a.suspect)
+    if filters.top is not None and len(kept) > filters.top:
+        filtered_out += len(kept) - filters.top
+        kept = kept[: filters.top]
+    return DumpView(snapshot, tuple(kept), suspects, hidden_ignored, filtered_out, warnings)

@@ -1,0 +1,3 @@
+module goleash.dev/demo
+
+go 1.22

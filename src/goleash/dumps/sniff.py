@@ -1,0 +1,157 @@
+"""Format sniffing: look at the first bytes, then stream the input through the right parser.
+
+gzip is unwrapped on the fly (and sniffed again), a leading ``0x0a`` in binary data is a
+profile.proto, a ``… profile: total N`` header is ``debug=1`` text, and any other text goes to
+the traceback parser, which skips junk around goroutines. Input that holds no goroutine dump at
+all is an InputError.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import io
+import re
+import zlib
+from typing import BinaryIO
+
+from goleash.dumps import countprofile
+from goleash.errors import InputError
+from goleash.model import Snapshot
+
+GZIP_MAGIC = b"\x1f\x8b"
+# Enough to see past a log prefix or HTTP headers to the first dump header.
+_HEAD = 64 * 1024
+_TRACEBACK_HEADER = re.compile(rb"^\s*goroutine \d+ ", re.MULTILINE)
+_COUNT_HEADER = re.compile(rb"^(\S+) profile: total \d+\s*$", re.MULTILINE)
+# Bytes that never occur in text dumps (tab, newlines, form feed and ESC for colours do).
+_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+# First byte of a profile.proto: the tag of one of Profile's fields (number << 3 | wire type).
+# Go starts with period_type (11, length-delimited); other writers with sample_type (1).
+_PROFILE_TAGS = frozenset(
+    [n << 3 | 2 for n in (1, 2, 3, 4, 5, 6, 11, 13)] + [n << 3 for n in (7, 8, 9, 10, 12, 13, 14)]
+)
+
+
+def read_snapshots(stream: BinaryIO, *, source: str = "") -> list[Snapshot]:
+    """Sniff the format of ``stream`` and parse it into one Snapshot per dump it holds.
+
+    Accepts traceback text (debug=2, panics, SIGQUIT, runtime.Stack), ``debug=1`` text and
+    ``debug=0`` profile.proto, each optionally gzipped. Raises InputError for input that is not
+    a goroutine dump at all; partial input gives partial results with warnings.
+    """
+    name = source or "input"
+    head, stream = peek(stream, _HEAD)
+    gunzipped: _Gunzip | None = None
+    if head.startswith(GZIP_MAGIC):
+        gunzipped = _Gunzip(stream)
+        head, stream = peek(_buffered(gunzipped), _HEAD)
+        if not head and gunzipped.problem:
+            raise InputError(f"{name} is not a goroutine dump: {gunzipped.problem}")
+    snapshots = _parse(head, stream, name, source)
+    if gunzipped is not None and gunzipped.problem:
+        snapshots = [
+            dataclasses.replace(s, warnings=(*s.warnings, f"input cut short: {gunzipped.problem}"))
+            for s in snapshots
+        ]
+    return snapshots
+
+
+def _parse(head: bytes, stream: BinaryIO, name: str, source: str) -> list[Snapshot]:
+    if not head.strip():
+        raise InputError(f"{name} is not a goroutine dump: it is empty")
+    if _CONTROL.search(head[:512]):
+        if head[0] in _PROFILE_TAGS:
+            from goleash.dumps import proto
+
+            return proto.parse(stream, source=source)
+        raise InputError(f"{name} is not a goroutine dump: it is binary data")
+    count = _COUNT_HEADER.search(head)
+    trace = _TRACEBACK_HEADER.search(head)
+    if count and (trace is None or count.start() < trace.start()):
+        kind = count.group(1).decode("ascii", errors="replace")
+        if kind not in countprofile.GOROUTINE_PROFILES:
+            raise InputError(f"{name} is not a goroutine dump: it is a {kind} profile")
+        return countprofile.parse(stream, source=source)
+    if trace is None and _looks_like_html(head):
+        # An error page or the pprof index: say so rather than "no goroutine found".
+        raise InputError(f"{name} is not a goroutine dump: it is an HTML page")
+    from goleash.dumps import traceback
+
+    snapshots = traceback.parse(stream, source=source)
+    if not any(s.total or s.unparsed for s in snapshots):
+        raise InputError(f"{name} is not a goroutine dump: no goroutine found")
+    return snapshots
+
+
+def _looks_like_html(head: bytes) -> bool:
+    start = head.lstrip()[:200].lower()
+    return start.startswith((b"<!doctype html", b"<html")) or b"<html" in start
+
+
+def peek(stream: BinaryIO, size: int) -> tuple[bytes, BinaryIO]:
+    """Read up to ``size`` bytes and return them with a stream that still starts at them."""
+    chunks: list[bytes] = []
+    have = 0
+    while have < size:
+        chunk = stream.read(size - have)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        have += len(chunk)
+    head = b"".join(chunks)
+    return head, _buffered(_Prefixed(head, stream))
+
+
+def _buffered(raw: io.RawIOBase) -> BinaryIO:
+    return io.BufferedReader(raw, buffer_size=1 << 16)
+
+
+class _Prefixed(io.RawIOBase):
+    """Bytes already read, then the rest of the stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class _Gunzip(io.RawIOBase):
+    """Streaming gunzip that ends at a truncated or corrupt tail instead of raising.
+
+    What went wrong is kept in ``problem`` so the caller can warn: a dump cut short still
+    gives the goroutines before the cut.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._gz = gzip.GzipFile(fileobj=stream, mode="rb")
+        self.problem = ""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self.problem:
+            return 0
+        try:
+            data = self._gz.read1(len(buffer))  # read1: a failing read loses no data
+        except EOFError:
+            self.problem = "the gzip stream is truncated"
+            return 0
+        except (OSError, zlib.error) as e:  # BadGzipFile is an OSError
+            self.problem = f"corrupt gzip data ({e})"
+            return 0
+        buffer[: len(data)] = data
+        return len(data)

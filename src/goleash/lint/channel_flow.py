@@ -1,0 +1,522 @@
+"""Channel facts shared by the channel-family rules: local channels, their uses, loop exits.
+
+Everything here is heuristic (no types): a "local channel" is a name bound to ``make(chan T)`` in
+a function; its uses are the identifiers with that name after the binding in the same function,
+including closures and goroutines started there. Analysis runs only on functions that make a
+channel or contain a candidate loop, so the cost stays proportional to the candidates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from goleash.lint.rules.base import FileContext
+from goleash.lint.syntax import Node, captures
+
+FUNCTION_TYPES = frozenset({"function_declaration", "method_declaration", "func_literal"})
+BREAKABLE_TYPES = frozenset(
+    {"for_statement", "expression_switch_statement", "type_switch_statement", "select_statement"}
+)
+
+# Calls after which control never comes back: leaving a loop through them is leaving it.
+_NO_RETURN_CALLS = frozenset(
+    {
+        "panic",
+        "os.Exit",
+        "runtime.Goexit",
+        "log.Fatal",
+        "log.Fatalf",
+        "log.Fatalln",
+        "log.Panic",
+        "log.Panicf",
+        "log.Panicln",
+        "syscall.Exit",
+    }
+)
+# Method names that never return whatever the receiver (testing.T, loggers like klog/zap).
+_NO_RETURN_METHODS = frozenset(
+    {"Fatal", "Fatalf", "Fatalln", "FailNow", "SkipNow", "Skip", "Skipf", "Panic", "Panicf"}
+)
+
+# One query per file finds every candidate of the whole family: a query costs about one walk of
+# the tree in C whatever its number of patterns, and six separate walks would cost more than
+# the analysis itself.
+_CANDIDATES = """
+((call_expression function: (identifier) @mk arguments: (argument_list . (channel_type))) @make
+ (#eq? @mk "make"))
+(go_statement) @go
+((call_expression
+   function: (selector_expression field: (field_identifier) @method)
+   arguments: (argument_list)) @recv_call
+ (#eq? @method "Recv"))
+(communication_case communication: (receive_statement)) @receive_case
+(function_declaration name: (identifier)) @declaration
+(method_declaration name: (field_identifier)) @declaration
+"""
+
+
+def text(ctx: FileContext, node: Node) -> str:
+    """Source text of a node (bytes decoded leniently)."""
+    return ctx.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def line_of(node: Node) -> int:
+    """1-based line of a node's start, as shown to users."""
+    return int(node.start_point[0]) + 1
+
+
+def contains(outer: Node, inner: Node) -> bool:
+    """Whether ``inner`` lies within ``outer`` (by byte range)."""
+    return bool(outer.start_byte <= inner.start_byte and inner.end_byte <= outer.end_byte)
+
+
+def enclosing_function(node: Node) -> Node | None:
+    """The innermost function declaration, method or func literal around ``node``."""
+    parent = node.parent
+    while parent is not None and parent.type not in FUNCTION_TYPES:
+        parent = parent.parent
+    return parent
+
+
+def function_name(func: Node) -> str:
+    """The declared name of a function or method; empty for a func literal."""
+    name = func.child_by_field_name("name")
+    return "" if name is None else str(name.text.decode("utf-8", "replace"))
+
+
+def walk(node: Node, into_closures: bool = False) -> Iterator[Node]:
+    """Pre-order walk under ``node``; skips func literal bodies unless ``into_closures``."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if current is not node and current.type == "func_literal" and not into_closures:
+            continue
+        stack.extend(reversed(current.children))
+
+
+def enclosing_loop(node: Node, stop: Node | None = None) -> Node | None:
+    """Nearest ``for`` around ``node`` in the same function (never past ``stop``)."""
+    parent = node.parent
+    while parent is not None and parent != stop and parent.type not in FUNCTION_TYPES:
+        if parent.type == "for_statement" and not contains_header(parent, node):
+            return parent
+        parent = parent.parent
+    return None
+
+
+def contains_header(loop: Node, node: Node) -> bool:
+    """Whether ``node`` sits in the loop's header (clause), not in its body."""
+    body = loop.child_by_field_name("body")
+    return body is None or not contains(body, node)
+
+
+def unwrap_parens(node: Node) -> Node:
+    """``(x)`` → ``x``."""
+    while node.type == "parenthesized_expression" and node.named_child_count == 1:
+        node = node.named_children[0]
+    return node
+
+
+def call_name(ctx: FileContext, call: Node) -> str:
+    """``pkg.Fn`` / ``recv.Method`` / ``fn`` of a call expression."""
+    function = call.child_by_field_name("function")
+    return "" if function is None else text(ctx, function)
+
+
+def is_no_return_call(ctx: FileContext, call: Node) -> bool:
+    """A call that never returns: panic, os.Exit, log.Fatal, t.FailNow, package summaries."""
+    name = call_name(ctx, call)
+    if name in _NO_RETURN_CALLS:
+        return True
+    function = call.child_by_field_name("function")
+    if function is not None and function.type == "selector_expression":
+        field_node = function.child_by_field_name("field")
+        if field_node is not None and text(ctx, field_node) in _NO_RETURN_METHODS:
+            return True
+    if ctx.package is not None and function is not None and function.type == "identifier":
+        return bool(ctx.package.never_returns(name))
+    return False
+
+
+def _label_target(jump: Node) -> Node | None:
+    """The statement a labelled ``break``/``continue`` names (the labelled statement's body)."""
+    label = next((c for c in jump.named_children if c.type == "label_name"), None)
+    if label is None:
+        return None
+    name = label.text
+    parent = jump.parent
+    while parent is not None and parent.type not in FUNCTION_TYPES:
+        if parent.type == "labeled_statement":
+            own = parent.child_by_field_name("label")
+            if own is not None and own.text == name:
+                body = [c for c in parent.named_children if c.type != "label_name"]
+                return body[0] if body else parent
+        parent = parent.parent
+    return None
+
+
+def break_target(jump: Node) -> Node | None:
+    """What a ``break`` leaves: the labelled statement or the nearest for/switch/select."""
+    labelled = next((c for c in jump.named_children if c.type == "label_name"), None)
+    if labelled is not None:
+        return _label_target(jump)
+    parent = jump.parent
+    while parent is not None and parent.type not in FUNCTION_TYPES:
+        if parent.type in BREAKABLE_TYPES:
+            return parent
+        parent = parent.parent
+    return None
+
+
+def exits_loop(ctx: FileContext, region: Node, loop: Node) -> Node | None:
+    """The first statement in ``region`` that leaves ``loop``, or None.
+
+    Leaving is: return, goto, a break whose target is ``loop`` or encloses it, or a call that
+    never returns. A plain ``break`` inside a select or switch only leaves that statement.
+    """
+    return next(loop_exits(ctx, region, loop), None)
+
+
+def loop_exits(ctx: FileContext, region: Node, loop: Node) -> Iterator[Node]:
+    """Every statement in ``region`` that leaves ``loop`` (see ``exits_loop``)."""
+    for node in walk(region):
+        kind = node.type
+        if kind in ("return_statement", "goto_statement"):
+            yield node
+        elif kind == "break_statement":
+            target = break_target(node)
+            if target is not None and contains(target, loop):
+                yield node
+        elif kind == "call_expression" and is_no_return_call(ctx, node):
+            yield node
+
+
+def go_call_literal(go_stmt: Node) -> Node | None:
+    """The func literal a ``go func(){…}()`` starts, if it is one."""
+    call = next((c for c in go_stmt.named_children if c.type == "call_expression"), None)
+    if call is None:
+        return None
+    function = call.child_by_field_name("function")
+    if function is not None and function.type == "func_literal":
+        return function
+    return None
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where a use sits relative to the function that made the channel."""
+
+    kind: str  # "own" (the function's own body), "go", "defer" or "closure"
+    node: Node | None  # the go/defer statement or the closure literal
+
+
+def context_of(node: Node, func: Node) -> Context:
+    """Whether ``node`` runs in ``func`` itself, in a goroutine it starts, a defer or a closure."""
+    outermost: Node | None = None
+    parent = node.parent
+    while parent is not None and parent != func:
+        if parent.type == "func_literal":
+            call = parent.parent
+            called = (
+                call is not None
+                and call.type == "call_expression"
+                and call.child_by_field_name("function") == parent
+            )
+            holder = call.parent if called and call is not None else None
+            # func(){…}() runs inline; under go/defer, or passed around, it is a new context.
+            if not called or (
+                holder is not None and holder.type in ("go_statement", "defer_statement")
+            ):
+                outermost = parent
+        parent = parent.parent
+    if outermost is None:
+        return Context("own", None)
+    call = outermost.parent
+    holder = call.parent if call is not None else None
+    if call is not None and call.type == "call_expression" and holder is not None:
+        if holder.type == "go_statement":
+            return Context("go", holder)
+        if holder.type == "defer_statement":
+            return Context("defer", holder)
+    return Context("closure", outermost)
+
+
+@dataclass
+class Use:
+    """One mention of a channel after it was made."""
+
+    kind: str  # send, receive, range, close, escape, neutral
+    node: Node  # the send/receive/range/close expression (or the identifier)
+    where: Context
+
+
+@dataclass
+class LocalChannel:
+    """A channel bound to a name by ``make(chan T[, n])`` inside one function."""
+
+    name: str
+    make: Node
+    func: Node
+    capacity: int | None  # 0 unbuffered, n for a literal, None when not a literal
+    uses: list[Use] = field(default_factory=list)
+
+    def of_kind(self, *kinds: str) -> list[Use]:
+        """The uses of the given kinds, in source order."""
+        return [u for u in self.uses if u.kind in kinds]
+
+    @property
+    def escapes(self) -> bool:
+        """Returned, stored, passed on or aliased: someone else may send, receive or close."""
+        return any(u.kind == "escape" for u in self.uses)
+
+
+def _capacity(ctx: FileContext, make: Node) -> int | None:
+    args = make.child_by_field_name("arguments")
+    named = [] if args is None else [c for c in args.named_children if c.type != "comment"]
+    if len(named) < 2:
+        return 0
+    size = unwrap_parens(named[1])
+    if size.type == "int_literal":
+        try:
+            return int(text(ctx, size).replace("_", ""), 0)
+        except ValueError:
+            return None
+    return None
+
+
+def _bound_name(make: Node) -> tuple[str, Node] | None:
+    """The name ``make`` is bound to (``ch := make(…)``, ``var ch = make(…)``, ``ch = make(…)``)."""
+    values = make.parent
+    if values is None or values.type != "expression_list":
+        return None
+    decl = values.parent
+    if decl is None or decl.type not in (
+        "short_var_declaration",
+        "var_spec",
+        "assignment_statement",
+    ):
+        return None
+    if decl.type == "assignment_statement" and decl.child_by_field_name("operator") is not None:
+        if decl.child_by_field_name("operator").type != "=":
+            return None
+    index = [c.id for c in values.named_children].index(make.id)
+    if decl.type == "var_spec":
+        names = [c for c in decl.children_by_field_name("name")]
+    else:
+        left = decl.child_by_field_name("left")
+        names = [] if left is None else list(left.named_children)
+    if index >= len(names) or names[index].type != "identifier":
+        return None
+    return str(names[index].text.decode("utf-8", "replace")), names[index]
+
+
+def _classify(ident: Node) -> tuple[str, Node]:
+    parent = ident.parent
+    if parent is None:
+        return "escape", ident
+    kind = parent.type
+    if kind == "send_statement" and parent.child_by_field_name("channel") == ident:
+        return "send", parent
+    if kind == "unary_expression" and parent.child_by_field_name("operand") == ident:
+        operator = parent.child_by_field_name("operator")
+        if operator is not None and operator.type == "<-":
+            return "receive", parent
+        return "escape", ident
+    if kind == "range_clause" and parent.child_by_field_name("right") == ident:
+        loop = parent.parent
+        return "range", loop if loop is not None else parent
+    if kind == "argument_list" and parent.parent is not None:
+        function = parent.parent.child_by_field_name("function")
+        if function is not None and function.type == "identifier":
+            if function.text == b"close":
+                return "close", parent.parent
+            if function.text in (b"len", b"cap"):
+                return "neutral", ident
+        return "escape", ident
+    if kind == "expression_list":
+        holder = parent.parent
+        if holder is not None and holder.type in ("assignment_statement", "short_var_declaration"):
+            left = holder.child_by_field_name("left")
+            if left is not None and left == parent:
+                return "neutral", ident  # ch = nil disables a select case; not an escape
+    if kind == "binary_expression":
+        return "neutral", ident  # ch == nil
+    return "escape", ident
+
+
+def _literal_params(literal: Node) -> list[str]:
+    params = literal.child_by_field_name("parameters")
+    names: list[str] = []
+    if params is None:
+        return names
+    for decl in params.named_children:
+        if decl.type != "parameter_declaration":
+            return []  # variadic: give up on aliasing, the argument escapes
+        declared = decl.children_by_field_name("name")
+        names.extend(n.text.decode("utf-8", "replace") for n in declared)
+    return names
+
+
+def _collect_uses(
+    chan: LocalChannel, name: str, scope: Node, after: int, ids: dict[str, list[Node]]
+) -> None:
+    for ident in ids.get(name, ()):
+        if ident.start_byte < after or not contains(scope, ident):
+            continue
+        kind, node = _classify(ident)
+        if kind == "escape" and ident.parent is not None and ident.parent.type == "argument_list":
+            call = ident.parent.parent
+            function = call.child_by_field_name("function") if call is not None else None
+            if function is not None and function.type == "func_literal":
+                # go func(c chan int) { … }(ch): follow the parameter inside the literal.
+                params = _literal_params(function)
+                position = [c.id for c in ident.parent.named_children].index(ident.id)
+                body = function.child_by_field_name("body")
+                if position < len(params) and body is not None and params[position] != name:
+                    _collect_uses(chan, params[position], body, body.start_byte, ids)
+                    continue
+        chan.uses.append(Use(kind, node, context_of(node, chan.func)))
+
+
+@dataclass
+class FileFacts:
+    """The family's candidate nodes in one file, found by one query, and derived facts."""
+
+    nodes: dict[str, list[Node]]
+    channels: list[LocalChannel] | None = None
+
+
+_CACHE: list[tuple[object, FileFacts]] = []
+
+
+def file_facts(ctx: FileContext) -> FileFacts:
+    """Candidates for the whole family (cached for the last tree: the rules run one after the
+    other on the same file)."""
+    if _CACHE and _CACHE[0][0] is ctx.tree:
+        return _CACHE[0][1]
+    if _may_use_channels(ctx.source):
+        facts = FileFacts(captures(_CANDIDATES, ctx.tree.root_node))
+    else:
+        facts = FileFacts({}, [])
+    _CACHE[:] = [(ctx.tree, facts)]
+    return facts
+
+
+def _may_use_channels(source: bytes) -> bool:
+    """A byte-level pre-check: no `<-`, no `chan`, no `.Recv(` means nothing for this family.
+
+    In the standard library only about 13% of the lines are in files that pass, and a substring
+    search costs a fraction of a query walk.
+    """
+    if b"<-" in source or b".Recv(" in source:
+        return True
+    # `chan T` and `chan)`/`chan<-` spellings; a rare false pass only costs a query.
+    return b"chan " in source or b"chan)" in source or b"chan<-" in source
+
+
+def candidates(ctx: FileContext, name: str) -> list[Node]:
+    """Candidate nodes of one kind: make, go, recv_call, receive_case, declaration."""
+    return file_facts(ctx).nodes.get(name, [])
+
+
+def local_channels(ctx: FileContext) -> list[LocalChannel]:
+    """Every channel made by ``make(chan …)`` and bound to a local name, with its uses."""
+    facts = file_facts(ctx)
+    if facts.channels is not None:
+        return facts.channels
+    found: list[LocalChannel] = []
+    ids_by_func: dict[int, dict[str, list[Node]]] = {}
+    for make in facts.nodes.get("make", []):
+        bound = _bound_name(make)
+        func = enclosing_function(make)
+        if bound is None or func is None:
+            continue
+        name, _ = bound
+        body = func.child_by_field_name("body")
+        if body is None:
+            continue
+        ids = ids_by_func.get(func.id)
+        if ids is None:
+            ids = {}
+            for ident in captures("(identifier) @id", body).get("id", []):
+                ids.setdefault(ident.text.decode("utf-8", "replace"), []).append(ident)
+            ids_by_func[func.id] = ids
+        chan = LocalChannel(name, make, func, _capacity(ctx, make))
+        _collect_uses(chan, name, body, make.end_byte, ids)
+        found.append(chan)
+    facts.channels = found
+    return found
+
+
+def own_returns(func: Node) -> list[Node]:
+    """Return statements of ``func`` itself (not of closures inside it)."""
+    body = func.child_by_field_name("body")
+    if body is None:
+        return []
+    return [n for n in walk(body) if n.type == "return_statement"]
+
+
+_DONE_NAME = re.compile(
+    r"(?i)(^|[._])(quit|done|stop|stopc|stopch|stopped|stopping|closing|closed|close|shutdown"
+    r"|exit|die|dying|cancel|cancelled|canceled|term|kill|finish)\w*$|(Done|Quit|Stop|Closed|Closing"
+    r"|Shutdown|Exit|Cancel)(C|Ch|Chan)?$"
+)
+
+
+def done_channel(ctx: FileContext, receive: Node) -> str:
+    """The text of a receive's operand if it looks like a cancellation signal, else ''.
+
+    ``ctx.Done()``, ``s.quit``, ``stopCh``, ``done``: what services wait on to stop.
+    """
+    operand = receive.child_by_field_name("operand")
+    if operand is None:
+        return ""
+    operand = unwrap_parens(operand)
+    if operand.type == "call_expression":
+        function = operand.child_by_field_name("function")
+        args = operand.child_by_field_name("arguments")
+        if (
+            function is not None
+            and function.type == "selector_expression"
+            and args is not None
+            and args.named_child_count == 0
+        ):
+            field_node = function.child_by_field_name("field")
+            if field_node is not None and text(ctx, field_node) == "Done":
+                return text(ctx, operand)
+        return ""
+    if operand.type in ("identifier", "selector_expression"):
+        value = text(ctx, operand)
+        if _DONE_NAME.search(value):
+            return value
+    return ""
+
+
+def receive_of_case(case: Node) -> Node | None:
+    """The ``<-x`` of a ``case [v :=] <-x:`` communication case."""
+    communication = case.child_by_field_name("communication")
+    if communication is None or communication.type != "receive_statement":
+        return None
+    right = communication.child_by_field_name("right")
+    if right is None:
+        return None
+    right = unwrap_parens(right)
+    return right if right.type == "unary_expression" else None
+
+
+def case_body(case: Node) -> list[Node]:
+    """The statements of a select/switch case, after its colon."""
+    seen_colon = False
+    body: list[Node] = []
+    for child in case.children:
+        if seen_colon and child.is_named and child.type != "comment":
+            if child.type == "statement_list":
+                body.extend(c for c in child.named_children if c.type != "comment")
+            else:
+                body.append(child)
+        if child.type == ":":
+            seen_colon = True
+    return body

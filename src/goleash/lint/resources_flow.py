@@ -1,0 +1,422 @@
+"""Helpers shared by the resource rules: imports, functions, names, and which paths hold a resource.
+
+The resource rules (lost cancel, missing unlock, unclosed body, tickers, WaitGroups) all ask the
+same question of one function: after a resource is acquired, which exits (``return``, the end of
+the function, ``continue`` to the next loop iteration) can be reached without releasing it?
+``HeldPaths`` answers it over the syntax tree's structured control flow, with no types. It is
+conservative where Go's control flow is irregular (``goto``, labelled jumps it cannot place): such
+paths end silently rather than produce a finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from goleash.lint.rules.base import FileContext
+from goleash.lint.syntax import Node, captures, descendants
+
+FUNCTION_TYPES = ("function_declaration", "method_declaration", "func_literal")
+CASE_TYPES = ("expression_case", "type_case", "default_case", "communication_case")
+SWITCH_TYPES = ("expression_switch_statement", "type_switch_statement", "select_statement")
+
+_IMPORTS = "(import_spec) @spec"
+
+# Statements judged whole by ``releases``; compound ones are looked into instead.
+_SIMPLE = {
+    "expression_statement",
+    "defer_statement",
+    "go_statement",
+    "assignment_statement",
+    "short_var_declaration",
+    "var_declaration",
+    "return_statement",
+    "send_statement",
+}
+
+# Calls that end the path: nothing after them runs, so nothing leaks after them.
+_FATAL_FUNCS = {"panic"}
+_FATAL_QUALIFIED = {("os", "Exit"), ("runtime", "Goexit"), ("syscall", "Exit")}
+_FATAL_METHODS = ("Fatal", "Fatalf", "Fatalln", "Panic", "Panicf", "Panicln", "FailNow", "SkipNow")
+_FATAL_METHODS_EXTRA = {"Skip", "Skipf", "Exit"}
+
+
+def imported_names(ctx: FileContext, import_path: str) -> set[str]:
+    """The local names under which this file imports a package (usually its last path element)."""
+    names: set[str] = set()
+    for spec in captures(_IMPORTS, ctx.tree.root_node).get("spec", []):
+        path_node = spec.child_by_field_name("path")
+        if path_node is None or ctx.text(path_node).strip('"`') != import_path:
+            continue
+        alias = spec.child_by_field_name("name")
+        if alias is None:
+            names.add(import_path.rsplit("/", 1)[-1])
+        elif alias.type == "package_identifier":
+            names.add(ctx.text(alias))
+    return names
+
+
+def enclosing_function(node: Node) -> Node | None:
+    """The innermost function declaration, method or function literal around a node."""
+    parent = node.parent
+    while parent is not None and parent.type not in FUNCTION_TYPES:
+        parent = parent.parent
+    return parent
+
+
+def enclosing_statement(node: Node) -> Node | None:
+    """The statement (a direct child of a statement list) that contains a node."""
+    current = node
+    while current.parent is not None and current.parent.type != "statement_list":
+        if current.parent.type in FUNCTION_TYPES:
+            return None
+        current = current.parent
+    return current if current.parent is not None else None
+
+
+def function_name(func: Node, ctx: FileContext) -> str:
+    """The declared name of a function or method ("" for a function literal)."""
+    name = func.child_by_field_name("name")
+    return ctx.text(name) if name is not None else ""
+
+
+def inside_loop(node: Node, stop: Node) -> bool:
+    """Whether a node sits inside a ``for`` loop below ``stop`` (usually its function)."""
+    parent = node.parent
+    while parent is not None and parent != stop:
+        if parent.type == "for_statement":
+            return True
+        parent = parent.parent
+    return False
+
+
+def named_results(func: Node, ctx: FileContext) -> set[str]:
+    """Names of a function's named results (a naked ``return`` hands them to the caller)."""
+    result = func.child_by_field_name("result")
+    if result is None or result.type != "parameter_list":
+        return set()
+    names: set[str] = set()
+    for decl in result.named_children:
+        for child in decl.children_by_field_name("name"):
+            names.add(ctx.text(child))
+    return names
+
+
+def identifiers(node: Node, ctx: FileContext, name: str) -> Iterator[Node]:
+    """Identifier nodes spelled ``name`` under a node (a query in C, a string compare here)."""
+    wanted = name.encode()
+    for ident in captures("(identifier) @id", node).get("id", []):
+        if ctx.source[ident.start_byte : ident.end_byte] == wanted:
+            yield ident
+
+
+def inside(node: Node, ancestor: Node) -> bool:
+    """Whether ``node`` lies within ``ancestor`` (by byte range; nodes of one tree)."""
+    return ancestor.start_byte <= node.start_byte and node.end_byte <= ancestor.end_byte
+
+
+def called_name(call: Node, ctx: FileContext) -> str:
+    """The text of a call's function part: ``cancel``, ``mu.Unlock``, ``resp.Body.Close``."""
+    func = call.child_by_field_name("function")
+    return ctx.text(func) if func is not None else ""
+
+
+def ends_path(stmt: Node, ctx: FileContext) -> bool:
+    """Whether a statement never lets control continue (panic, os.Exit, log.Fatal, t.FailNow…)."""
+    if stmt.type != "expression_statement":
+        return False
+    call = stmt.named_children[0] if stmt.named_children else None
+    if call is None or call.type != "call_expression":
+        return False
+    func = call.child_by_field_name("function")
+    if func is None:
+        return False
+    if func.type == "identifier":
+        name = ctx.text(func)
+        if name in _FATAL_FUNCS:
+            return True
+        return ctx.package is not None and bool(ctx.package.never_returns(name))
+    if func.type == "selector_expression":
+        operand = func.child_by_field_name("operand")
+        member = func.child_by_field_name("field")
+        if operand is None or member is None:
+            return False
+        method = ctx.text(member)
+        if (ctx.text(operand), method) in _FATAL_QUALIFIED:
+            return True
+        if method.startswith(_FATAL_METHODS):
+            return True
+        if method in _FATAL_METHODS_EXTRA and ctx.text(operand) in {"t", "b", "tb", "f"}:
+            return True
+        return ctx.package is not None and bool(ctx.package.never_returns(method))
+    return False
+
+
+def statements(node: Node | None) -> list[Node]:
+    """The statements of a block, case clause or statement list, in order (comments left out)."""
+    if node is None:
+        return []
+    if node.type == "block" or node.type in CASE_TYPES:
+        for child in node.named_children:
+            if child.type == "statement_list":
+                return statements(child)
+        return []
+    if node.type == "statement_list":
+        return [c for c in node.named_children if c.type != "comment"]
+    return [node]
+
+
+def _label(jump: Node) -> str | None:
+    for child in jump.named_children:
+        if child.type == "label_name":
+            return child.text.decode() if child.text else None
+    return None
+
+
+@dataclass
+class Exit:
+    """A way out of the function (or loop iteration) reached while the resource is still held."""
+
+    kind: str  # "return", "end" (falls off the function's end), "continue", "loop" (next iteration)
+    node: Node
+
+    @property
+    def line(self) -> int:
+        """1-based line of the exit (the closing brace for "end" and "loop")."""
+        if self.kind in ("end", "loop"):
+            return int(self.node.end_point[0]) + 1
+        return int(self.node.start_point[0]) + 1
+
+
+@dataclass
+class _Paths:
+    falls: bool = True  # some path reaches the end still holding
+    returns: list[Node] = field(default_factory=list)
+    breaks: list[Node] = field(default_factory=list)
+    continues: list[Node] = field(default_factory=list)
+
+    def absorb(self, other: _Paths) -> None:
+        self.returns += other.returns
+        self.breaks += other.breaks
+        self.continues += other.continues
+
+
+class HeldPaths:
+    """Which exits follow an acquiring statement without a releasing statement on the way.
+
+    ``releases(stmt)`` says whether a statement releases the resource (a call, a defer, a hand-off);
+    it is asked about simple statements and about the headers of ``if``/``switch``. A release ends
+    the path's interest; so do calls that never return.
+    """
+
+    def __init__(self, ctx: FileContext, releases: Callable[[Node], bool]) -> None:
+        self._ctx = ctx
+        self._releases = releases
+
+    def leaks_after(self, acquire: Node) -> list[Exit]:
+        """Exits reachable from just after the statement ``acquire`` while still holding."""
+        exits: list[Exit] = []
+        current = acquire
+        pending_breaks: list[Node] = []
+        pending_continues: list[Node] = []
+        while current.parent is not None and current.parent.type == "statement_list":
+            siblings = statements(current.parent)
+            following = siblings[siblings.index(current) + 1 :] if current in siblings else []
+            paths = self._walk(following)
+            exits += [Exit("return", r) for r in paths.returns]
+            pending_breaks += paths.breaks
+            pending_continues += paths.continues
+            falls = paths.falls
+            container = current.parent.parent
+            if container is None:
+                break
+            if container.type in CASE_TYPES:
+                switch = container.parent
+                if switch is None:
+                    break
+                label = self._label_of(switch)
+                falls = falls or any(_label(b) in (None, label) for b in pending_breaks)
+                pending_breaks = [b for b in pending_breaks if _label(b) not in (None, label)]
+                current = switch
+            elif container.type == "block":
+                owner = container.parent
+                if owner is None:
+                    break
+                if owner.type in FUNCTION_TYPES:
+                    if falls:
+                        exits.append(Exit("end", container))
+                    break
+                if owner.type == "for_statement":
+                    label = self._label_of(owner)
+                    for jump in pending_continues:
+                        if _label(jump) in (None, label):
+                            exits.append(Exit("continue", jump))
+                    pending_continues = [
+                        c for c in pending_continues if _label(c) not in (None, label)
+                    ]
+                    if falls:
+                        exits.append(Exit("loop", container))
+                    falls = any(_label(b) in (None, label) for b in pending_breaks)
+                    pending_breaks = [b for b in pending_breaks if _label(b) not in (None, label)]
+                    current = owner
+                elif owner.type == "if_statement":
+                    while owner.parent is not None and owner.parent.type == "if_statement":
+                        owner = owner.parent
+                    current = owner
+                elif owner.type == "statement_list":
+                    current = container
+                else:
+                    break  # an unusual place (e.g. a block as an expression): stay quiet
+            else:
+                break
+            if current.parent is not None and current.parent.type == "labeled_statement":
+                current = current.parent
+            if not falls:
+                break
+        return exits
+
+    def leaks_in(self, body: Node) -> list[Exit]:
+        """Exits of a function body reached without a release, holding from its first line."""
+        paths = self._walk(statements(body))
+        exits = [Exit("return", r) for r in paths.returns]
+        if paths.falls:
+            exits.append(Exit("end", body))
+        return exits
+
+    @staticmethod
+    def _label_of(stmt: Node) -> str | None:
+        parent = stmt.parent
+        if parent is not None and parent.type == "labeled_statement":
+            label = parent.child_by_field_name("label")
+            if label is not None and label.text:
+                return str(label.text.decode())
+        return None
+
+    def _walk(self, stmts: list[Node]) -> _Paths:
+        out = _Paths()
+        for stmt in stmts:
+            step = self._statement(stmt)
+            out.absorb(step)
+            if not step.falls:
+                out.falls = False
+                return out
+        return out
+
+    def _statement(self, stmt: Node) -> _Paths:
+        kind = stmt.type
+        if kind in ("if_statement", "expression_switch_statement", "type_switch_statement"):
+            header = [
+                c
+                for name in ("initializer", "condition", "value")
+                if (c := stmt.child_by_field_name(name)) is not None
+            ]
+            if any(self._releases(h) for h in header):
+                return _Paths(falls=False)
+        elif kind in _SIMPLE and self._releases(stmt):
+            return _Paths(falls=False)
+        if kind == "return_statement":
+            return _Paths(falls=False, returns=[stmt])
+        if kind == "expression_statement":
+            return _Paths(falls=not ends_path(stmt, self._ctx))
+        if kind == "if_statement":
+            then = self._walk(statements(stmt.child_by_field_name("consequence")))
+            alternative = stmt.child_by_field_name("alternative")
+            other = self._statement(alternative) if alternative is not None else _Paths()
+            then.absorb(other)
+            then.falls = then.falls or other.falls
+            return then
+        if kind == "block":
+            return self._walk(statements(stmt))
+        if kind == "for_statement":
+            return self._loop(stmt)
+        if kind in SWITCH_TYPES:
+            return self._switch(stmt)
+        if kind == "labeled_statement":
+            inner = [c for c in stmt.named_children if c.type != "label_name"]
+            if not inner:
+                return _Paths()
+            label = self._label_of(inner[0])
+            out = self._statement(inner[0])
+            mine = [b for b in out.breaks if _label(b) == label]
+            out.breaks = [b for b in out.breaks if _label(b) != label]
+            out.falls = out.falls or bool(mine)
+            return out
+        if kind == "break_statement":
+            return _Paths(falls=False, breaks=[stmt])
+        if kind == "continue_statement":
+            return _Paths(falls=False, continues=[stmt])
+        if kind == "goto_statement":
+            return _Paths(falls=False)  # irregular flow: stay quiet rather than guess
+        return _Paths()
+
+    def _loop(self, stmt: Node) -> _Paths:
+        body = self._walk(statements(stmt.child_by_field_name("body")))
+        label = self._label_of(stmt)
+        endless = all(c.type in ("block", "comment") for c in stmt.named_children)
+        out = _Paths(returns=body.returns)
+        out.breaks = [b for b in body.breaks if _label(b) not in (None, label)]
+        out.continues = [c for c in body.continues if _label(c) not in (None, label)]
+        leaves = any(_label(b) in (None, label) for b in body.breaks)
+        out.falls = (not endless) or leaves
+        return out
+
+    def _switch(self, stmt: Node) -> _Paths:
+        label = self._label_of(stmt)
+        cases = [c for c in stmt.named_children if c.type in CASE_TYPES]
+        out = _Paths(falls=False)
+        for case in cases:
+            paths = self._walk(statements(case))
+            out.returns += paths.returns
+            out.continues += paths.continues
+            out.breaks += [b for b in paths.breaks if _label(b) not in (None, label)]
+            if paths.falls or any(_label(b) in (None, label) for b in paths.breaks):
+                out.falls = True
+        has_default = any(c.type == "default_case" for c in cases)
+        if stmt.type != "select_statement" and not has_default:
+            out.falls = True
+        return out
+
+
+def contains_call(node: Node, ctx: FileContext, names: set[str]) -> bool:
+    """Whether a call whose function text is one of ``names`` occurs under a node."""
+    for call in descendants(node, "call_expression"):
+        if called_name(call, ctx) in names:
+            return True
+    return False
+
+
+_WAITGROUP_DECLS = """
+(var_spec type: (_)) @decl
+(parameter_declaration type: (_)) @decl
+(field_declaration type: (_)) @decl
+"""
+
+
+def waitgroup_names(ctx: FileContext) -> set[str]:
+    """Names that hold a sync.WaitGroup in this file: declared with that type, or made from it.
+
+    Without types this is the best evidence that ``x.Add``/``x.Done`` belong to a WaitGroup and
+    not to a counter, a set or a metrics gauge: names declared as ``sync.WaitGroup`` (variables,
+    parameters, fields), bound to ``&sync.WaitGroup{}`` / ``new(sync.WaitGroup)``, or spelled
+    like ``wg``.
+    """
+    names = {"wg"}
+    if b"WaitGroup" not in ctx.source:
+        return names
+    for decl in captures(_WAITGROUP_DECLS, ctx.tree.root_node).get("decl", []):
+        type_node = decl.child_by_field_name("type")
+        if type_node is not None and ctx.text(type_node).endswith("WaitGroup"):
+            names.update(ctx.text(n) for n in decl.children_by_field_name("name"))
+    for decl in captures("(short_var_declaration) @d", ctx.tree.root_node).get("d", []):
+        text = ctx.text(decl)
+        if "WaitGroup" in text and ":=" in text:
+            left = decl.child_by_field_name("left")
+            if left is not None and len(left.named_children) == 1:
+                names.add(ctx.text(left.named_children[0]))
+    return names
+
+
+def waitgroup_of(receiver: str, names: set[str]) -> bool:
+    """Whether ``x.Add``'s receiver text names a WaitGroup (``wg``, ``s.wg``, ``&wg``…)."""
+    last = receiver.lstrip("&*(").rstrip(")").rsplit(".", 1)[-1]
+    return last in names or last.lower().endswith(("wg", "waitgroup"))

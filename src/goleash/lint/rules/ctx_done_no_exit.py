@@ -1,0 +1,201 @@
+"""ctx-done-no-exit: `case <-ctx.Done():` in a loop that keeps looping after cancellation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from goleash.lint.channel_flow import (
+    candidates,
+    break_target,
+    case_body,
+    contains,
+    done_channel,
+    enclosing_loop,
+    exits_loop,
+    receive_of_case,
+    text,
+    walk,
+)
+from goleash.lint.rules.base import FileContext, Rule, RuleDoc
+from goleash.lint.syntax import Node
+from goleash.model import Finding
+
+
+def _loop_ends_itself(loop: Node) -> bool:
+    """Range and three-clause loops end on their own, and so does `for it.Next() {}`: only
+    `for {}` and `for flag {}` depend on the case to stop."""
+    for clause in loop.named_children:
+        if clause.type in ("range_clause", "for_clause"):
+            return True
+        if clause.type not in ("block", "comment") and any(
+            n.type == "call_expression" for n in walk(clause)
+        ):
+            return True
+    return False
+
+
+def _names(ctx: FileContext, node: Node | None) -> set[str]:
+    if node is None:
+        return set()
+    return {text(ctx, n) for n in walk(node) if n.type == "identifier"}
+
+
+def _assigned(ctx: FileContext, statements: list[Node]) -> set[str]:
+    names: set[str] = set()
+    for statement in statements:
+        for node in walk(statement):
+            if node.type in ("assignment_statement", "short_var_declaration"):
+                names |= _names(ctx, node.child_by_field_name("left"))
+    return names
+
+
+def _checked_elsewhere(ctx: FileContext, loop: Node, select: Node, signals: set[str]) -> bool:
+    """Does the loop, outside this select, test a condition and leave on it?
+
+    After the select, the test must be about the cancellation (a flag the case sets,
+    ``ctx.Err()``); at the top of the loop any test counts: the case is then a wake-up
+    (``case <-s.connClosed:`` before re-checking ``if noMoreConns() { return }``).
+    """
+    body = loop.child_by_field_name("body")
+    if body is None:
+        return False
+    for node in walk(body):
+        if node.type != "if_statement" or contains(select, node):
+            continue
+        consequence = node.child_by_field_name("consequence")
+        if consequence is None or exits_loop(ctx, consequence, loop) is None:
+            continue
+        if node.start_byte < select.start_byte:
+            return True
+        condition = node.child_by_field_name("condition")
+        if condition is None:
+            continue
+        mentioned = _names(ctx, condition) | {
+            text(ctx, n) for n in walk(condition) if n.type == "field_identifier"
+        }
+        if mentioned & signals:
+            return True
+    return False
+
+
+_LOGGING = re.compile(
+    r"(?i)(^|\.)(print|printf|println|log|logf|debug|debugf|info|infof|warn|warnf|warning"
+    r"|warningf|error|errorf|trace|tracef|infow|debugw|warnw|errorw)$"
+)
+
+
+def _changes_state(ctx: FileContext, statements: list[Node]) -> bool:
+    """Does the case do more than log: assign, count, or call something that may stop things?"""
+    for statement in statements:
+        for node in walk(statement):
+            if node.type in ("assignment_statement", "inc_statement", "dec_statement"):
+                return True
+            if node.type == "call_expression":
+                function = node.child_by_field_name("function")
+                if function is not None and not _LOGGING.search(text(ctx, function)):
+                    return True
+    return False
+
+
+def _continues(statements: list[Node], loop: Node) -> bool:
+    for statement in statements:
+        for node in walk(statement):
+            if node.type == "continue_statement":
+                return True
+    return False
+
+
+def check(ctx: FileContext) -> Iterator[Finding]:
+    """Cancellation cases whose body neither returns nor leaves the loop."""
+    for case in candidates(ctx, "receive_case"):
+        receive = receive_of_case(case)
+        signal = "" if receive is None else done_channel(ctx, receive)
+        select = case.parent
+        if not signal or select is None:
+            continue
+        loop = enclosing_loop(select)
+        if loop is None or _loop_ends_itself(loop):
+            continue
+        body = case_body(case)
+        if any(exits_loop(ctx, statement, loop) for statement in body):
+            continue
+        root = signal.split(".")[0].split("(")[0]
+        signals = _assigned(ctx, body) | {root, "Err"}
+        condition = loop.child_by_field_name("condition") or next(
+            (c for c in loop.named_children if c.type not in ("block", "comment")), None
+        )
+        if _names(ctx, condition) & signals or (
+            condition is not None and "Err" in text(ctx, condition)
+        ):
+            continue  # `for running {…}` / `for ctx.Err() == nil {…}`
+        if not _continues(body, loop) and _checked_elsewhere(ctx, loop, select, signals):
+            continue
+        loop_body = loop.child_by_field_name("body")
+        if _changes_state(ctx, body) and loop_body is not None and exits_loop(ctx, loop_body, loop):
+            continue  # a drain: the case records the cancellation and the loop ends later
+        breaks = [
+            n
+            for s in body
+            for n in walk(s)
+            if n.type == "break_statement" and contains(select, n) and break_target(n) == select
+        ]
+        how = (
+            "its `break` only leaves the select, not the loop"
+            if breaks
+            else "its body neither returns nor breaks out of the loop"
+        )
+        yield RULE.finding(
+            ctx,
+            case,
+            f"`case <-{signal}:` does not stop the loop: {how}, so the goroutine keeps running "
+            "after cancellation",
+        )
+
+
+RULE = Rule(
+    id="ctx-done-no-exit",
+    title="Cancellation case that does not leave the loop",
+    severity="error",
+    doc=RuleDoc(
+        what=(
+            "Finds `case <-ctx.Done():` (or `<-quit`, `<-done`, `<-stop`, `<-s.closing`) in a "
+            "select inside an endless or condition loop, whose body neither returns, breaks "
+            "to a label outside the loop, jumps out with goto, nor calls a function that never "
+            "returns."
+        ),
+        why=(
+            "Inside a select, `break` only leaves the select (staticcheck SA4011), so the loop "
+            "comes straight back and waits again. The goroutine that should stop on "
+            "cancellation keeps running, or blocks on its next receive forever."
+        ),
+        example="""\
+func (w *Worker) run(ctx context.Context) {
+    for {
+        select {
+        case <-ctx.Done():
+            break // leaves the select only
+        case job := <-w.jobs:
+            w.do(job)
+        }
+    }
+}""",
+        fix="""\
+Return (or break to a label on the loop):
+    for {
+        select {
+        case <-ctx.Done():
+            return
+        case job := <-w.jobs:
+            w.do(job)
+        }
+    }""",
+        known_problems=(
+            "Quit channels are recognised by name (done, quit, stop, closing, shutdown, ...). A "
+            "case that sets a flag tested by the loop condition, or tested by an `if` after the "
+            "select that leaves the loop, is accepted. Range and three-clause loops are skipped "
+            "because they end on their own."
+        ),
+    ),
+    check=check,
+)

@@ -1,0 +1,107 @@
+"""defer-in-loop: a deferred release inside a loop runs only when the function returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from goleash.lint.resources_flow import FUNCTION_TYPES, called_name
+from goleash.lint.rules.base import FileContext, Rule, RuleDoc
+from goleash.lint.syntax import Node, captures, descendants
+from goleash.model import Finding
+
+# Method names that release something: the defers worth reporting.
+_RELEASES = {"Close", "Unlock", "RUnlock", "Stop", "Done", "Release", "Rollback", "Cancel"}
+_RELEASE_FUNCS = ("cancel", "stop", "release", "close", "unlock", "done")
+
+
+def _releasing(ctx: FileContext, defer: Node) -> str:
+    """What the defer releases, as written (``f.Close``), or '' when it releases nothing known."""
+    for call in descendants(defer, "call_expression"):
+        name = called_name(call, ctx)
+        last = name.rsplit(".", 1)[-1]
+        if last in _RELEASES or ("." not in name and name.lower().startswith(_RELEASE_FUNCS)):
+            return name
+    return ""
+
+
+def _loop_of(defer: Node) -> Node | None:
+    """The loop the defer runs in, if no function boundary lies between them."""
+    parent = defer.parent
+    while parent is not None:
+        if parent.type == "for_statement":
+            return parent
+        if parent.type in FUNCTION_TYPES:
+            return None
+        parent = parent.parent
+    return None
+
+
+def check(ctx: FileContext) -> Iterator[Finding]:
+    """Report defers of releases directly inside a loop body."""
+    if b"defer" not in ctx.source:
+        return
+    for defer in captures("(defer_statement) @d", ctx.tree.root_node).get("d", []):
+        if _loop_of(defer) is None:
+            continue
+        released = _releasing(ctx, defer)
+        if not released:
+            continue
+        yield RULE.finding(
+            ctx,
+            defer,
+            f"`defer {released}()` in a loop runs only when the function returns: every "
+            "iteration's resource is held until then (wrap the body in a function, or release "
+            "at the end of the iteration)",
+            severity="info" if ctx.is_test else "",
+        )
+
+
+RULE = Rule(
+    id="defer-in-loop",
+    title="Deferred release inside a loop",
+    severity="warning",
+    doc=RuleDoc(
+        what=(
+            "Finds `defer x.Close()` / `Unlock()` / `Stop()` / `cancel()` / `Done()` directly in "
+            "a `for` body (not inside a function literal in the loop)."
+        ),
+        why=(
+            "Deferred calls run when the surrounding function returns, not at the end of the "
+            "iteration. A loop over files, rows, locks or contexts holds every one of them until "
+            "the loop and the function finish — descriptors run out, a lock is taken twice "
+            "(deadlock), contexts and their timers pile up. In an endless loop they are never "
+            "released."
+        ),
+        example="""\
+for _, name := range files {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close() // every file stays open until the function returns
+	process(f)
+}
+""",
+        fix="""\
+Wrap the iteration in a function so the defer runs per iteration:
+	for _, name := range files {
+		if err := func() error {
+			f, err := os.Open(name)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			return process(f)
+		}(); err != nil {
+			return err
+		}
+	}
+""",
+        known_problems=(
+            "Only defers that release something recognisable by name are reported (Close, "
+            "Unlock, Stop, Done, Release, Rollback, cancel…). A loop that runs once or a "
+            "handful of times is reported too. In _test.go files the finding is info."
+        ),
+    ),
+    check=check,
+)

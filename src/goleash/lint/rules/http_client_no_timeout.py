@@ -1,0 +1,143 @@
+"""http-client-no-timeout: an http.Client without Timeout, or calls through the default client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from goleash.lint.resources_flow import enclosing_function, imported_names
+from goleash.lint.rules.base import FileContext, Rule, RuleDoc
+from goleash.lint.syntax import Node, captures
+from goleash.model import Finding
+
+_QUERY = """
+(composite_literal
+  type: (qualified_type package: (package_identifier) @pkg name: (type_identifier) @type)
+  body: (literal_value) @body
+  (#eq? @type "Client")) @literal
+((call_expression
+   function: (selector_expression operand: (_) @recv field: (field_identifier) @fn)) @call
+ (#any-of? @fn "Get" "Head" "Post" "PostForm" "Do"))
+"""
+
+_DEADLINES = (b"WithTimeout", b"WithDeadline", b"Timeout", b"SetDeadline")
+
+
+def _keys(ctx: FileContext, body: Node) -> dict[str, Node]:
+    keys: dict[str, Node] = {}
+    for element in body.named_children:
+        if element.type != "keyed_element":
+            continue
+        key = element.child_by_field_name("key")
+        value = element.child_by_field_name("value")
+        if key is not None and value is not None:
+            keys[ctx.text(key)] = value
+    return keys
+
+
+def _literal_finding(ctx: FileContext, literal: Node, body: Node) -> Finding | None:
+    keys = _keys(ctx, body)
+    if "Timeout" in keys:
+        return None
+    transport = keys.get("Transport")
+    if transport is not None:
+        text = ctx.text(transport)
+        # A transport built elsewhere may carry its own timeouts: be lenient.
+        if "Timeout" in text or "{" not in text:
+            return None
+    func = enclosing_function(literal)
+    scope = func if func is not None else literal
+    if b".Timeout =" in ctx.source[scope.start_byte : scope.end_byte]:
+        return None  # set right after construction
+    return RULE.finding(
+        ctx,
+        literal,
+        "http.Client without a Timeout: a server that stops answering keeps the request, its "
+        "connection and the calling goroutine forever (set `Timeout:`)",
+    )
+
+
+def _default_client_finding(ctx: FileContext, call: Node, name: str) -> Finding | None:
+    if ctx.is_test:
+        return None
+    func = enclosing_function(call)
+    if func is None:
+        return None
+    text = ctx.source[func.start_byte : func.end_byte]
+    if any(d in text for d in _DEADLINES):
+        return None
+    return RULE.finding(
+        ctx,
+        call,
+        f"{name} uses http.DefaultClient, which has no timeout, and no context deadline is "
+        "visible here: a stalled server blocks this goroutine forever",
+        severity="info",
+    )
+
+
+def check(ctx: FileContext) -> Iterator[Finding]:
+    """Report clients without timeouts and timeout-less calls through the default client."""
+    if b"net/http" not in ctx.source:
+        return
+    http_names = imported_names(ctx, "net/http")
+    if not http_names:
+        return
+    found = captures(_QUERY, ctx.tree.root_node)
+    for literal in found.get("literal", []):
+        type_node = literal.child_by_field_name("type")
+        pkg = type_node.child_by_field_name("package") if type_node is not None else None
+        body = literal.child_by_field_name("body")
+        if pkg is None or body is None or ctx.text(pkg) not in http_names:
+            continue
+        finding = _literal_finding(ctx, literal, body)
+        if finding is not None:
+            yield finding
+    for call in found.get("call", []):
+        selector = call.child_by_field_name("function")
+        recv = selector.child_by_field_name("operand")
+        fn = ctx.text(selector.child_by_field_name("field"))
+        receiver = ctx.text(recv) if recv is not None else ""
+        if fn == "Do":
+            if receiver not in {f"{n}.DefaultClient" for n in http_names}:
+                continue
+        elif receiver not in http_names:
+            continue
+        finding = _default_client_finding(ctx, call, f"{receiver}.{fn}")
+        if finding is not None:
+            yield finding
+
+
+RULE = Rule(
+    id="http-client-no-timeout",
+    title="HTTP client without a timeout",
+    severity="warning",
+    doc=RuleDoc(
+        what=(
+            "Finds `http.Client{…}` literals without `Timeout` (and without a Transport whose "
+            "timeouts are set), and — at info level — `http.Get`/`Head`/`Post`/`PostForm` and "
+            "`http.DefaultClient.Do` in functions with no visible context deadline."
+        ),
+        why=(
+            "Go's HTTP client waits forever by default. A peer that accepts the connection and "
+            "never answers pins the calling goroutine, the connection's read and write "
+            "goroutines and a file descriptor; in a service each stuck call usually also holds "
+            "an inbound request."
+        ),
+        example="""\
+var client = &http.Client{} // no Timeout
+
+func quote(symbol string) (*http.Response, error) {
+	return client.Get("https://quotes.example.com/" + symbol)
+}
+""",
+        fix="""\
+Give the client a Timeout (or give each request a context with a deadline):
+	var client = &http.Client{Timeout: 10 * time.Second}
+""",
+        known_problems=(
+            "A Transport set to something built elsewhere, a `.Timeout =` assignment in the same "
+            "function, or any mention of WithTimeout/WithDeadline/Timeout in the calling "
+            "function is taken as a deadline, without checking that it applies to this request."
+        ),
+    ),
+    check=check,
+)

@@ -1,0 +1,67 @@
+"""range-never-closed: `for v := range ch` over a local channel that nothing closes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from goleash.lint.channel_flow import line_of, local_channels
+from goleash.lint.rules.base import FileContext, Rule, RuleDoc
+from goleash.model import Finding
+
+
+def check(ctx: FileContext) -> Iterator[Finding]:
+    """Ranges over channels made here that are never closed and never leave the function."""
+    for chan in local_channels(ctx):
+        if chan.escapes or chan.of_kind("close"):
+            continue
+        for use in chan.of_kind("range"):
+            yield RULE.finding(
+                ctx,
+                use.node,
+                f"this range over `{chan.name}` never ends: nothing closes the channel made at "
+                f"line {line_of(chan.make)}, so the loop waits forever after the last value",
+            )
+
+
+RULE = Rule(
+    id="range-never-closed",
+    title="Range over a channel that is never closed",
+    severity="warning",
+    doc=RuleDoc(
+        what=(
+            "Finds `for v := range ch` where `ch` is made in the same function and no path "
+            "closes it: no `close(ch)` in the function or its closures, and the channel is not "
+            "passed to another function, returned or stored."
+        ),
+        why=(
+            "A range over a channel only ends when the channel is closed. When the producers "
+            "finish without closing it, the ranging goroutine (or the function itself) blocks "
+            "in `chan receive` forever."
+        ),
+        example="""\
+func collect(jobs []Job) []Result {
+    results := make(chan Result)
+    var wg sync.WaitGroup
+    for _, j := range jobs {
+        wg.Add(1)
+        go func() { defer wg.Done(); results <- j.Run() }()
+    }
+    var out []Result
+    for r := range results { // never ends: results is never closed
+        out = append(out, r)
+    }
+    return out
+}""",
+        fix="""\
+Close the channel once every producer is done:
+    go func() { wg.Wait(); close(results) }()
+    for r := range results {
+        out = append(out, r)
+    }""",
+        known_problems=(
+            "A channel handed to any other function is assumed to be closed there. Channels "
+            "kept in struct fields are not followed."
+        ),
+    ),
+    check=check,
+)

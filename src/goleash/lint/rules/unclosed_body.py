@@ -1,0 +1,284 @@
+"""unclosed-body: an HTTP response whose Body is never closed, or not closed on some path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from goleash.lint.resources_flow import (
+    Exit,
+    HeldPaths,
+    called_name,
+    enclosing_function,
+    enclosing_statement,
+    identifiers,
+    imported_names,
+    inside,
+    statements,
+)
+from goleash.lint.rules.base import FileContext, Rule, RuleDoc
+from goleash.lint.syntax import Node, captures, descendants
+from goleash.model import Finding
+
+_CALLS = """
+((call_expression
+   function: (selector_expression operand: (_) @recv field: (field_identifier) @method)) @call
+ (#any-of? @method "Do" "Get" "Head" "Post" "PostForm"))
+"""
+
+# How many arguments each request method takes: tells `client.Get(url)` from `cache.Get(ctx, k)`.
+_ARITY = {"Do": 1, "Get": 1, "Head": 1, "Post": 3, "PostForm": 2}
+
+# Packages whose functions read or wrap a body without closing it (io.ReadAll, json.NewDecoder…).
+_READERS = {
+    "io",
+    "ioutil",
+    "json",
+    "xml",
+    "bufio",
+    "gzip",
+    "zlib",
+    "flate",
+    "csv",
+    "base64",
+    "hex",
+    "binary",
+    "fmt",
+    "httputil",
+    "bytes",
+    "strings",
+    "multipart",
+    "textproto",
+    "tar",
+    "zip",
+    "log",
+    "slog",
+    "html",
+    "template",
+}
+_READER_METHODS = {"ReadFrom", "Decode", "NewDecoder", "NewReader", "NewScanner", "Unmarshal"}
+
+
+def _is_http_call(ctx: FileContext, recv: Node, method: str, http_names: set[str]) -> bool:
+    receiver = ctx.text(recv)
+    if receiver in http_names:
+        return method != "Do"
+    last = receiver.rsplit(".", 1)[-1].lower()
+    return "client" in last or receiver.endswith(".DefaultClient")
+
+
+def _passed_to(arg: Node, ctx: FileContext) -> str:
+    """For a node that is a call argument: "reader" (reads, does not close), else "handoff"."""
+    call = arg.parent.parent if arg.parent is not None else None
+    if call is None or call.type != "call_expression":
+        return "handoff"
+    func = call.child_by_field_name("function")
+    if func is not None and func.type == "selector_expression":
+        operand = func.child_by_field_name("operand")
+        field = func.child_by_field_name("field")
+        if operand is not None and ctx.text(operand) in _READERS:
+            return "reader"
+        if field is not None and ctx.text(field) in _READER_METHODS:
+            return "reader"
+    return "handoff"
+
+
+def _classify(ident: Node, ctx: FileContext) -> str:
+    """One later use of the response variable: "close", "escape" or "neutral"."""
+    node = ident
+    parent = node.parent
+    if (
+        parent is not None
+        and parent.type == "selector_expression"
+        and parent.child_by_field_name("operand") == node
+    ):
+        field = parent.child_by_field_name("field")
+        if field is None or ctx.text(field) != "Body":
+            return "neutral"  # resp.StatusCode, resp.Header…
+        node = parent  # resp.Body
+        parent = node.parent
+        if parent is not None and parent.type == "selector_expression":
+            field = parent.child_by_field_name("field")
+            grand = parent.parent
+            if (
+                field is not None
+                and ctx.text(field) == "Close"
+                and grand is not None
+                and grand.type == "call_expression"
+            ):
+                return "close"
+            return "neutral"  # resp.Body.Read(...)
+    if parent is None:
+        return "neutral"
+    if parent.type == "argument_list":
+        return "escape" if _passed_to(node, ctx) == "handoff" else "neutral"
+    if parent.type == "expression_list":
+        holder = parent.parent
+        if holder is not None and holder.type in ("assignment_statement", "short_var_declaration"):
+            return "neutral" if holder.child_by_field_name("left") == parent else "escape"
+        return "escape"  # returned, or one of several values sent on
+    if parent.type in (
+        "literal_element",
+        "keyed_element",
+        "send_statement",
+        "return_statement",
+        "var_spec",
+        "unary_expression",
+        "index_expression",
+    ):
+        return "escape"
+    return "neutral"
+
+
+def _error_check_first(stmt: Node, ctx: FileContext, err: str) -> Node | None:
+    """The `if err != nil { … }` right after the call: the response is nil inside it."""
+    if not err or stmt.parent is None:
+        return None
+    siblings = statements(stmt.parent)
+    index = siblings.index(stmt) if stmt in siblings else -1
+    if index < 0 or index + 1 >= len(siblings):
+        return None
+    nxt = siblings[index + 1]
+    if nxt.type != "if_statement":
+        return None
+    condition = nxt.child_by_field_name("condition")
+    if condition is None or f"{err} != nil" not in ctx.text(condition):
+        return None
+    return nxt.child_by_field_name("consequence")
+
+
+def _words(exit_: Exit) -> str:
+    if exit_.kind == "end":
+        return f"when the function ends (line {exit_.line})"
+    if exit_.kind == "loop":
+        return f"before the next loop iteration (line {exit_.line})"
+    return f"at the {exit_.kind} on line {exit_.line}"
+
+
+def _check_call(ctx: FileContext, call: Node, method: str) -> Finding | None:
+    values = call.parent
+    if values is None or values.type != "expression_list":
+        return None
+    holder = values.parent
+    if holder is None or holder.type not in ("short_var_declaration", "assignment_statement"):
+        return None
+    left = holder.child_by_field_name("left")
+    if left is None or len(left.named_children) != 2 or len(values.named_children) != 1:
+        return None
+    target, err_node = left.named_children
+    if target.type != "identifier":
+        return None  # stored in a field or element: its owner closes it
+    name = ctx.text(target)
+    err = ctx.text(err_node) if err_node.type == "identifier" else ""
+    if name == "_":
+        return RULE.finding(
+            ctx,
+            call,
+            f"the response of {called_name(call, ctx)} is discarded, so its Body is never "
+            "closed: the connection and its reader goroutine are kept",
+        )
+    func = enclosing_function(call)
+    if func is None:
+        return None
+    closed = False
+    for ident in identifiers(func, ctx, name):
+        if ident.start_byte <= holder.end_byte:
+            continue
+        use = _classify(ident, ctx)
+        if use == "escape":
+            return None
+        closed = closed or use == "close"
+    if not closed:
+        return RULE.finding(
+            ctx,
+            call,
+            f"`{name}.Body` is never closed: the connection cannot be reused and its "
+            "goroutines stay blocked (add `defer " + name + ".Body.Close()` after the error check)",
+        )
+    stmt = enclosing_statement(call)
+    if stmt is None or stmt != holder:
+        return None  # bound in an if/switch header: scoped to that statement, judged by use
+    closer = f"{name}.Body.Close"
+
+    def releases(node: Node) -> bool:
+        return any(called_name(c, ctx) == closer for c in descendants(node, "call_expression"))
+
+    exits = HeldPaths(ctx, releases).leaks_after(stmt)
+    nil_branch = _error_check_first(stmt, ctx, err)
+    if nil_branch is not None:
+        exits = [e for e in exits if not inside(e.node, nil_branch)]
+    if not exits:
+        return None
+    return RULE.finding(
+        ctx,
+        call,
+        f"`{name}.Body` is not closed {_words(exits[0])}: that path leaks the connection "
+        f"(use `defer {name}.Body.Close()` after the error check)",
+    )
+
+
+def check(ctx: FileContext) -> Iterator[Finding]:
+    """Report HTTP responses whose Body is not closed on every path."""
+    if b"net/http" not in ctx.source:
+        return
+    http_names = imported_names(ctx, "net/http")
+    if not http_names:
+        return
+    for call in captures(_CALLS, ctx.tree.root_node).get("call", []):
+        selector = call.child_by_field_name("function")
+        recv = selector.child_by_field_name("operand")
+        method = ctx.text(selector.child_by_field_name("field"))
+        arguments = call.child_by_field_name("arguments")
+        if recv is None or arguments is None:
+            continue
+        if len(arguments.named_children) != _ARITY[method]:
+            continue
+        if not _is_http_call(ctx, recv, method, http_names):
+            continue
+        finding = _check_call(ctx, call, method)
+        if finding is not None:
+            yield finding
+
+
+RULE = Rule(
+    id="unclosed-body",
+    title="HTTP response body not closed",
+    severity="error",
+    doc=RuleDoc(
+        what=(
+            "Finds `resp, err := client.Do(req)` (and `Get`, `Head`, `Post`, `PostForm`, "
+            "`http.Get`…) whose `resp.Body` is never closed or not closed on some path."
+        ),
+        why=(
+            "Until the body is closed the transport cannot reuse or free the connection: its "
+            "read and write goroutines (`net/http.(*persistConn).readLoop`/`writeLoop`) and its "
+            "file descriptor stay alive. Under load this is one of the most common goroutine "
+            "leaks in Go services."
+        ),
+        example="""\
+func status(client *http.Client, url string) (int, error) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	return resp.StatusCode, nil // resp.Body is never closed
+}
+""",
+        fix="""\
+Close the body right after the error check:
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+""",
+        known_problems=(
+            "Lenient by design: a response (or its Body) that is returned, stored, sent or "
+            "passed to any function other than well-known readers (io.ReadAll, json.NewDecoder…) "
+            "is taken as handed over, so a helper that forgets to close is not reported. "
+            "Without types, a client is recognised by the `http` package name or a receiver "
+            "whose name contains 'client'; responses from other constructors (websocket Dial, "
+            "httptest recorders) are not checked."
+        ),
+    ),
+    check=check,
+)

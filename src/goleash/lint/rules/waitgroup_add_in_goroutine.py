@@ -1,0 +1,96 @@
+"""waitgroup-add-in-goroutine: ``wg.Add`` inside the goroutine it is meant to count."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from goleash.lint.resources_flow import (
+    called_name,
+    enclosing_function,
+    waitgroup_names,
+    waitgroup_of,
+)
+from goleash.lint.rules.base import FileContext, Rule, RuleDoc
+from goleash.lint.syntax import Node, captures, descendants
+from goleash.model import Finding
+
+_STARTED = """
+(go_statement (call_expression function: (func_literal body: (block) @body)))
+"""
+
+
+def _adds(ctx: FileContext, body: Node, literal: Node, names: set[str]) -> Iterator[Node]:
+    """``x.Add(…)`` statements of the literal itself (not of closures inside it)."""
+    for stmt in descendants(body, "expression_statement"):
+        call = stmt.named_children[0] if stmt.named_children else None
+        if call is None or call.type != "call_expression":
+            continue
+        name = called_name(call, ctx)
+        if not name.endswith(".Add") or enclosing_function(stmt) != literal:
+            continue
+        if waitgroup_of(name[: -len(".Add")], names):
+            yield call
+
+
+def check(ctx: FileContext) -> Iterator[Finding]:
+    """Report WaitGroup.Add calls made by the goroutine being counted."""
+    if b".Add(" not in ctx.source or b"go func" not in ctx.source:
+        return
+    names = waitgroup_names(ctx)
+    for body in captures(_STARTED, ctx.tree.root_node).get("body", []):
+        literal = body.parent
+        for call in _adds(ctx, body, literal, names):
+            receiver = called_name(call, ctx)[: -len(".Add")]
+            later = ctx.source[call.end_byte : body.end_byte]
+            # The goroutine counts goroutines of its own and waits for them: its Add is fine.
+            if (
+                b"go " in later
+                or f"{receiver}.Wait()".encode() in ctx.source[body.start_byte : body.end_byte]
+            ):
+                continue
+            yield RULE.finding(
+                ctx,
+                call,
+                f"{receiver}.Add is called inside the goroutine it counts: {receiver}.Wait() can "
+                "run before it and return early, or the count is off; call Add before `go`",
+            )
+
+
+RULE = Rule(
+    id="waitgroup-add-in-goroutine",
+    title="WaitGroup.Add inside the goroutine it counts",
+    severity="error",
+    doc=RuleDoc(
+        what="Finds `wg.Add(…)` called inside `go func(){ … }()` for a WaitGroup waited on outside.",
+        why=(
+            "The goroutine may not have run when the caller reaches `wg.Wait()`, so Wait sees a "
+            "zero counter and returns while work is still running — the caller then closes "
+            "channels or returns results early, and the workers block forever on a send nobody "
+            "receives. Or Add runs after Wait started and panics with a reused WaitGroup."
+        ),
+        example="""\
+for _, job := range jobs {
+	go func() {
+		wg.Add(1) // too late: Wait may already have returned
+		defer wg.Done()
+		results <- run(job)
+	}()
+}
+wg.Wait()
+""",
+        fix="""\
+Call Add before starting the goroutine (or use Go 1.25's wg.Go):
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		results <- run(job)
+	}()
+""",
+        known_problems=(
+            "A WaitGroup is recognised by its declared type in the same file or a name like "
+            "`wg`. A goroutine that starts goroutines of its own after the Add, or waits on the "
+            "same WaitGroup itself, is not reported."
+        ),
+    ),
+    check=check,
+)

@@ -1,0 +1,88 @@
+"""The ``goleash.dump/1`` JSON report of one analysed snapshot (see docs/json-dump.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from goleash.analysis.suspects import Assessment
+from goleash.model import Frame, Snapshot
+
+SCHEMA = "goleash.dump/1"
+
+
+def _frame(frame: Frame | None) -> dict[str, Any] | None:
+    if frame is None:
+        return None
+    return {"function": frame.function, "file": frame.file, "line": frame.line}
+
+
+# A group with no frames at all (a profile record the runtime could not symbolise) still gets a
+# blocking_site object, as the contract promises one.
+_NOWHERE: dict[str, Any] = {"function": "", "file": "", "line": 0}
+
+
+def group_dict(a: Assessment) -> dict[str, Any]:
+    """One group of the report: the contract's fields, then extra ones."""
+    g = a.group
+    return {
+        "signature": g.signature,
+        "count": g.count,
+        "state": a.state,
+        "kind": a.kind,
+        "wait_minutes": list(g.wait_minutes) if g.wait_minutes is not None else None,
+        "leaked": g.leaked,
+        "labels": dict(g.labels),
+        "blocking_site": _frame(g.blocking_site) or dict(_NOWHERE),
+        "creation_site": _frame(g.creation_site),
+        "frames": [_frame(f) for f in g.frames],
+        "suspicion": a.suspicion,
+        "reasons": list(a.reasons),
+        "ignored": a.ignored,
+        # Extra fields (not in the /1 contract's required set).
+        "suspect": a.suspect,
+        "raw_state": g.state,
+        "orphans": g.orphans,
+        "with_parent": g.with_parent,
+        "locked_to_thread": g.locked_to_thread,
+        "sample_ids": list(g.sample_ids),
+    }
+
+
+def report_dict(
+    snapshot: Snapshot,
+    shown: Sequence[Assessment],
+    *,
+    warnings: Sequence[str] = (),
+    suspects: int | None = None,
+) -> dict[str, Any]:
+    """The whole report as plain data: ``shown`` are the groups left after the user's filters."""
+    return {
+        "schema": SCHEMA,
+        "format": snapshot.format,
+        "go_version": snapshot.go_version,
+        "total": snapshot.total,
+        "unparsed": snapshot.unparsed,
+        "warnings": [*snapshot.warnings, *warnings],
+        "groups": [group_dict(a) for a in shown],
+        # Extra fields.
+        "profile": snapshot.profile,
+        "source": snapshot.source,
+        "taken_at": snapshot.taken_at.isoformat() if snapshot.taken_at else None,
+        "reported_total": snapshot.reported_total,
+        "group_count": len(snapshot.groups),
+        "suspects": suspects if suspects is not None else sum(a.suspect for a in shown),
+    }
+
+
+def render(
+    snapshot: Snapshot,
+    shown: Sequence[Assessment],
+    *,
+    warnings: Sequence[str] = (),
+    suspects: int | None = None,
+) -> str:
+    """The report as a JSON document (one object, indented, newline-terminated)."""
+    data = report_dict(snapshot, shown, warnings=warnings, suspects=suspects)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,179 @@
+"""Dumps from a Go service's ``net/http/pprof`` endpoints.
+
+A full URL (``http://h:8080/debug/pprof/goroutine?debug=1``) is fetched as given. A base URL
+(``http://h:8080`` or ``http://h:8080/debug/pprof/``) asks for the goroutineleak profile at
+``debug=2`` first: since Go 1.27 it lists every goroutine and marks the leaked ones. Older
+services and routers that hard-code the classic profiles answer 404, and goleash falls back to
+``goroutine?debug=2``.
+
+The body streams into the parser; a total time limit and a size cap bound what a slow or
+hostile server can cost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from goleash import __version__
+from goleash.dumps import read_snapshots
+from goleash.errors import InputError
+from goleash.model import Snapshot
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_BYTES = 512 * 2**20
+MAX_REDIRECTS = 3
+_PPROF = "/debug/pprof"
+
+
+def is_url(spec: str) -> bool:
+    """True for http(s) URLs, the specs this module fetches."""
+    return spec.startswith(("http://", "https://"))
+
+
+def profile_urls(url: str) -> list[str]:
+    """The URLs to try for ``url``, in order: itself, or for a base URL leak then goroutine.
+
+    Raises InputError for a URL with no host or a malformed one.
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- checks the port is a number in range
+    except ValueError as e:
+        raise InputError(f"{url} is not a valid URL ({e})") from None
+    if not parts.hostname:
+        raise InputError(f"{url} is not a valid URL (no host)")
+    path = parts.path.rstrip("/")
+    if parts.query or not (path == "" or path.endswith(_PPROF)):
+        return [url]
+    root = path or _PPROF
+    return [
+        urlunsplit((parts.scheme, parts.netloc, f"{root}/{name}", "debug=2", ""))
+        for name in ("goroutineleak", "goroutine")
+    ]
+
+
+def fetch(
+    url: str, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[Snapshot]:
+    """Fetch a goroutine dump over HTTP and parse it while it streams in.
+
+    ``timeout`` bounds the whole fetch in seconds, fallback included; ``max_bytes`` bounds the
+    body after any Content-Encoding is undone. Failures raise InputError with one line.
+    """
+    candidates = profile_urls(url)
+    deadline = time.monotonic() + timeout
+    headers = {"User-Agent": f"goleash/{__version__}"}
+    try:
+        with httpx.Client(
+            follow_redirects=True, max_redirects=MAX_REDIRECTS, headers=headers
+        ) as client:
+            for i, candidate in enumerate(candidates):
+                fallback = i + 1 < len(candidates)
+                snapshots = _fetch_one(client, candidate, deadline, timeout, max_bytes, fallback)
+                if snapshots is not None:
+                    return snapshots
+    except httpx.TimeoutException:
+        raise InputError(f"{url} did not answer within {timeout:g} s") from None
+    except httpx.ConnectError as e:
+        raise InputError(f"cannot connect to {_host(url)}: {_reason(e)}") from None
+    except httpx.TooManyRedirects:
+        raise InputError(f"{url} redirected more than {MAX_REDIRECTS} times") from None
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
+        raise InputError(f"{url} is not a valid URL ({e})") from None
+    except httpx.HTTPError as e:
+        raise InputError(f"{url}: {_reason(e)}") from None
+    raise AssertionError("unreachable: the last candidate never falls back")
+
+
+def _fetch_one(
+    client: httpx.Client,
+    url: str,
+    deadline: float,
+    timeout: float,
+    max_bytes: int,
+    fallback: bool,
+) -> list[Snapshot] | None:
+    """Fetch one URL; None when it is a 404 and another URL may be tried."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise httpx.ReadTimeout("total time limit reached")
+    with client.stream("GET", url, timeout=httpx.Timeout(remaining)) as response:
+        if response.status_code == 404 and fallback:
+            return None
+        if response.status_code != 200:
+            reason = response.reason_phrase or "error"
+            raise InputError(f"{url} answered HTTP {response.status_code} {reason}")
+        taken_at = datetime.now(timezone.utc)
+        source = str(response.url)
+        body = _Body(response.iter_bytes(), source, deadline, timeout, max_bytes)
+        snapshots = read_snapshots(io.BufferedReader(body, 1 << 16), source=source)
+    return [dataclasses.replace(s, source=source, taken_at=taken_at) for s in snapshots]
+
+
+class _Body(io.RawIOBase):
+    """A response body as a stream, enforcing the size cap and the total time limit."""
+
+    def __init__(
+        self, chunks: Iterator[bytes], url: str, deadline: float, timeout: float, max_bytes: int
+    ) -> None:
+        self._chunks = chunks
+        self._url = url
+        self._deadline = deadline
+        self._timeout = timeout
+        self._max = max_bytes
+        self._size = 0
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._pending:
+            try:
+                chunk = next(self._chunks, None)
+            except httpx.TimeoutException:
+                raise InputError(f"{self._url} did not answer within {self._timeout:g} s") from None
+            except httpx.HTTPError as e:
+                raise InputError(f"{self._url}: the response broke off ({_reason(e)})") from None
+            if chunk is None:
+                return 0
+            self._size += len(chunk)
+            if self._size > self._max:
+                raise InputError(
+                    f"{self._url} sent more than {_size(self._max)}: stopped reading "
+                    "(raise the size cap to read it all)"
+                )
+            if time.monotonic() > self._deadline:
+                raise InputError(f"{self._url} did not finish within {self._timeout:g} s")
+            self._pending = memoryview(chunk)
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc or url
+
+
+def _reason(e: Exception) -> str:
+    """The innermost, most specific cause: ``connection refused`` rather than a wrapper's text."""
+    text = str(e)
+    if "Connection refused" in text or "ECONNREFUSED" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "unknown host"
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _size(n: int) -> str:
+    if n >= 2**20 and n % 2**20 == 0:
+        return f"{n // 2**20} MB"
+    return f"{n} bytes"

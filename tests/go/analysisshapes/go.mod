@@ -1,0 +1,3 @@
+module example.com/analysisshapes
+
+go 1.27

@@ -1,0 +1,3 @@
+module example.com/oldversions
+
+go 1.19

@@ -1,0 +1,3 @@
+module example.com/pprofserve
+
+go 1.27

@@ -1,0 +1,3 @@
+module example.com/tracebackshapes
+
+go 1.27

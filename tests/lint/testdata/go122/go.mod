@@ -1,0 +1,3 @@
+module example.com/fixtures122
+
+go 1.22

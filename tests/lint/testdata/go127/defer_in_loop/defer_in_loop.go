@@ -1,0 +1,134 @@
+package defer_in_loop
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"os"
+	"sync"
+	"time"
+)
+
+// countLines keeps every file open until the function returns.
+func countLines(paths []string) (int, error) {
+	total := 0
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return 0, err
+		}
+		defer f.Close() // want "defer-in-loop"
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			total++
+		}
+	}
+	return total, nil
+}
+
+type Shards struct {
+	locks []sync.Mutex
+	data  []map[string]int
+}
+
+// Sum locks every shard and unlocks none until it returns.
+func (s *Shards) Sum() int {
+	sum := 0
+	for i := range s.locks {
+		s.locks[i].Lock()
+		defer s.locks[i].Unlock() // want "defer-in-loop"
+		for _, v := range s.data[i] {
+			sum += v
+		}
+	}
+	return sum
+}
+
+// migrate opens a transaction per table; rollbacks pile up.
+func migrate(db *sql.DB, stmts []string) error {
+	for _, q := range stmts {
+		tx, err := db.Begin()
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback() // want "defer-in-loop"
+		if _, err := tx.Exec(q); err != nil {
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pollForever never returns: the contexts are never cancelled.
+func pollForever(ctx context.Context, poll func(context.Context) error) {
+	for {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel() // want "defer-in-loop"
+		_ = poll(pctx)
+	}
+}
+
+// The loop body is a function literal: the defer runs per iteration.
+func countLinesScoped(paths []string) (int, error) {
+	total := 0
+	for _, p := range paths {
+		n, err := func() (int, error) {
+			f, err := os.Open(p)
+			if err != nil {
+				return 0, err
+			}
+			defer f.Close()
+			n := 0
+			sc := bufio.NewScanner(f)
+			for sc.Scan() {
+				n++
+			}
+			return n, nil
+		}()
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// A goroutine per item: its defer belongs to the goroutine.
+func process(items []string, handle func(string)) {
+	var wg sync.WaitGroup
+	for _, it := range items {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			handle(it)
+		}()
+	}
+	wg.Wait()
+}
+
+// A defer that releases nothing (timing, recovery) is not reported.
+func timed(steps []func(), record func(time.Duration)) {
+	for _, step := range steps {
+		start := time.Now()
+		defer func() { record(time.Since(start)) }()
+		step()
+	}
+}
+
+// Deferred once, before the loop.
+func copyAll(dst *os.File, srcs []string) error {
+	defer dst.Close()
+	for _, s := range srcs {
+		data, err := os.ReadFile(s)
+		if err != nil {
+			return err
+		}
+		if _, err := dst.Write(data); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,3 @@
+module example.com/fixtures127
+
+go 1.27

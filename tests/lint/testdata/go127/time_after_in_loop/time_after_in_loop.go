@@ -1,0 +1,113 @@
+package time_after_in_loop
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+var errIdle = errors.New("idle")
+
+type Msg struct{ Body string }
+
+// consume creates a timer per message.
+func consume(msgs <-chan Msg, handle func(Msg)) error {
+	for {
+		select {
+		case m := <-msgs:
+			handle(m)
+		case <-time.After(time.Minute):
+			return errIdle
+		}
+	}
+}
+
+// forward has a ctx case too; still one timer per item.
+func forward(ctx context.Context, in <-chan int, out chan<- int) error {
+	for v := range in {
+		select {
+		case out <- v:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Second):
+			return errors.New("slow consumer")
+		}
+	}
+	return nil
+}
+
+// waitAll waits for each result with a fresh timeout.
+func waitAll(results []chan error, each time.Duration) error {
+	for _, r := range results {
+		select {
+		case err := <-r:
+			if err != nil {
+				return err
+			}
+		case <-time.After(each):
+			return errors.New("timeout")
+		}
+	}
+	return nil
+}
+
+// drain stops after a quiet period, with a labelled loop.
+func drain(events <-chan string, quiet time.Duration) []string {
+	var got []string
+loop:
+	for {
+		select {
+		case e := <-events:
+			got = append(got, e)
+		case <-time.After(quiet):
+			break loop
+		}
+	}
+	return got
+}
+
+// One timer, reset on every message: fine.
+func consumeWithTimer(msgs <-chan Msg, handle func(Msg)) error {
+	idle := time.NewTimer(time.Minute)
+	defer idle.Stop()
+	for {
+		select {
+		case m := <-msgs:
+			handle(m)
+			idle.Reset(time.Minute)
+		case <-idle.C:
+			return errIdle
+		}
+	}
+}
+
+// A single select, not in a loop: one timer per call.
+func request(reply <-chan string) (string, error) {
+	select {
+	case r := <-reply:
+		return r, nil
+	case <-time.After(3 * time.Second):
+		return "", errors.New("timeout")
+	}
+}
+
+// time.After as a plain sleep in a loop fires every time: nothing piles up.
+func pollEvery(check func() bool) {
+	for !check() {
+		<-time.After(50 * time.Millisecond)
+	}
+}
+
+// A timeout computed once before the loop.
+func collect(in <-chan int, total time.Duration) []int {
+	var out []int
+	timeout := time.After(total)
+	for {
+		select {
+		case v := <-in:
+			out = append(out, v)
+		case <-timeout:
+			return out
+		}
+	}
+}
