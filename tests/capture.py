@@ -21,9 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from gotools import GO_DIR, build, go_env
-
 from goleash.toolchain import find_go
+from gotools import GO_DIR, build, go_env
 
 LEAKS_DIR = GO_DIR / "leaks"
 STARTUP_TIMEOUT = 30.0

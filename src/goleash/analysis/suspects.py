@@ -108,6 +108,12 @@ def score(group: Group, state: str, kind: str) -> tuple[float, tuple[str, ...]]:
     reasons: list[str] = []
     s = _BASE.get(kind, 0.2)
     site = _where(group.blocking_site)
+    # debug=1 and protobuf profiles say nothing of creators or parents.
+    stateless = group.with_parent == 0 and group.created_by is None
+    if kind == "other" and not state and group.frames and not group.frames[0].is_plumbing:
+        # debug=1 hides gopark/chanrecv/selectgo: a stack that starts in the user's own code
+        # is parked on a channel operation or select there.
+        s = _BASE["chan-receive"]
     waiting = kind in _NEEDS_ANOTHER or kind in _FOREVER
 
     if kind in _FOREVER:
@@ -165,6 +171,16 @@ def score(group: Group, state: str, kind: str) -> tuple[float, tuple[str, ...]]:
             creator = group.created_by.function if group.created_by else "its creator"
             why = "whose goroutine is still running" if parent_alive else "at start-up"
             reasons.append(f"looks like a fixed pool waiting for work: started by {creator} {why}")
+
+    labelled = bool(group.labels) and not pool
+    if labelled and (waiting or kind == "other" or (kind == "sleep" and n >= 2)):
+        # Goroutines inherit pprof labels from the request (or job) that started them.
+        text = ", ".join(f"{k}={v}" for k, v in sorted(group.labels.items()))
+        s += 0.45 if kind == "sleep" and stateless else 0.15
+        reasons.append(f"carry the labels of the request that started them ({text})")
+    if stateless and (kind in _FOREVER or kind in _NEEDS_ANOTHER - {"chan-receive", "select"}):
+        # A blocked send or lock is not the shape of an idle pool, which waits to receive.
+        s += 0.1
 
     if kind in _ACTIVE:
         s = min(s, 0.1)

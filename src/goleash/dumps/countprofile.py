@@ -64,6 +64,8 @@ class _Profile:
         self.phantom = 0
         self.junk = 0
         self.unsymbolised = 0
+        self._seen: dict[str, Frame] = {}
+        self._labels: dict[str, dict[str, str]] = {}
 
     def start(self, count: int, pcs: int) -> None:
         self.flush()
@@ -89,13 +91,30 @@ class _Profile:
         g = Goroutine(id=None, state="", frames=frames, leaked=self.leak, labels=labels)
         self.builder.add(g, count)
 
+    def label_line(self, line: str) -> None:
+        labels = self._labels.get(line)
+        if labels is None:
+            labels = parse_labels(line[len(_LABELS) :])
+            if labels is None:
+                self.junk += 1
+                return
+            self._labels[line] = labels  # shared by records, never changed
+        self.labels = labels
+
     def frame(self, line: str) -> None:
+        # The same frame line recurs in many records (and profiles): parse each once.
+        known = self._seen.get(line)
+        if known is not None:
+            self.frames.append(known)
+            return
         fields = [f for f in line[1:].split("\t") if f]
         if len(fields) >= 3:
             function = _OFFSET.sub("", fields[1].strip())
             file, _, number = fields[2].strip().rpartition(":")
             if file and number.isdigit():
-                self.frames.append(self.builder.frame(function, file, int(number)))
+                frame = self.builder.frame(function, file, int(number))
+                self._seen[line] = frame
+                self.frames.append(frame)
                 return
         if len(fields) == 1 and _PC.fullmatch(fields[0].strip()):
             pc = fields[0].strip()
@@ -133,6 +152,13 @@ def _profiles(lines: Iterable[str], source: str) -> Iterator[Snapshot]:
     stray = 0  # lines before any header
     for raw in lines:
         line = raw.rstrip("\r\n")
+        if current is not None and current.open and line.startswith("#"):
+            # Frame and label lines are most of a profile: check them first.
+            if line.startswith(_LABELS):
+                current.label_line(line)
+            else:
+                current.frame(line)
+            continue
         header = _HEADER.match(line)
         if header:
             if current is not None:
@@ -157,14 +183,6 @@ def _profiles(lines: Iterable[str], source: str) -> Iterator[Snapshot]:
         record = _RECORD.match(line)
         if record:
             current.start(int(record.group(1)), len(record.group(2).split()))
-        elif line.startswith(_LABELS) and current.open:
-            labels = parse_labels(line[len(_LABELS) :])
-            if labels is None:
-                current.junk += 1
-            else:
-                current.labels = labels
-        elif line.startswith("#") and current.open:
-            current.frame(line)
         else:
             current.junk += 1
     if current is not None:

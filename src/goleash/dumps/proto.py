@@ -96,8 +96,8 @@ def _snapshot(profile: Any, source: str) -> Snapshot:
         kind = string(profile.sample_type[0].type)
     name = source or "input"
     if kind not in GOROUTINE_PROFILES:
-        what = f"a {kind} profile" if kind else "a profile of unknown kind"
-        raise InputError(f"{name} is not a goroutine dump: it is {what}")
+        what = f"it is a {kind} profile" if kind else "binary data that is not a pprof profile"
+        raise InputError(f"{name} is not a goroutine dump: {what}")
 
     if profile.duration_nanos > 0:
         # net/http/pprof's ?seconds=N: the difference between two profiles, counts may be < 0.

@@ -76,9 +76,9 @@ def _parse(head: bytes, stream: BinaryIO, name: str, source: str) -> list[Snapsh
     if trace is None and _looks_like_html(head):
         # An error page or the pprof index: say so rather than "no goroutine found".
         raise InputError(f"{name} is not a goroutine dump: it is an HTML page")
-    from goleash.dumps import traceback
+    from goleash.dumps.traceback import parse as parse_traceback
 
-    snapshots = traceback.parse(stream, source=source)
+    snapshots = parse_traceback(stream, source=source)
     if not any(s.total or s.unparsed for s in snapshots):
         raise InputError(f"{name} is not a goroutine dump: no goroutine found")
     return snapshots

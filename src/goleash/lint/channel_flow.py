@@ -86,6 +86,16 @@ def function_name(func: Node) -> str:
     return "" if name is None else str(name.text.decode("utf-8", "replace"))
 
 
+# Goroutines started from these live as long as the program, and main returning ends them all:
+# nothing they block on is a leak.
+PROGRAM_LIFETIME = frozenset({"main", "init"})
+
+
+def program_lifetime(func: Node) -> bool:
+    """Is ``func`` the top-level ``main`` or ``init`` function?"""
+    return func.type == "function_declaration" and function_name(func) in PROGRAM_LIFETIME
+
+
 def walk(node: Node, into_closures: bool = False) -> Iterator[Node]:
     """Pre-order walk under ``node``; skips func literal bodies unless ``into_closures``."""
     stack = [node]
@@ -299,9 +309,9 @@ def _bound_name(make: Node) -> tuple[str, Node] | None:
         "assignment_statement",
     ):
         return None
-    if decl.type == "assignment_statement" and decl.child_by_field_name("operator") is not None:
-        if decl.child_by_field_name("operator").type != "=":
-            return None
+    operator = decl.child_by_field_name("operator")
+    if decl.type == "assignment_statement" and operator is not None and operator.type != "=":
+        return None
     index = [c.id for c in values.named_children].index(make.id)
     if decl.type == "var_spec":
         names = [c for c in decl.children_by_field_name("name")]
@@ -348,6 +358,7 @@ def _classify(ident: Node) -> tuple[str, Node]:
 
 
 def _literal_params(literal: Node) -> list[str]:
+    """Parameter names of a func literal or declaration, in order ([] when variadic)."""
     params = literal.child_by_field_name("parameters")
     names: list[str] = []
     if params is None:
@@ -360,25 +371,84 @@ def _literal_params(literal: Node) -> list[str]:
     return names
 
 
-def _collect_uses(
-    chan: LocalChannel, name: str, scope: Node, after: int, ids: dict[str, list[Node]]
-) -> None:
-    for ident in ids.get(name, ()):
-        if ident.start_byte < after or not contains(scope, ident):
-            continue
-        kind, node = _classify(ident)
-        if kind == "escape" and ident.parent is not None and ident.parent.type == "argument_list":
-            call = ident.parent.parent
-            function = call.child_by_field_name("function") if call is not None else None
-            if function is not None and function.type == "func_literal":
-                # go func(c chan int) { … }(ch): follow the parameter inside the literal.
-                params = _literal_params(function)
-                position = [c.id for c in ident.parent.named_children].index(ident.id)
-                body = function.child_by_field_name("body")
-                if position < len(params) and body is not None and params[position] != name:
-                    _collect_uses(chan, params[position], body, body.start_byte, ids)
-                    continue
-        chan.uses.append(Use(kind, node, context_of(node, chan.func)))
+class _UseCollector:
+    """Finds a channel's uses by name, following it into func literals and same-file functions
+    it is handed to (``go func(c chan T){…}(ch)``, ``go worker(ch)``), one level deep."""
+
+    def __init__(self, ctx: FileContext, declarations: list[Node]) -> None:
+        self.ctx = ctx
+        self.declarations = declarations
+        self.ids_by_func: dict[int, dict[str, list[Node]]] = {}
+
+    def identifiers(self, body: Node) -> dict[str, list[Node]]:
+        """Identifiers under a function body by name (one query per function, cached)."""
+        ids = self.ids_by_func.get(body.id)
+        if ids is None:
+            ids = {}
+            for ident in captures("(identifier) @id", body).get("id", []):
+                ids.setdefault(ident.text.decode("utf-8", "replace"), []).append(ident)
+            self.ids_by_func[body.id] = ids
+        return ids
+
+    def declaration(self, function: Node) -> Node | None:
+        """The same-file function or method a call names, when exactly one matches."""
+        if function.type == "identifier":
+            name, kind = text(self.ctx, function), "function_declaration"
+        elif function.type == "selector_expression":
+            field_node = function.child_by_field_name("field")
+            name, kind = text(self.ctx, field_node) if field_node else "", "method_declaration"
+        else:
+            return None
+        found = [d for d in self.declarations if d.type == kind and function_name(d) == name]
+        return found[0] if len(found) == 1 else None
+
+    def collect(
+        self,
+        chan: LocalChannel,
+        name: str,
+        body: Node,
+        after: int,
+        forced: Context | None = None,
+    ) -> None:
+        """Add the uses of ``name`` under ``body`` (after byte ``after``) to ``chan``."""
+        for ident in self.identifiers(body).get(name, ()):
+            if ident.start_byte < after:
+                continue
+            kind, node = _classify(ident)
+            if kind == "escape" and self._follow(chan, ident, name, forced):
+                continue
+            chan.uses.append(Use(kind, node, forced or context_of(node, chan.func)))
+
+    def _follow(self, chan: LocalChannel, ident: Node, name: str, forced: Context | None) -> bool:
+        """Follow an argument into the function it is passed to; False when it escapes."""
+        arguments = ident.parent
+        call = arguments.parent if arguments is not None else None
+        if arguments is None or arguments.type != "argument_list" or call is None:
+            return False
+        function = call.child_by_field_name("function")
+        if function is None:
+            return False
+        position = [c.id for c in arguments.named_children].index(ident.id)
+        if function.type == "func_literal":
+            # go func(c chan int) { … }(ch): the literal's body is already in this function.
+            params = _literal_params(function)
+            body = function.child_by_field_name("body")
+            if position >= len(params) or body is None:
+                return False
+            if params[position] != name:
+                self.collect(chan, params[position], body, body.start_byte, forced)
+            return True
+        starter = call.parent
+        if forced is not None or starter is None or starter.type != "go_statement":
+            return False
+        declaration = self.declaration(function)
+        body = declaration.child_by_field_name("body") if declaration is not None else None
+        params = _literal_params(declaration) if declaration is not None else []
+        if body is None or position >= len(params):
+            return False
+        # go worker(ch): the worker's uses run in the goroutine this statement starts.
+        self.collect(chan, params[position], body, body.start_byte, Context("go", starter))
+        return True
 
 
 @dataclass
@@ -428,24 +498,17 @@ def local_channels(ctx: FileContext) -> list[LocalChannel]:
     if facts.channels is not None:
         return facts.channels
     found: list[LocalChannel] = []
-    ids_by_func: dict[int, dict[str, list[Node]]] = {}
+    collector = _UseCollector(ctx, facts.nodes.get("declaration", []))
     for make in facts.nodes.get("make", []):
         bound = _bound_name(make)
         func = enclosing_function(make)
         if bound is None or func is None:
             continue
-        name, _ = bound
         body = func.child_by_field_name("body")
         if body is None:
             continue
-        ids = ids_by_func.get(func.id)
-        if ids is None:
-            ids = {}
-            for ident in captures("(identifier) @id", body).get("id", []):
-                ids.setdefault(ident.text.decode("utf-8", "replace"), []).append(ident)
-            ids_by_func[func.id] = ids
-        chan = LocalChannel(name, make, func, _capacity(ctx, make))
-        _collect_uses(chan, name, body, make.end_byte, ids)
+        chan = LocalChannel(bound[0], make, func, _capacity(ctx, make))
+        collector.collect(chan, bound[0], body, make.end_byte)
         found.append(chan)
     facts.channels = found
     return found

@@ -25,7 +25,8 @@ def parse(source: bytes) -> tree_sitter.Tree:
 @cache
 def query(pattern: str) -> tree_sitter.Query:
     """A compiled query, cached by its text."""
-    return tree_sitter.Query(language(), pattern)
+    compiled: tree_sitter.Query = tree_sitter.Query(language(), pattern)
+    return compiled
 
 
 def captures(pattern: str, node: Node) -> dict[str, list[Node]]:

@@ -7,7 +7,9 @@ services and routers that hard-code the classic profiles answer 404, and goleash
 ``goroutine?debug=2``.
 
 The body streams into the parser; a total time limit and a size cap bound what a slow or
-hostile server can cost.
+hostile server can cost. Snapshots record the URL that answered as ``source`` and, as
+``taken_at``, when the answer began to arrive by the local clock (so snapshots of several hosts
+compare on one clock).
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ func forward(a, b chan string) {
 
 func poll() {
 	for {
-		time.Sleep(time.Hour)
+		time.Sleep(time.Hour) // blocks: sleeps, never stops
 	}
 }
 

@@ -11,6 +11,7 @@ from goleash.lint.channel_flow import (
     line_of,
     local_channels,
     own_returns,
+    program_lifetime,
 )
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
 from goleash.model import Finding
@@ -45,8 +46,9 @@ def _reason(chan: LocalChannel, waiting: Use) -> str:
 
 def check(ctx: FileContext) -> Iterator[Finding]:
     """Goroutines blocked in a plain receive that an early return leaves without a partner."""
+    seen: set[int] = set()  # a worker started from two places is reported once
     for chan in local_channels(ctx):
-        if chan.escapes or chan.of_kind("range"):
+        if chan.escapes or chan.of_kind("range") or program_lifetime(chan.func):
             continue
         receives = chan.of_kind("receive")
         waiting = [u for u in receives if u.where.kind == "go" and _plain(u)]
@@ -56,6 +58,9 @@ def check(ctx: FileContext) -> Iterator[Finding]:
         if not reason:
             continue
         for use in waiting:
+            if use.node.id in seen:
+                continue
+            seen.add(use.node.id)
             yield RULE.finding(
                 ctx,
                 use.node,

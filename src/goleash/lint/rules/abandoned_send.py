@@ -11,11 +11,12 @@ from goleash.lint.channel_flow import (
     contains,
     enclosing_loop,
     exits_loop,
-    loop_exits,
     go_call_literal,
     line_of,
     local_channels,
+    loop_exits,
     own_returns,
+    program_lifetime,
     text,
     walk,
 )
@@ -69,8 +70,8 @@ def _leaving_case(ctx: FileContext, chan: LocalChannel, receive: Use, go: Node) 
     return ""
 
 
-def _receives_many(chan: LocalChannel, receive: Use, go: Node) -> Node | None:
-    """The loop that repeats this receive, if any (a loop that also starts senders counts too)."""
+def _receives_many(chan: LocalChannel, receive: Use) -> Node | None:
+    """The loop that repeats this receive, if any."""
     if receive.kind == "range":
         return receive.node
     return enclosing_loop(receive.node, stop=chan.func)
@@ -201,7 +202,7 @@ def _reason(ctx: FileContext, chan: LocalChannel, sends: list[Use]) -> str:
         )
     if senders <= 1 and not unbounded:
         return ""
-    loops = [(u, _receives_many(chan, u, first_go)) for u in receives]
+    loops = [(u, _receives_many(chan, u)) for u in receives]
     repeated = [(u, loop) for u, loop in loops if loop is not None]
     if not repeated:
         if unbounded:
@@ -226,6 +227,7 @@ def _reason(ctx: FileContext, chan: LocalChannel, sends: list[Use]) -> str:
 
 def check(ctx: FileContext) -> Iterator[Finding]:
     """Sends in goroutines on local channels whose receiver can give up first."""
+    seen: set[int] = set()  # a worker started from two places is reported once
     for chan in local_channels_with_senders(ctx):
         sends = [u for u in chan.of_kind("send") if not _guarded(u.node)]
         if not sends:
@@ -234,6 +236,9 @@ def check(ctx: FileContext) -> Iterator[Finding]:
         if not reason:
             continue
         for use in sends:
+            if use.node.id in seen:
+                continue
+            seen.add(use.node.id)
             yield RULE.finding(
                 ctx,
                 use.node,
@@ -244,7 +249,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
 def local_channels_with_senders(ctx: FileContext) -> Iterable[LocalChannel]:
     """Channels that only goroutines send on, that only this function receives from."""
     for chan in local_channels(ctx):
-        if chan.escapes or chan.capacity is None:
+        if chan.escapes or chan.capacity is None or program_lifetime(chan.func):
             continue
         sends = chan.of_kind("send")
         receives = chan.of_kind("receive", "range")
@@ -296,8 +301,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
     }
 }""",
         fix="""\
-Give the channel room for every sender (make(chan T, 1), or len(jobs) for a loop), or send in a
-select with <-ctx.Done() so the sender can give up too:
+Buffer the channel for every sender (make(chan T, 1)), or send in a select with <-ctx.Done().
+For a loop of senders, make(chan T, len(jobs)):
     result := make(chan []byte, 1)
     go func() {
         result <- h.backend.Fetch(r.URL.Path) // never blocks: the buffer holds the answer

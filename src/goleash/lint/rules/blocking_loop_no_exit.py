@@ -11,6 +11,7 @@ from goleash.lint.channel_flow import (
     exits_loop,
     function_name,
     go_call_literal,
+    program_lifetime,
     receive_of_case,
     text,
     walk,
@@ -18,9 +19,6 @@ from goleash.lint.channel_flow import (
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
 from goleash.lint.syntax import Node
 from goleash.model import Finding
-
-# Goroutines started here live as long as the program: an endless loop there is by design.
-_PROGRAM_LIFETIME = frozenset({"main", "init"})
 
 
 def _infinite(loop: Node) -> bool:
@@ -119,9 +117,8 @@ def check(ctx: FileContext) -> Iterator[Finding]:
     package_vars: set[str] | None = None
     for go in starts:
         starter = enclosing_function(go)
-        if starter is not None and starter.type == "function_declaration":
-            if function_name(starter) in _PROGRAM_LIFETIME:
-                continue
+        if starter is not None and program_lifetime(starter):
+            continue
         for body in _started_bodies(ctx, go, decls):
             for loop in walk(body):
                 if loop.type != "for_statement" or loop.id in seen or not _infinite(loop):
@@ -185,10 +182,13 @@ Give the loop a way out, such as a quit channel or the context:
         }
     }()""",
         known_problems=(
-            "Goroutines started from main() or init() are skipped: they live as long as the "
-            "program. A loop that is stopped by closing its channel without an ok-check becomes "
-            "a busy loop rather than a stuck one; both are reported. Only literals and functions "
-            "or methods declared in the same file are followed."
+            "Goroutines started from main() or init(), and loops that only wait on the file's "
+            "package-level channels, are skipped: they live as long as the program. A "
+            "program-lifetime worker started elsewhere (a constructor called once) is reported; "
+            "suppress it with `//goleash:ignore blocking-loop-no-exit reason`. A loop that is "
+            "stopped by closing its channel without an ok-check becomes a busy loop rather than "
+            "a stuck one; both are reported. Only literals and functions or methods declared in "
+            "the same file are followed."
         ),
     ),
     check=check,

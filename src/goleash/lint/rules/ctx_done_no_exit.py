@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterator
 
 from goleash.lint.channel_flow import (
-    candidates,
     break_target,
+    candidates,
     case_body,
     contains,
     done_channel,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.resources_flow import FUNCTION_TYPES, called_name
+from goleash.lint.resources_flow import FUNCTION_TYPES, anchored, called_name, nodes
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures, descendants
+from goleash.lint.syntax import Node
 from goleash.model import Finding
 
 # Method names that release something: the defers worth reporting.
@@ -16,9 +16,11 @@ _RELEASE_FUNCS = ("cancel", "stop", "release", "close", "unlock", "done")
 
 def _releasing(ctx: FileContext, defer: Node) -> str:
     """What the defer releases, as written (``f.Close``), or '' when it releases nothing known."""
-    for call in descendants(defer, "call_expression"):
+    for call in nodes(defer, "call_expression"):
         name = called_name(call, ctx)
         last = name.rsplit(".", 1)[-1]
+        if name == "close":
+            continue  # the builtin closing a channel: a signal, not a held resource
         if last in _RELEASES or ("." not in name and name.lower().startswith(_RELEASE_FUNCS)):
             return name
     return ""
@@ -36,12 +38,21 @@ def _loop_of(defer: Node) -> Node | None:
     return None
 
 
+def _last_iteration(defer: Node) -> bool:
+    """Whether the defer's block ends in return or break: the loop does not go round again."""
+    block = defer.parent
+    if block is None or block.type != "statement_list":
+        return False
+    stmts = [c for c in block.named_children if c.type != "comment"]
+    return bool(stmts) and stmts[-1].type in ("return_statement", "break_statement")
+
+
 def check(ctx: FileContext) -> Iterator[Finding]:
     """Report defers of releases directly inside a loop body."""
     if b"defer" not in ctx.source:
         return
-    for defer in captures("(defer_statement) @d", ctx.tree.root_node).get("d", []):
-        if _loop_of(defer) is None:
+    for defer in anchored(ctx, b"defer", "defer_statement", climb=1):
+        if _loop_of(defer) is None or _last_iteration(defer):
             continue
         released = _releasing(ctx, defer)
         if not released:

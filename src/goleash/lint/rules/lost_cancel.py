@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from goleash.lint.resources_flow import (
     Exit,
     HeldPaths,
+    anchored,
     enclosing_function,
     enclosing_statement,
     identifiers,
@@ -14,14 +15,18 @@ from goleash.lint.resources_flow import (
     named_results,
 )
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures
+from goleash.lint.syntax import Node
 from goleash.model import Finding
 
-_CALLS = """
-((call_expression
-   function: (selector_expression operand: (identifier) @pkg field: (field_identifier) @fn)) @call
- (#match? @fn "^With(Cancel|Timeout|Deadline)(Cause)?$"))
-"""
+_FUNCTIONS = {
+    "WithCancel",
+    "WithTimeout",
+    "WithDeadline",
+    "WithCancelCause",
+    "WithTimeoutCause",
+    "WithDeadlineCause",
+}
+
 
 # What the left-hand side of the WithX assignment can be.
 _DECLARING = ("short_var_declaration", "assignment_statement", "var_spec")
@@ -158,14 +163,24 @@ def _check_call(ctx: FileContext, call: Node, fn_name: str) -> Finding | None:
 
 def check(ctx: FileContext) -> Iterator[Finding]:
     """Report WithCancel/WithTimeout/WithDeadline(/Cause) cancels that can be lost."""
-    context_names = imported_names(ctx, "context")
-    if not context_names:
+    if b".With" not in ctx.source:
         return
-    for call in captures(_CALLS, ctx.tree.root_node).get("call", []):
+    context_names = imported_names(ctx, "context")
+    if not context_names or not any(f"{n}.With".encode() in ctx.source for n in context_names):
+        return
+    calls: list[Node] = []
+    for name in context_names:
+        for kind in (b"Cancel", b"Timeout", b"Deadline"):
+            calls += anchored(ctx, name.encode() + b".With" + kind, "call_expression")
+    for call in sorted(calls, key=lambda c: c.start_byte):
         selector = call.child_by_field_name("function")
+        if selector is None or selector.type != "selector_expression":
+            continue
         pkg = selector.child_by_field_name("operand")
         fn = selector.child_by_field_name("field")
         if pkg is None or fn is None or ctx.text(pkg) not in context_names:
+            continue
+        if ctx.text(fn) not in _FUNCTIONS:
             continue
         finding = _check_call(ctx, call, ctx.text(fn))
         if finding is not None:

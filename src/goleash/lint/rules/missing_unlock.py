@@ -6,29 +6,23 @@ from collections.abc import Iterator
 
 from goleash.lint.resources_flow import (
     HeldPaths,
+    anchored,
     called_name,
     enclosing_function,
     enclosing_statement,
     function_name,
     named_results,
+    nodes,
     statements,
 )
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures, descendants
+from goleash.lint.syntax import Node
 from goleash.model import Finding
-
-_LOCKS = """
-((expression_statement
-   (call_expression
-     function: (selector_expression field: (field_identifier) @method)
-     arguments: (argument_list)) @call)
- (#match? @method "^R?Lock$"))
-"""
 
 
 def _releases_lock(node: Node, ctx: FileContext, unlock: str) -> bool:
     """A call of the unlock, or of a helper whose name says it unlocks (``s.unlockAndWake()``)."""
-    for call in descendants(node, "call_expression"):
+    for call in nodes(node, "call_expression"):
         name = called_name(call, ctx)
         if name == unlock or "unlock" in name.rsplit(".", 1)[-1].lower():
             return True
@@ -66,7 +60,7 @@ def _check_lock(ctx: FileContext, call: Node) -> Finding | None:
     # hands the lock to its caller deliberately.
     if not any(
         called_name(c, ctx) == unlock and c.start_byte > call.end_byte
-        for c in descendants(body, "call_expression")
+        for c in nodes(body, "call_expression")
     ):
         return None
     if _loop_or_defer_first(body, ctx, unlock, call.start_byte):
@@ -99,14 +93,14 @@ def _check_lock(ctx: FileContext, call: Node) -> Finding | None:
 
 def _loop_or_defer_first(func: Node, ctx: FileContext, unlock: str, before: int) -> bool:
     """An unlock that runs before this lock: deferred earlier, or earlier in the same loop."""
-    for defer in descendants(func, "defer_statement"):
+    for defer in nodes(func, "defer_statement"):
         if defer.start_byte >= before:
             break
         if _releases_lock(defer, ctx, unlock):
             return True
-    for loop in descendants(func, "for_statement"):
+    for loop in nodes(func, "for_statement"):
         if loop.start_byte < before < loop.end_byte:
-            for call in descendants(loop, "call_expression"):
+            for call in nodes(loop, "call_expression"):
                 if call.start_byte >= before:
                     break
                 if called_name(call, ctx) == unlock:
@@ -118,7 +112,13 @@ def check(ctx: FileContext) -> Iterator[Finding]:
     """Report Lock/RLock calls with a return path that does not release them."""
     if b"Lock()" not in ctx.source or b"Unlock()" not in ctx.source:
         return
-    for call in captures(_LOCKS, ctx.tree.root_node).get("call", []):
+    calls = anchored(ctx, b".Lock()", "call_expression") + anchored(
+        ctx, b".RLock()", "call_expression"
+    )
+    for call in calls:
+        stmt = call.parent
+        if stmt is None or stmt.type != "expression_statement":
+            continue
         finding = _check_lock(ctx, call)
         if finding is not None:
             yield finding

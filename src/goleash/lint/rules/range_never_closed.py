@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.channel_flow import line_of, local_channels
+from goleash.lint.channel_flow import line_of, local_channels, program_lifetime
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
 from goleash.model import Finding
 
 
 def check(ctx: FileContext) -> Iterator[Finding]:
     """Ranges over channels made here that are never closed and never leave the function."""
+    seen: set[int] = set()  # a worker started from two places is reported once
     for chan in local_channels(ctx):
-        if chan.escapes or chan.of_kind("close"):
+        if chan.escapes or chan.of_kind("close") or program_lifetime(chan.func):
             continue
         for use in chan.of_kind("range"):
+            if use.node.id in seen:
+                continue
+            seen.add(use.node.id)
             yield RULE.finding(
                 ctx,
                 use.node,

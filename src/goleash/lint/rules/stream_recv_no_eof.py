@@ -49,9 +49,10 @@ def _mentions(ctx: FileContext, node: Node | None, name: str) -> bool:
 def _leaves_on_error(ctx: FileContext, loop: Node, err: str) -> bool:
     """Does some branch that tests ``err`` leave the loop?"""
     header = [c for c in loop.named_children if c.type not in ("block", "comment")]
-    if any(_mentions(ctx, part, err) for part in header):
-        if any(c.type != "range_clause" for c in header):
-            return True  # for m, err := s.Recv(); err == nil; … { }
+    if any(_mentions(ctx, part, err) for part in header) and any(
+        c.type != "range_clause" for c in header
+    ):
+        return True  # for m, err := s.Recv(); err == nil; … { }
     body = loop.child_by_field_name("body")
     if body is None:
         return False

@@ -10,9 +10,10 @@ from goleash.lint.resources_flow import (
     function_name,
     identifiers,
     imported_names,
+    nodes,
 )
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures, descendants
+from goleash.lint.syntax import Node, captures
 from goleash.model import Finding
 
 _RANGES = "(for_statement (range_clause right: (_)) body: (block)) @loop"
@@ -41,16 +42,19 @@ def _ticker_channel(ctx: FileContext, over: Node, time_names: set[str]) -> str:
             name = ctx.text(base)
             for ident in identifiers(func, ctx, name):
                 holder = ident.parent.parent if ident.parent is not None else None
-                if holder is not None and holder.type == "short_var_declaration":
-                    if "NewTicker(" in ctx.text(holder):
-                        return text
+                if (
+                    holder is not None
+                    and holder.type == "short_var_declaration"
+                    and "NewTicker(" in ctx.text(holder)
+                ):
+                    return text
     return ""
 
 
 def _leaves(ctx: FileContext, loop: Node, body: Node) -> bool:
     """Any return, break, goto or never-returning call in the loop (closures excluded)."""
     func = enclosing_function(loop)
-    for node in descendants(body, *_EXITS, "expression_statement"):
+    for node in nodes(body, *_EXITS, "expression_statement"):
         if enclosing_function(node) != func:
             continue
         if node.type != "expression_statement" or ends_path(node, ctx):
@@ -167,7 +171,8 @@ Select on the ticker and a stop signal, and return on the stop:
         known_problems=(
             "Only loops in a goroutine started in the same file (a `go func(){…}()` literal or "
             "`go f()` / `go x.f()` of a function declared there) are checked; loops in main(), "
-            "init() and goroutines they start are skipped (they live with the program). `for { <-t.C }` and `for { select { case <-t.C: … } }` loops without an "
+            "init() and goroutines they start are skipped (they live with the program). "
+            "`for { <-t.C }` and `for { select { case <-t.C: … } }` loops without an "
             "exit are reported by blocking-loop-no-exit, not here. A ticker is recognised by "
             "`time.NewTicker` in the same function or a name containing 'tick'."
         ),

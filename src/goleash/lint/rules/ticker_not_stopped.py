@@ -1,4 +1,4 @@
-"""ticker-not-stopped: a ticker never stopped, or time.Tick in a function that returns (Go < 1.23)."""
+"""ticker-not-stopped: a ticker never stopped, or time.Tick in a returning function (Go < 1.23)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from goleash.lint.resources_flow import (
     function_name,
     identifiers,
     imported_names,
+    nodes,
     statements,
 )
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures, descendants
+from goleash.lint.syntax import Node, captures
 from goleash.model import Finding
 
 _CALLS = """
@@ -55,7 +56,7 @@ def _endless(func: Node) -> bool:
     )
     if header and not ranges_over_tick:
         return False
-    return not any(enclosing_function(j) == func for j in descendants(last, *_JUMPS))
+    return not any(enclosing_function(j) == func for j in nodes(last, *_JUMPS))
 
 
 def _ticker_kept(ctx: FileContext, call: Node) -> tuple[bool, str]:

@@ -14,7 +14,9 @@ _CASES = """
    communication: (receive_statement
      right: (unary_expression
        operand: (call_expression
-         function: (selector_expression operand: (identifier) @pkg field: (field_identifier) @fn)))))
+         function: (selector_expression
+           operand: (identifier) @pkg
+           field: (field_identifier) @fn)))))
  @case
  (#eq? @fn "After"))
 """

@@ -13,10 +13,11 @@ from goleash.lint.resources_flow import (
     identifiers,
     imported_names,
     inside,
+    nodes,
     statements,
 )
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures, descendants
+from goleash.lint.syntax import Node, captures
 from goleash.model import Finding
 
 _CALLS = """
@@ -200,7 +201,7 @@ def _check_call(ctx: FileContext, call: Node, method: str) -> Finding | None:
     closer = f"{name}.Body.Close"
 
     def releases(node: Node) -> bool:
-        return any(called_name(c, ctx) == closer for c in descendants(node, "call_expression"))
+        return any(called_name(c, ctx) == closer for c in nodes(node, "call_expression"))
 
     exits = HeldPaths(ctx, releases).leaks_after(stmt)
     nil_branch = _error_check_first(stmt, ctx, err)

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from goleash.lint.resources_flow import (
     called_name,
     enclosing_function,
+    nodes,
     waitgroup_names,
     waitgroup_of,
 )
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures, descendants
+from goleash.lint.syntax import Node, captures
 from goleash.model import Finding
 
 _STARTED = """
@@ -21,7 +22,7 @@ _STARTED = """
 
 def _adds(ctx: FileContext, body: Node, literal: Node, names: set[str]) -> Iterator[Node]:
     """``x.Add(…)`` statements of the literal itself (not of closures inside it)."""
-    for stmt in descendants(body, "expression_statement"):
+    for stmt in nodes(body, "expression_statement"):
         call = stmt.named_children[0] if stmt.named_children else None
         if call is None or call.type != "call_expression":
             continue
@@ -61,7 +62,10 @@ RULE = Rule(
     title="WaitGroup.Add inside the goroutine it counts",
     severity="error",
     doc=RuleDoc(
-        what="Finds `wg.Add(…)` called inside `go func(){ … }()` for a WaitGroup waited on outside.",
+        what=(
+            "Finds `wg.Add(…)` called inside `go func(){ … }()` for a WaitGroup that is waited "
+            "on outside it."
+        ),
         why=(
             "The goroutine may not have run when the caller reaches `wg.Wait()`, so Wait sees a "
             "zero counter and returns while work is still running — the caller then closes "

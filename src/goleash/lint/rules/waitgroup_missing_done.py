@@ -10,11 +10,13 @@ from goleash.lint.resources_flow import (
     called_name,
     enclosing_function,
     identifiers,
+    inside_loop,
+    nodes,
     waitgroup_names,
     waitgroup_of,
 )
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures, descendants
+from goleash.lint.syntax import Node, captures
 from goleash.model import Finding
 
 _QUERY = """
@@ -28,7 +30,7 @@ def _counted_receivers(ctx: FileContext, func: Node, names: set[str]) -> set[str
     """WaitGroups that ``func`` both adds to and waits on."""
     adds: set[str] = set()
     waits: set[str] = set()
-    for call in descendants(func, "call_expression"):
+    for call in nodes(func, "call_expression"):
         if enclosing_function(call) != func:
             continue  # a closure's own WaitGroup use
         name = called_name(call, ctx)
@@ -56,8 +58,10 @@ def _missing_done(ctx: FileContext, body: Node, wg: str) -> list[Exit] | None:
     done = f"{wg}.Done"
     mentions = False
     handed = False
-    for call in descendants(body, "call_expression"):
+    for call in nodes(body, "call_expression"):
         if called_name(call, ctx) == done:
+            if inside_loop(call, body):
+                return None  # Done per work item, not per goroutine: counts items
             mentions = True
             continue
         if called_name(call, ctx) == f"{wg}.Add":
@@ -71,12 +75,12 @@ def _missing_done(ctx: FileContext, body: Node, wg: str) -> list[Exit] | None:
         return None  # does not count itself down here: a waiter, or handed to a helper
     if handed:
         return None
-    for defer in descendants(body, "defer_statement"):
-        if any(called_name(c, ctx) == done for c in descendants(defer, "call_expression")):
+    for defer in nodes(body, "defer_statement"):
+        if any(called_name(c, ctx) == done for c in nodes(defer, "call_expression")):
             return None  # deferred, even under a nil check: runs on every way out after it
 
     def releases(node: Node) -> bool:
-        return any(called_name(c, ctx) == done for c in descendants(node, "call_expression"))
+        return any(called_name(c, ctx) == done for c in nodes(node, "call_expression"))
 
     return HeldPaths(ctx, releases).leaks_in(body)
 

@@ -134,3 +134,24 @@ func (s *Server) report(conn net.Conn, publish func(error)) error {
 	result <- s.handshake(conn)
 	return nil
 }
+
+type uploadOutcome struct {
+	name string
+	err  error
+}
+
+func recordOutcome(outcomes <-chan uploadOutcome, log func(string, error)) {
+	o := <-outcomes // want "abandoned-receive"
+	log(o.name, o.err)
+}
+
+// The waiting goroutine is a named function; the bad-request path returns before the send.
+func Upload(name string, size int64, log func(string, error)) error {
+	outcomes := make(chan uploadOutcome)
+	go recordOutcome(outcomes, log)
+	if size <= 0 {
+		return errors.New("empty upload")
+	}
+	outcomes <- uploadOutcome{name: name}
+	return nil
+}

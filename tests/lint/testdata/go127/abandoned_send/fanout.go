@@ -101,3 +101,16 @@ func RaceBuffered(ctx context.Context, a, b func() int) int {
 		return 0
 	}
 }
+
+func probe(addr string, out chan<- string) {
+	out <- addr // want "abandoned-send"
+}
+
+// A named sender function per address; the caller keeps only the first.
+func FirstReachable(addrs []string) string {
+	out := make(chan string)
+	for _, a := range addrs {
+		go probe(a, out)
+	}
+	return <-out
+}

@@ -3,6 +3,7 @@ package ctx_done_no_exit
 import (
 	"context"
 	"log"
+	"os"
 	"time"
 )
 
@@ -163,6 +164,23 @@ func Send(ctx context.Context, out chan<- Job, jobs []Job) {
 		select {
 		case <-ctx.Done():
 		case out <- j:
+		}
+	}
+}
+
+func die(msg string) {
+	log.Print(msg)
+	os.Exit(1)
+}
+
+// A same-package helper that never returns ends the loop too.
+func (w *Worker) RunUntilQuit() {
+	for {
+		select {
+		case <-w.quit:
+			die("worker: quit")
+		case j := <-w.jobs:
+			w.do(j)
 		}
 	}
 }

@@ -144,3 +144,38 @@ func Merge(a, b []int) int {
 	}
 	return sum
 }
+
+type row struct{ fields []string }
+
+func storeRows(rows <-chan row, stored *int) {
+	for r := range rows { // want "range-never-closed"
+		*stored += len(r.fields)
+	}
+}
+
+// The consumer is a named function started as a goroutine; nothing closes its channel.
+func Import(lines []string) {
+	rows := make(chan row)
+	var stored int
+	go storeRows(rows, &stored)
+	for _, line := range lines {
+		rows <- row{fields: strings.Split(line, ",")}
+	}
+}
+
+// The same consumer, and the producer closes when done.
+func ImportClosed(lines []string) {
+	rows := make(chan row)
+	var stored int
+	go storeRows2(rows, &stored)
+	for _, line := range lines {
+		rows <- row{fields: strings.Split(line, ",")}
+	}
+	close(rows)
+}
+
+func storeRows2(rows <-chan row, stored *int) {
+	for r := range rows {
+		*stored += len(r.fields)
+	}
+}

@@ -1,0 +1,3 @@
+module example.com/channelrules
+
+go 1.27
