@@ -432,6 +432,8 @@ def test_go_test_timeout_dump() -> None:
         g for g in groups if (first_frame_in(g, "leaks_test.go") or {}).get("line") == hung_line
     ]
     assert sum(g["count"] for g in hung) == 1, describe(groups)
-    # The testing framework's own goroutines (alarm, main waiting for tests) are never suspect.
-    framework = [g for g in suspects if g not in batch and g is not quote and g not in hung]
-    assert not framework, describe(framework)
+    # Nothing else is suspect: not the testing framework (alarm, runner), not the batch call
+    # that waits with a deadline. The hung test itself may be flagged or not: one goroutine
+    # whose parent, the test runner, is alive looks like any long wait.
+    others = [g for g in suspects if g not in batch and g is not quote and g not in hung]
+    assert not others, describe(others)

@@ -46,9 +46,10 @@ from __future__ import annotations
 
 import re
 import typing
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from itertools import repeat
-from operator import attrgetter
+from operator import add, attrgetter, itemgetter
 
 from goleash.dumps.builder import SnapshotBuilder
 from goleash.errors import InputError
@@ -263,34 +264,37 @@ class _Parser:
     def _fast(self, ms: list[re.Match[bytes]]) -> bool:
         """Add goroutines matched by known shapes; False (nothing added) if they need care."""
         kinds = list(map(attrgetter("lastindex"), ms))
-        rows = list(map(re.Match.group, ms, repeat(1), repeat(2), [k + 1 for k in kinds]))
-        ids = [int(r[0]) for r in rows]
+        rows = list(map(re.Match.group, ms, repeat(1), repeat(2), map(add, kinds, repeat(1))))
+        ids = list(map(int, map(itemgetter(0), rows)))
         seen = self.seen
         if len(set(ids)) != len(ids) or not seen.isdisjoint(ids) or 0 in ids:
             return False  # a repeated id may start a new dump: the slow path decides
+        heads = list(map(itemgetter(1), rows))
         headers = self.headers
-        for h in {r[1] for r in rows}:
+        for h in set(heads):
             if h not in headers:
                 headers[h] = _parse_header(h)
             if headers[h] is None:
                 return False
-        groups: dict[tuple[int, bytes], tuple[list[int], list[int]]] = {}
-        for kind, gid, (_, head, parent) in zip(kinds, ids, rows, strict=True):
-            acc = groups.get((kind, head))
-            if acc is None:
-                acc = groups[(kind, head)] = ([], [])
-            acc[0].append(gid)
-            if parent:
-                acc[1].append(int(parent))
+        # Group ids and parents by (shape, header) without a Python loop per goroutine.
+        keys = list(zip(kinds, heads, strict=True))
+        by_key: defaultdict[tuple[int, bytes], list[int]] = defaultdict(list)
+        parents_by_key: defaultdict[tuple[int, bytes], list[bytes]] = defaultdict(list)
+        deque(map(list.append, map(by_key.__getitem__, keys), ids), maxlen=0)
+        deque(
+            map(list.append, map(parents_by_key.__getitem__, keys), map(itemgetter(2), rows)),
+            maxlen=0,
+        )
         self._commit_junk()
         self.found_any = True
         self.records_since_compile += len(ms)
         if len(seen) < SEEN_IDS:
             seen.update(ids[: SEEN_IDS - len(seen)])
-        for (kind, head), (gids, pids) in groups.items():
-            header = headers[head]
+        for key, gids in by_key.items():
+            header = headers[key[1]]
             assert header is not None
-            self._add_many(header, self.fast_shapes[(kind - 3) // 2], gids, pids)
+            pids = list(map(int, filter(None, parents_by_key[key])))
+            self._add_many(header, self.fast_shapes[(key[0] - 3) // 2], gids, pids)
         return True
 
     def _maybe_compile(self) -> None:

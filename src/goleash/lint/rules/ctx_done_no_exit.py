@@ -98,7 +98,8 @@ def _changes_state(ctx: FileContext, statements: list[Node]) -> bool:
     return False
 
 
-def _continues(statements: list[Node], loop: Node) -> bool:
+def _continues(statements: list[Node]) -> bool:
+    """Does the case jump straight back to the top of the loop?"""
     for statement in statements:
         for node in walk(statement):
             if node.type == "continue_statement":
@@ -129,7 +130,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
             condition is not None and "Err" in text(ctx, condition)
         ):
             continue  # `for running {…}` / `for ctx.Err() == nil {…}`
-        if not _continues(body, loop) and _checked_elsewhere(ctx, loop, select, signals):
+        if not _continues(body) and _checked_elsewhere(ctx, loop, select, signals):
             continue
         loop_body = loop.child_by_field_name("body")
         if _changes_state(ctx, body) and loop_body is not None and exits_loop(ctx, loop_body, loop):
