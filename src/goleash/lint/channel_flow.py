@@ -465,8 +465,9 @@ _CACHE: list[tuple[object, FileFacts]] = []
 def file_facts(ctx: FileContext) -> FileFacts:
     """Candidates for the whole family (cached for the last tree: the rules run one after the
     other on the same file)."""
-    if _CACHE and _CACHE[0][0] is ctx.tree:
-        return _CACHE[0][1]
+    last = _CACHE[0] if _CACHE else None  # one read: safe if rules ever run in threads
+    if last is not None and last[0] is ctx.tree:
+        return last[1]
     if _may_use_channels(ctx.source):
         facts = FileFacts(captures(_CANDIDATES, ctx.tree.root_node))
     else:
