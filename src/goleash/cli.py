@@ -369,8 +369,18 @@ def rules(rule_id: str | None) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(standalone_mode=True)
+    """Console-script entry point: usage errors become one line on stderr and exit status 2."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.UsageError as e:
+        where = e.ctx.command_path if e.ctx is not None else "goleash"
+        _fail(f"{e.format_message()} (see '{where} --help')")
+    except click.ClickException as e:
+        _fail(e.format_message())
+    except click.exceptions.Abort:
+        _fail("interrupted")
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@
 // method, inlined frames, and the common ways to block. It then prints a dump the way -mode
 // asks, and the runtime's own goroutine count on stderr as "NumGoroutine=N".
 //
+// With -spin, one more goroutine loops without blocking, so a panic shows it as "running on
+// other thread; stack unavailable".
+//
 // Modes: stack (runtime.Stack(all)), debug2 (goroutine profile, debug=2), leak2
 // (goroutineleak profile, debug=2), panic (an unrecovered panic; set GOTRACEBACK=all), wait
 // (print the count, then wait for SIGQUIT), deadlock (only channel waits, then main blocks:
@@ -22,10 +25,11 @@ import (
 )
 
 var (
-	forever = make(chan struct{})
-	mu      sync.Mutex
-	wg      sync.WaitGroup
-	cond    = sync.NewCond(&sync.Mutex{})
+	spinning int
+	forever  = make(chan struct{})
+	mu       sync.Mutex
+	wg       sync.WaitGroup
+	cond     = sync.NewCond(&sync.Mutex{})
 )
 
 type store struct{ name string }
@@ -112,8 +116,17 @@ func start(channelsOnly bool) int {
 
 func main() {
 	mode := flag.String("mode", "stack", "stack|debug2|leak2|panic|wait|deadlock")
+	spin := flag.Bool("spin", false, "also start a goroutine that never blocks (running on another thread)")
 	flag.Parse()
 	n := start(*mode == "deadlock")
+	if *spin {
+		n++
+		go func() {
+			for {
+				spinning++
+			}
+		}()
+	}
 	// Wait until every goroutine has blocked where it should, and the count is stable.
 	want := n + 1
 	for runtime.NumGoroutine() != want {
