@@ -67,6 +67,12 @@ class Rule:
             return False
         return not (self.max_go is not None and version >= self.max_go)
 
+    @property
+    def hint(self) -> str:
+        """The fix in one sentence: the first line of the documented fix."""
+        first = self.doc.fix.strip().splitlines()[0].strip()
+        return first[:-1] + "." if first.endswith(":") else first
+
     def finding(
         self, ctx: FileContext, node: Any, message: str, *, fix: str = "", severity: str = ""
     ) -> Finding:
@@ -80,7 +86,7 @@ class Rule:
             line=row + 1,
             column=col + 1,
             message=message,
-            fix=fix or self.doc.fix.strip().splitlines()[0],
+            fix=fix or self.hint,
             end_line=end_row + 1,
             end_column=end_col + 1,
         )
