@@ -108,6 +108,9 @@ class Group:
     # Goroutines of the group whose parent (``created by … in goroutine N``) is gone from the
     # snapshot, out of those whose parent is known.
     orphans: int = 0
+    # Of the others, those whose parent is alive but no longer inside the function that ran the
+    # `go` statement: the call that started them has returned.
+    creator_returned: int = 0
     with_parent: int = 0
     sample_ids: tuple[int, ...] = ()
 

@@ -10,7 +10,8 @@ A single dump carries several signals; each adds to (or takes from) a group's su
 - how long it has waited (``N minutes`` in ``debug=2`` headers);
 - how many goroutines wait at the same place;
 - orphans: goroutines whose parent (``created by … in goroutine N``) has exited, i.e. they were
-  started by a request or call that has returned and left them behind;
+  started by a request or call that has returned and left them behind; likewise goroutines
+  whose parent is alive but no longer inside the function that started them;
 - against all of these, the shape of a fixed pool: started once at start-up (by main/init, or
   by a goroutine that is still running), modest in size, waiting to receive work.
 
@@ -21,6 +22,7 @@ contract and the exit status of ``goleash dump`` all rely on this value.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 
 from goleash.analysis.ignore import IgnorePacks
@@ -38,6 +40,8 @@ _NEEDS_ANOTHER = frozenset(
 _FOREVER = frozenset({"select-no-cases", "nil-chan"})
 # Kinds that are busy or idle by nature; one dump cannot call them stuck.
 _IDLE = frozenset({"io-wait", "sleep", "syscall"})
+# Kinds an idle worker pool waits in.
+_POOL_KINDS = frozenset({"chan-receive", "select"})
 _ACTIVE = frozenset({"running", "runnable"})
 
 _BASE: dict[str, float] = {
@@ -102,8 +106,14 @@ def _blocked_phrase(state: str, kind: str) -> str:
     return f"blocked on {state}" if kind not in _ACTIVE else state
 
 
-def score(group: Group, state: str, kind: str) -> tuple[float, tuple[str, ...]]:
-    """Suspicion of one group and the reasons behind it (pure; no ignore packs involved)."""
+def score(
+    group: Group, state: str, kind: str, *, no_workers_left: bool = False
+) -> tuple[float, tuple[str, ...]]:
+    """Suspicion of one group and the reasons behind it (pure; no ignore packs involved).
+
+    ``no_workers_left``: the snapshot holds no goroutine started where this WaitGroup waiter
+    was, so nobody is left to call Done (see ``_no_workers_left``).
+    """
     n = group.count
     reasons: list[str] = []
     s = _BASE.get(kind, 0.2)
@@ -163,7 +173,18 @@ def score(group: Group, state: str, kind: str) -> tuple[float, tuple[str, ...]]:
             f"parent goroutines have exited ({orphaned} of {group.with_parent} orphaned): "
             "started by calls that have returned"
         )
-    elif kind in ("chan-receive", "select") and n <= _POOL_MAX:
+    elif group.creator_returned and (kind in _NEEDS_ANOTHER - _POOL_KINDS or kind in _FOREVER):
+        # The parent still runs, but no longer inside the function that started them: a call
+        # (a helper, a request step) returned and left them behind. Not applied to receives and
+        # selects, the shape of a pool started by a constructor that has returned.
+        frac = group.creator_returned / group.with_parent
+        s += 0.3 * frac
+        creator = group.created_by.function if group.created_by else "their creator"
+        reasons.append(
+            f"{creator} has returned ({group.creator_returned} of {group.with_parent}): "
+            "the call that started them left them behind"
+        )
+    elif kind in _POOL_KINDS and n <= _POOL_MAX:
         parent_alive = group.with_parent > 0 and orphaned == 0
         if parent_alive or _is_startup(group.created_by):
             pool = True
@@ -171,6 +192,10 @@ def score(group: Group, state: str, kind: str) -> tuple[float, tuple[str, ...]]:
             creator = group.created_by.function if group.created_by else "its creator"
             why = "whose goroutine is still running" if parent_alive else "at start-up"
             reasons.append(f"looks like a fixed pool waiting for work: started by {creator} {why}")
+
+    if kind == "waitgroup" and no_workers_left:
+        s += 0.3
+        reasons.append("no goroutine it could be waiting for is left: nobody will call Done")
 
     labelled = bool(group.labels) and not pool
     if labelled and (waiting or kind == "other" or (kind == "sleep" and n >= 2)):
@@ -197,10 +222,32 @@ def score(group: Group, state: str, kind: str) -> tuple[float, tuple[str, ...]]:
     return round(min(1.0, max(0.0, s)), 2), tuple(reasons)
 
 
-def assess_group(group: Group, ignore: IgnorePacks) -> Assessment:
-    """The verdict on one group."""
+def _no_workers_left(group: Group, creators: Counter[str]) -> bool:
+    """A WaitGroup waiter none of whose possible workers is alive.
+
+    Workers are usually started by the function that waits (``wg.Wait()`` in the handler) or by
+    the function that started the waiter (``go func(){ wg.Wait(); close(done) }()``). When the
+    dump names creators and no live goroutine was started by either, the Done calls that are
+    missing will never come. Workers started elsewhere (a shared pool) defeat this signal, so
+    it only adds to the score.
+    """
+    if group.created_by is None:
+        return False
+    own = group.created_by.function
+    site = group.blocking_site
+    candidates = {own} | ({site.function} if site is not None else set())
+    # The group itself counts once among the creators; only other groups can be its workers.
+    return all(creators[c] - (c == own) <= 0 for c in candidates)
+
+
+def assess_group(
+    group: Group, ignore: IgnorePacks, *, creators: Counter[str] | None = None
+) -> Assessment:
+    """The verdict on one group; ``creators`` counts the snapshot's groups per creator function
+    (used for WaitGroup waiters)."""
     wait = classify(group)
-    suspicion, reasons = score(group, wait.state, wait.kind)
+    no_workers = wait.kind == "waitgroup" and _no_workers_left(group, creators or Counter())
+    suspicion, reasons = score(group, wait.state, wait.kind, no_workers_left=no_workers)
     rule = ignore.match_rule(group)
     if rule is None:
         return Assessment(group, wait.state, wait.kind, suspicion, reasons, None)
@@ -212,6 +259,7 @@ def assess_group(group: Group, ignore: IgnorePacks) -> Assessment:
 
 def assess(snapshot: Snapshot, ignore: IgnorePacks) -> list[Assessment]:
     """Every group of the snapshot, most suspect first (then largest, then by signature)."""
-    result = [assess_group(g, ignore) for g in snapshot.groups]
+    creators = Counter(g.created_by.function for g in snapshot.groups if g.created_by)
+    result = [assess_group(g, ignore, creators=creators) for g in snapshot.groups]
     result.sort(key=lambda a: (-a.suspicion, -a.group.count, a.group.signature))
     return result

@@ -29,6 +29,7 @@ class _Acc:
     labels: dict[str, str] | None = None  # labels common to every member
     parents: array[int] = field(default_factory=lambda: array("q"))
     sample_ids: list[int] = field(default_factory=list)
+    index: int = 0  # position in the builder's list of groups
 
 
 class SnapshotBuilder:
@@ -46,6 +47,8 @@ class SnapshotBuilder:
         self._groups: dict[tuple[object, ...], _Acc] = {}
         self._frames: dict[Frame, Frame] = {}
         self._ids = array("q")
+        self._id_group = array("I")  # for each id in _ids, the index of its group
+        self._accs: list[_Acc] = []
         self.total = 0
 
     def frame(self, function: str, file: str, line: int) -> Frame:
@@ -59,7 +62,9 @@ class SnapshotBuilder:
         acc = self._groups.get(key)
         if acc is None:
             acc = _Acc(g.state, g.frames, g.created_by, labels=dict(g.labels))
+            acc.index = len(self._accs)
             self._groups[key] = acc
+            self._accs.append(acc)
         elif acc.labels:
             _keep_common(acc.labels, g.labels)
         acc.count += count
@@ -74,6 +79,7 @@ class SnapshotBuilder:
             acc.locked += count
         if g.id is not None:
             self._ids.append(g.id)
+            self._id_group.append(acc.index)
             if len(acc.sample_ids) < SAMPLE_IDS:
                 acc.sample_ids.append(g.id)
         if g.parent_id is not None:
@@ -91,6 +97,7 @@ class SnapshotBuilder:
         self.add(replace(g, id=None, parent_id=None), count=len(ids))
         acc = self._groups[(g.state, g.frames, g.created_by)]
         self._ids.extend(ids)
+        self._id_group.extend(array("I", [acc.index]) * len(ids))
         room = SAMPLE_IDS - len(acc.sample_ids)
         if room > 0:
             acc.sample_ids.extend(ids[:room])
@@ -106,11 +113,32 @@ class SnapshotBuilder:
         if message not in self.warnings and len(self.warnings) < 100:
             self.warnings.append(message)
 
+    def _parent_stacks(self, present: set[int]) -> dict[int, frozenset[str]]:
+        """For every goroutine that is some goroutine's parent, the functions on its stack."""
+        wanted = {p for acc in self._accs for p in acc.parents if p in present}
+        if not wanted:
+            return {}
+        functions: dict[int, frozenset[str]] = {}
+        stacks: dict[int, frozenset[str]] = {}
+        for gid, index in zip(self._ids, self._id_group, strict=True):
+            if gid in wanted:
+                if index not in functions:
+                    functions[index] = frozenset(f.function for f in self._accs[index].frames)
+                stacks[gid] = functions[index]
+        return stacks
+
     def build(self) -> Snapshot:
         present = set(self._ids)
+        parent_stacks = self._parent_stacks(present)
         groups = []
-        for acc in self._groups.values():
+        for acc in self._accs:
             orphans = sum(1 for p in acc.parents if p not in present)
+            returned = 0
+            if acc.created_by is not None and parent_stacks:
+                creator = acc.created_by.function
+                returned = sum(
+                    1 for p in acc.parents if p in parent_stacks and creator not in parent_stacks[p]
+                )
             wait = None
             if acc.wait_min is not None and acc.wait_max is not None:
                 wait = (acc.wait_min, acc.wait_max)
@@ -126,6 +154,7 @@ class SnapshotBuilder:
                     locked_to_thread=acc.locked,
                     labels=acc.labels or {},
                     orphans=orphans,
+                    creator_returned=returned,
                     with_parent=len(acc.parents),
                     sample_ids=tuple(acc.sample_ids),
                 )

@@ -44,6 +44,7 @@ def group_dict(a: Assessment) -> dict[str, Any]:
         "suspect": a.suspect,
         "raw_state": g.state,
         "orphans": g.orphans,
+        "creator_returned": g.creator_returned,
         "with_parent": g.with_parent,
         "locked_to_thread": g.locked_to_thread,
         "sample_ids": list(g.sample_ids),
