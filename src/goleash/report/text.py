@@ -105,8 +105,6 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
         note = ""
         if g.orphans:
             note = f" [dim]· parent gone for {g.orphans} of {g.with_parent}[/]"
-        elif g.creator_returned:
-            note = f" [dim]· starting call returned for {g.creator_returned} of {g.with_parent}[/]"
         elif g.with_parent:
             note = " [dim]· parent still running[/]"
         with_code("created at", g.creation_site, note)
