@@ -4,14 +4,15 @@
 chunks and never holds more than a few of them, so memory follows the number of distinct stack
 shapes, not the number of goroutines.
 
-How it stays fast: identical stacks differ only in the goroutine id, the argument values, the
-parent id and the ``+0x``/``fp=`` noise. Each distinct stack body is parsed once, in full (the
-*slow path*, which is also the reference for every format detail). Its shape becomes a regular
-expression that matches the same body with any argument values, any parent id and any noise;
-the most frequent shapes are joined into one alternation that ``re.finditer`` runs over a whole
-chunk (the *fast path*), so the per-goroutine work is done in C. Whatever the fast path does not
-match exactly (a new shape, junk, a preamble, a repeated id) goes through the slow path, so both
-paths give the same result.
+How it stays fast: stacks of one shape differ only in the goroutine id, the argument values and
+the parent id. Each distinct stack body is parsed once, in full, by the *slow path* (the
+reference for every format detail). A shape seen at least twice becomes a regular expression
+that matches the same body exactly (function names, files, lines, offsets present or not) with
+any argument values and any parent id; the most frequent shapes are joined into one alternation
+that a scanner runs over a whole chunk (the *fast path*), so the per-goroutine work is done in C.
+The fast path stops at the first record it does not match exactly (a new shape, junk, a
+preamble, ``fp=`` noise) and hands that record to the slow path; batches with a repeated id go to
+the slow path too, so both paths give the same result (a test checks this).
 
 Decisions a caller can rely on:
 
@@ -34,9 +35,11 @@ Decisions a caller can rely on:
 - A new dump starts at a preamble line (``panic:``, ``fatal error:``, ``SIGQUIT: quit``, ...)
   once the current dump has goroutines, or at a goroutine id the current dump has already shown
   (ids are remembered for the first 65,536 goroutines of each dump).
-- Log prefixes (``2026/11/22 04:00:00 ``, ``app-1  | ``) are recognised from the first goroutine
-  header of each chunk of input and removed from every line that has the same form (digits may
-  differ); CRLF and space-indented file lines are normalised.
+- Log prefixes (``2026/11/22 04:00:00 ``, ``app-1  | ``) are recognised in front of the first
+  goroutine header of each chunk of input (and of any block of text that hides a prefixed
+  header) and removed from every line that has the same form (digits may differ; the trailing
+  blank may be missing on empty lines); CRLF and space-indented file lines are normalised.
+- Inlined frames (``f(...)`` with no ``+0x``) are frames; argument values never are.
 - ``go_version`` is a lower bound such as ``go1.21+`` when the text proves one: ``in goroutine N``
   or ``...N frames elided...`` (1.21), ``gp=`` headers (1.22), ``synctest bubble`` (1.25),
   ``(leaked)`` or header labels (1.26).
@@ -49,7 +52,7 @@ import typing
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from itertools import repeat
-from operator import add, attrgetter, itemgetter
+from operator import attrgetter, itemgetter
 
 from goleash.dumps.builder import SnapshotBuilder
 from goleash.errors import InputError
@@ -59,7 +62,8 @@ FIRST_CHUNK = 256 << 10  # small, so the fast path learns the shapes early
 CHUNK = 4 << 20
 MAX_LINE = 16 << 20  # a "line" longer than this is binary junk
 MAX_FAST_SHAPES = 48
-MAX_COMPILES = 12
+MAX_COMPILES = 8
+MAX_PATTERN = 48 << 10
 SEEN_IDS = 65536
 
 TRUNCATED = "the input ends inside a goroutine: the dump was cut (pprof cuts debug=2 at 64 MB)"
@@ -67,6 +71,7 @@ UNREADABLE = "could not read the stack of {n} goroutine(s)"
 JUNK = "skipped {n} line(s) between goroutines that are no part of a traceback"
 
 _HEADER = re.compile(rb"goroutine (\d+) ([^\n]*)")
+_HEADER_START = re.compile(rb"goroutine \d+ (?:gp=|\[)")  # a record, even if cut short
 _SUFFIX = re.compile(
     rb"(?:gp=(?:0x[0-9a-f]+|nil) m=(?:\d+ mp=0x[0-9a-f]+|nil) )?"
     rb"\[([^\]\n]*)\](?: \{([^\n]*)\})?:"
@@ -99,8 +104,8 @@ _QUIET = re.compile(
     rb"[a-z][a-z0-9]{1,6} +0x[0-9a-f]+$|PC=|created by |\t|goroutine \d+ )"
 )
 
-SYSTEM_STARTERS_USER = ("runtime.main", "runtime.corostart", "runtime.handleAsyncEvent")
-SYSTEM_SOMETIMES_USER = ("runtime.runFinalizers", "runtime.runfinq", "runtime.runCleanups")
+_USER_STARTERS = ("runtime.main", "runtime.corostart", "runtime.handleAsyncEvent")
+_SOMETIMES_USER_STARTERS = ("runtime.runFinalizers", "runtime.runfinq", "runtime.runCleanups")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +132,9 @@ class _Shape:
     elided: int
     system: bool
     version: int
-    pattern: bytes | None  # regex source matching the body with any args, parent and noise
+    # How to match the body with any argument values and parent id: (literal, regex) pieces,
+    # escaped and joined only if the shape is compiled into the fast path. None: slow path only.
+    pattern: tuple[tuple[bytes, bytes], ...] | None
 
 
 def parse(stream: typing.BinaryIO, *, source: str = "") -> list[Snapshot]:
@@ -151,8 +158,9 @@ class _Parser:
         self.headers: dict[bytes, _Header | None] = {}
         self.bodies: dict[bytes, _Body] = {}
         self.body_bytes = 0
+        self.file_lines: dict[bytes, _FileLine | None] = {}
         self.shape_counts: dict[bytes, int] = {}
-        self.reasons: set[str] = set()
+        self.reasons: dict[str, int] = {}  # why goroutines went unparsed, and how many
         self.fast_shapes: list[_Shape] = []
         self.fast: re.Pattern[bytes] | None = None
         self.slow_since_compile = 0
@@ -264,7 +272,7 @@ class _Parser:
     def _fast(self, ms: list[re.Match[bytes]]) -> bool:
         """Add goroutines matched by known shapes; False (nothing added) if they need care."""
         kinds = list(map(attrgetter("lastindex"), ms))
-        rows = list(map(re.Match.group, ms, repeat(1), repeat(2), map(add, kinds, repeat(1))))
+        rows = list(map(re.Match.group, ms, repeat(1), repeat(2), kinds))
         ids = list(map(int, map(itemgetter(0), rows)))
         seen = self.seen
         if len(set(ids)) != len(ids) or not seen.isdisjoint(ids) or 0 in ids:
@@ -294,7 +302,7 @@ class _Parser:
             header = headers[key[1]]
             assert header is not None
             pids = list(map(int, filter(None, parents_by_key[key])))
-            self._add_many(header, self.fast_shapes[(key[0] - 3) // 2], gids, pids)
+            self._add_many(header, self.fast_shapes[key[0] - 3], gids, pids)
         return True
 
     def _maybe_compile(self) -> None:
@@ -312,16 +320,21 @@ class _Parser:
         self.records_since_compile = 0
         best = sorted(self.shape_counts.items(), key=lambda kv: -kv[1])
         shapes: list[_Shape] = []
-        for key, _ in best:
+        size = 0
+        for key, count in best:
             body = self.bodies.get(key)
-            if body is not None and body.shape is not None and body.shape.pattern is not None:
-                shapes.append(body.shape)
-                if len(shapes) == MAX_FAST_SHAPES:
-                    break
+            if count < 2 or len(shapes) == MAX_FAST_SHAPES:
+                break  # shapes seen once may never come back: not worth compiling
+            if body is None or body.shape is None or body.shape.pattern is None:
+                continue
+            size += sum(len(lit) + len(rx) for lit, rx in body.shape.pattern)
+            if size > MAX_PATTERN:
+                break  # compiling costs about 2.5 ms per KB of pattern
+            shapes.append(body.shape)
         if not shapes or [s.pattern for s in shapes] == [s.pattern for s in self.fast_shapes]:
             return
         self.compiles += 1
-        alternatives = b"|".join(b"(" + typing.cast(bytes, s.pattern) + b")" for s in shapes)
+        alternatives = b"|".join(_regex_of(s) for s in shapes)
         try:
             fast = re.compile(rb"goroutine (\d+) ([^\n]*)\n(?:" + alternatives + rb")\n")
         except (re.error, RecursionError, OverflowError):  # pragma: no cover - defensive
@@ -341,14 +354,23 @@ class _Parser:
     def _record(self, rec: bytes, at_eof: bool, cut: bool) -> None:
         if not rec:
             return
-        if not rec.startswith(b"goroutine ") or _HEADER.match(rec) is None:
+        if _HEADER_START.match(rec) is None:
             # A header may follow junk lines with no blank line in between.
             at = _find_header(rec)
             if at < 0:
+                stripped = _strip_prefix(rec)
+                if stripped is not None:  # a dump with its own log prefix, in the same chunk
+                    self._slow(stripped, final=at_eof)
+                    return
                 self._text(rec)
                 return
             self._text(rec[:at])
             rec = rec[at:]
+        nxt = _find_header(rec)
+        if nxt > 0:  # the next goroutine follows with no blank line in between
+            self._record(rec[:nxt].rstrip(b"\n"), at_eof=False, cut=False)
+            self._record(rec[nxt:], at_eof=at_eof, cut=cut)
+            return
         self.found_any = True
         head, _, body = rec.partition(b"\n")
         truncated = at_eof and cut
@@ -372,7 +394,7 @@ class _Parser:
         key = _PARENT.sub(b"", _ARGS.sub(b"()", body))
         parsed = self.bodies.get(key)
         if parsed is None:
-            parsed = _parse_body(body)
+            parsed = _parse_body(body, self.file_lines)
             self.body_bytes += len(key)
             if self.body_bytes > 32 << 20:  # many distinct stacks: keep memory flat
                 self.bodies.clear()
@@ -381,7 +403,7 @@ class _Parser:
             self.bodies[key] = parsed
         shape = parsed.shape
         if shape is None:
-            self._unparsed(TRUNCATED if at_eof else UNREADABLE)
+            self._unparsed(TRUNCATED if at_eof and _looks_cut(body) else UNREADABLE)
             return
         if at_eof and parsed.cut_frame:
             self._unparsed(TRUNCATED)
@@ -413,6 +435,8 @@ class _Parser:
 
     def _text(self, text: bytes) -> None:
         """Lines outside any goroutine: preambles, trailers, junk."""
+        if text.startswith(b"runtime stack:"):
+            return  # the system stack of a fatal error: frames, but no goroutine
         for line in text.split(b"\n"):
             if not line.strip():
                 continue
@@ -435,7 +459,7 @@ class _Parser:
     def _unparsed(self, reason: str) -> None:
         self._commit_junk()
         self._builder().unparsed += 1
-        self.reasons.add(reason)
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
         self.found_any = True
 
     def _commit_junk(self) -> None:
@@ -470,8 +494,8 @@ class _Parser:
     def _finish_dump(self) -> None:
         b = self.builder
         if b is not None and (b.total or b.unparsed):
-            for reason in sorted(self.reasons):
-                b.warn(reason.format(n=b.unparsed))
+            for reason, n in sorted(self.reasons.items()):
+                b.warn(reason.format(n=n))
             if self.junk:
                 b.warn(JUNK.format(n=self.junk))
             if self.version:
@@ -485,7 +509,7 @@ class _Parser:
         self.junk = 0
         self.version = 0
         self.leaked = False
-        self.reasons = set()
+        self.reasons = {}
 
 
 # --- pure helpers ----------------------------------------------------------------------------
@@ -502,6 +526,18 @@ def _find_header(rec: bytes) -> int:
             return at + 1
         at = rec.find(b"\ngoroutine ", at + 1)
     return -1
+
+
+def _strip_prefix(text: bytes) -> bytes | None:
+    """``text`` without the log prefix in front of its first goroutine header, if it has one."""
+    m = _ANY_HEADER.search(text)
+    if m is None:
+        return None
+    start = text.rfind(b"\n", 0, m.start()) + 1
+    if start == m.start():
+        return None
+    stripped = _prefix_pattern(text[start : m.start()]).sub(b"", text)
+    return stripped if stripped != text else None
 
 
 def _prefix_pattern(prefix: bytes) -> re.Pattern[bytes]:
@@ -593,13 +629,39 @@ def _text_of(b: bytes) -> str:
     return b.decode("utf-8", "replace")
 
 
-def _parse_body(body: bytes) -> _Body:
+_FileLine = tuple[str, int, tuple[bytes, bytes], bool]  # file, line, pattern piece, plain
+
+
+def _file_line(line: bytes, cache: dict[bytes, _FileLine | None]) -> _FileLine | None:
+    """Read ``\t/path/file.go:12 +0x1d``; cached, as the same lines recur across stacks."""
+    if line in cache:
+        return cache[line]
+    fm = _FILE.fullmatch(line)
+    info: _FileLine | None = None
+    if fm is not None:
+        rest = line[fm.end(2) :]
+        piece = (line[: fm.end(2)], b"\n")
+        plain = True
+        if rest.startswith(b" +0x") and b" fp=" not in rest:
+            piece = (piece[0], rb" \+0x[0-9a-f]+\n")
+        elif rest:
+            plain = False  # fp= sp= pc= noise: the fast path leaves these to the slow one
+        info = (_text_of(fm.group(1)), int(fm.group(2)), piece, plain)
+    if len(cache) > 100_000:
+        cache.clear()
+    cache[line] = info
+    return info
+
+
+def _parse_body(body: bytes, files: dict[bytes, _FileLine | None] | None = None) -> _Body:
     """Parse the lines after a header into a stack shape.
 
     Lines that fit no frame after the last complete frame are junk that followed the dump with
     no blank line (``PASS``); a line that fits nothing before more frames makes the whole stack
     unreadable.
     """
+    if files is None:
+        files = {}
     lines = body.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -609,7 +671,8 @@ def _parse_body(body: bytes) -> _Body:
     version = 0
     plain = True
     unavailable = False
-    pattern: list[bytes] = []
+    pattern: list[tuple[bytes, bytes]] = []
+    has_parent = False
     i = 0
     n = len(lines)
     while i < n:
@@ -630,21 +693,14 @@ def _parse_body(body: bytes) -> _Body:
                 version = max(version, 21)
             else:
                 elided += 1  # the old form does not say how many
-            pattern.append(re.escape(line) + b"\n")
+            pattern.append((line, b"\n"))
             i += 1
             continue
-        fm = _FILE.fullmatch(lines[i + 1]) if i + 1 < n else None
-        if fm is None:
+        info = _file_line(lines[i + 1], files) if i + 1 < n else None
+        if info is None:
             return _trailing(frames, created_by, unavailable, elided, version, lines[i:])
-        file, lineno = _text_of(fm.group(1)), int(fm.group(2))
-        file_pattern = b"\t" + re.escape(fm.group(1) + b":" + fm.group(2))
-        rest = lines[i + 1][fm.end(2) :]
-        if rest.startswith(b" +0x") and b" fp=" not in rest:
-            file_pattern += rb" \+0x[0-9a-f]+\n"
-        elif not rest:
-            file_pattern += b"\n"
-        else:
-            plain = False  # fp= sp= pc= noise: the fast path leaves these to the slow one
+        file, lineno, file_pattern, plain_file = info
+        plain = plain and plain_file
         if line.startswith(b"created by "):
             cm = _CREATED.fullmatch(line)
             if cm is None or created_by is not None:
@@ -652,7 +708,9 @@ def _parse_body(body: bytes) -> _Body:
             if cm.group(2) is not None:
                 version = max(version, 21)
             created_by = Frame(_text_of(cm.group(1)), file, lineno)
-            pattern.append(b"created by " + re.escape(cm.group(1)) + rb"(?: in goroutine (\d+))?\n")
+            has_parent = cm.group(2) is not None
+            parent = rb" in goroutine (\d+)" if has_parent else b""
+            pattern.append((b"created by " + cm.group(1), parent + b"\n"))
             pattern.append(file_pattern)
             i += 2
             continue
@@ -660,17 +718,25 @@ def _parse_body(body: bytes) -> _Body:
         if name is None or created_by is not None:
             return _trailing(frames, created_by, unavailable, elided, version, lines[i:])
         frames.append(Frame(_text_of(name), file, lineno))
-        pattern.append(re.escape(name) + rb"\([^\n]*\n")
+        pattern.append((name, rb"\([^\n]*\n"))
         pattern.append(file_pattern)
         i += 2
     if not frames and not unavailable:
         return _Body(None)
-    source: bytes | None = None
+    source: tuple[tuple[bytes, bytes], ...] | None = None
     if plain:
-        if created_by is None:
-            pattern.append(b"()")  # every shape has one group for the parent id
-        source = b"".join(pattern)
+        if not has_parent:
+            # Every shape ends its alternative with exactly one group, the parent id: the
+            # match's lastindex then says which shape matched.
+            pattern.append((b"", b"()"))
+        source = tuple(pattern)
     return _Body(_Shape(tuple(frames), created_by, elided, _is_system(frames), version, source))
+
+
+def _regex_of(shape: _Shape) -> bytes:
+    """The regex source that matches a shape's body (see _Shape.pattern)."""
+    assert shape.pattern is not None
+    return b"".join(re.escape(literal) + regex for literal, regex in shape.pattern)
 
 
 def _function_name(line: bytes) -> bytes | None:
@@ -703,14 +769,21 @@ def _trailing(
     return _Body(shape, junk=len(rest), cut_frame=cut)
 
 
+def _looks_cut(body: bytes) -> bool:
+    """Whether a stack that did not parse ends where a cut would leave it: after a header or a
+    function line whose file line is missing."""
+    last = body.rstrip(b"\n").rpartition(b"\n")[2]
+    return not last or last.startswith(b"created by ") or _function_name(last) is not None
+
+
 def _is_system(frames: list[Frame]) -> bool:
     """A runtime goroutine that runtime.NumGoroutine does not count (level >= 2 dumps only)."""
     if len(frames) < 2 or frames[-1].function != "runtime.goexit":
         return False
     start = frames[-2].function
-    if not start.startswith("runtime.") or start in SYSTEM_STARTERS_USER:
+    if not start.startswith("runtime.") or start in _USER_STARTERS:
         return False
-    if start in SYSTEM_SOMETIMES_USER:
+    if start in _SOMETIMES_USER_STARTERS:
         return all(f.function.startswith("runtime.") for f in frames)
     return True
 

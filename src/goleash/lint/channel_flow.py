@@ -9,35 +9,18 @@ channel or contain a candidate loop, so the cost stays proportional to the candi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from goleash.lint.rules.base import FileContext
-from goleash.lint.syntax import Node, captures
-
-FUNCTION_TYPES = frozenset({"function_declaration", "method_declaration", "func_literal"})
-BREAKABLE_TYPES = frozenset(
-    {"for_statement", "expression_switch_statement", "type_switch_statement", "select_statement"}
-)
-
-# Calls after which control never comes back: leaving a loop through them is leaving it.
-_NO_RETURN_CALLS = frozenset(
-    {
-        "panic",
-        "os.Exit",
-        "runtime.Goexit",
-        "log.Fatal",
-        "log.Fatalf",
-        "log.Fatalln",
-        "log.Panic",
-        "log.Panicf",
-        "log.Panicln",
-        "syscall.Exit",
-    }
-)
-# Method names that never return whatever the receiver (testing.T, loggers like klog/zap).
-_NO_RETURN_METHODS = frozenset(
-    {"Fatal", "Fatalf", "Fatalln", "FailNow", "SkipNow", "Skip", "Skipf", "Panic", "Panicf"}
+from goleash.lint.syntax import (
+    Node,
+    captures,
+    enclosing_function,
+    function_name,
+    parameter_names,
+    unwrap_parens,
+    walk,
 )
 
 # One query per file finds every candidate of the whole family: a query costs about one walk of
@@ -55,164 +38,6 @@ _CANDIDATES = """
 (function_declaration name: (identifier)) @declaration
 (method_declaration name: (field_identifier)) @declaration
 """
-
-
-def text(ctx: FileContext, node: Node) -> str:
-    """Source text of a node (bytes decoded leniently)."""
-    return ctx.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
-
-
-def line_of(node: Node) -> int:
-    """1-based line of a node's start, as shown to users."""
-    return int(node.start_point[0]) + 1
-
-
-def contains(outer: Node, inner: Node) -> bool:
-    """Whether ``inner`` lies within ``outer`` (by byte range)."""
-    return bool(outer.start_byte <= inner.start_byte and inner.end_byte <= outer.end_byte)
-
-
-def enclosing_function(node: Node) -> Node | None:
-    """The innermost function declaration, method or func literal around ``node``."""
-    parent = node.parent
-    while parent is not None and parent.type not in FUNCTION_TYPES:
-        parent = parent.parent
-    return parent
-
-
-def function_name(func: Node) -> str:
-    """The declared name of a function or method; empty for a func literal."""
-    name = func.child_by_field_name("name")
-    return "" if name is None else str(name.text.decode("utf-8", "replace"))
-
-
-# Goroutines started from these live as long as the program, and main returning ends them all:
-# nothing they block on is a leak.
-PROGRAM_LIFETIME = frozenset({"main", "init"})
-
-
-def program_lifetime(func: Node) -> bool:
-    """Is ``func`` the top-level ``main`` or ``init`` function?"""
-    return func.type == "function_declaration" and function_name(func) in PROGRAM_LIFETIME
-
-
-def walk(node: Node, into_closures: bool = False) -> Iterator[Node]:
-    """Pre-order walk under ``node``; skips func literal bodies unless ``into_closures``."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        if current is not node and current.type == "func_literal" and not into_closures:
-            continue
-        stack.extend(reversed(current.children))
-
-
-def enclosing_loop(node: Node, stop: Node | None = None) -> Node | None:
-    """Nearest ``for`` around ``node`` in the same function (never past ``stop``)."""
-    parent = node.parent
-    while parent is not None and parent != stop and parent.type not in FUNCTION_TYPES:
-        if parent.type == "for_statement" and not contains_header(parent, node):
-            return parent
-        parent = parent.parent
-    return None
-
-
-def contains_header(loop: Node, node: Node) -> bool:
-    """Whether ``node`` sits in the loop's header (clause), not in its body."""
-    body = loop.child_by_field_name("body")
-    return body is None or not contains(body, node)
-
-
-def unwrap_parens(node: Node) -> Node:
-    """``(x)`` → ``x``."""
-    while node.type == "parenthesized_expression" and node.named_child_count == 1:
-        node = node.named_children[0]
-    return node
-
-
-def call_name(ctx: FileContext, call: Node) -> str:
-    """``pkg.Fn`` / ``recv.Method`` / ``fn`` of a call expression."""
-    function = call.child_by_field_name("function")
-    return "" if function is None else text(ctx, function)
-
-
-def is_no_return_call(ctx: FileContext, call: Node) -> bool:
-    """A call that never returns: panic, os.Exit, log.Fatal, t.FailNow, package summaries."""
-    name = call_name(ctx, call)
-    if name in _NO_RETURN_CALLS:
-        return True
-    function = call.child_by_field_name("function")
-    if function is not None and function.type == "selector_expression":
-        field_node = function.child_by_field_name("field")
-        if field_node is not None and text(ctx, field_node) in _NO_RETURN_METHODS:
-            return True
-    if ctx.package is not None and function is not None and function.type == "identifier":
-        return bool(ctx.package.never_returns(name))
-    return False
-
-
-def _label_target(jump: Node) -> Node | None:
-    """The statement a labelled ``break``/``continue`` names (the labelled statement's body)."""
-    label = next((c for c in jump.named_children if c.type == "label_name"), None)
-    if label is None:
-        return None
-    name = label.text
-    parent = jump.parent
-    while parent is not None and parent.type not in FUNCTION_TYPES:
-        if parent.type == "labeled_statement":
-            own = parent.child_by_field_name("label")
-            if own is not None and own.text == name:
-                body = [c for c in parent.named_children if c.type != "label_name"]
-                return body[0] if body else parent
-        parent = parent.parent
-    return None
-
-
-def break_target(jump: Node) -> Node | None:
-    """What a ``break`` leaves: the labelled statement or the nearest for/switch/select."""
-    labelled = next((c for c in jump.named_children if c.type == "label_name"), None)
-    if labelled is not None:
-        return _label_target(jump)
-    parent = jump.parent
-    while parent is not None and parent.type not in FUNCTION_TYPES:
-        if parent.type in BREAKABLE_TYPES:
-            return parent
-        parent = parent.parent
-    return None
-
-
-def exits_loop(ctx: FileContext, region: Node, loop: Node) -> Node | None:
-    """The first statement in ``region`` that leaves ``loop``, or None.
-
-    Leaving is: return, goto, a break whose target is ``loop`` or encloses it, or a call that
-    never returns. A plain ``break`` inside a select or switch only leaves that statement.
-    """
-    return next(loop_exits(ctx, region, loop), None)
-
-
-def loop_exits(ctx: FileContext, region: Node, loop: Node) -> Iterator[Node]:
-    """Every statement in ``region`` that leaves ``loop`` (see ``exits_loop``)."""
-    for node in walk(region):
-        kind = node.type
-        if kind in ("return_statement", "goto_statement"):
-            yield node
-        elif kind == "break_statement":
-            target = break_target(node)
-            if target is not None and contains(target, loop):
-                yield node
-        elif kind == "call_expression" and is_no_return_call(ctx, node):
-            yield node
-
-
-def go_call_literal(go_stmt: Node) -> Node | None:
-    """The func literal a ``go func(){…}()`` starts, if it is one."""
-    call = next((c for c in go_stmt.named_children if c.type == "call_expression"), None)
-    if call is None:
-        return None
-    function = call.child_by_field_name("function")
-    if function is not None and function.type == "func_literal":
-        return function
-    return None
 
 
 @dataclass(frozen=True)
@@ -291,7 +116,7 @@ def _capacity(ctx: FileContext, make: Node) -> int | None:
     size = unwrap_parens(named[1])
     if size.type == "int_literal":
         try:
-            return int(text(ctx, size).replace("_", ""), 0)
+            return int(ctx.text(size).replace("_", ""), 0)
         except ValueError:
             return None
     return None
@@ -360,15 +185,11 @@ def _classify(ident: Node) -> tuple[str, Node]:
 def _literal_params(literal: Node) -> list[str]:
     """Parameter names of a func literal or declaration, in order ([] when variadic)."""
     params = literal.child_by_field_name("parameters")
-    names: list[str] = []
-    if params is None:
-        return names
-    for decl in params.named_children:
-        if decl.type != "parameter_declaration":
-            return []  # variadic: give up on aliasing, the argument escapes
-        declared = decl.children_by_field_name("name")
-        names.extend(n.text.decode("utf-8", "replace") for n in declared)
-    return names
+    if params is None or any(
+        d.type == "variadic_parameter_declaration" for d in params.named_children
+    ):
+        return []  # variadic: give up on aliasing, the argument escapes
+    return parameter_names(literal)
 
 
 class _UseCollector:
@@ -393,10 +214,10 @@ class _UseCollector:
     def declaration(self, function: Node) -> Node | None:
         """The same-file function or method a call names, when exactly one matches."""
         if function.type == "identifier":
-            name, kind = text(self.ctx, function), "function_declaration"
+            name, kind = self.ctx.text(function), "function_declaration"
         elif function.type == "selector_expression":
             field_node = function.child_by_field_name("field")
-            name, kind = text(self.ctx, field_node) if field_node else "", "method_declaration"
+            name, kind = self.ctx.text(field_node) if field_node else "", "method_declaration"
         else:
             return None
         found = [d for d in self.declarations if d.type == kind and function_name(d) == name]
@@ -549,11 +370,11 @@ def done_channel(ctx: FileContext, receive: Node) -> str:
             and args.named_child_count == 0
         ):
             field_node = function.child_by_field_name("field")
-            if field_node is not None and text(ctx, field_node) == "Done":
-                return text(ctx, operand)
+            if field_node is not None and ctx.text(field_node) == "Done":
+                return ctx.text(operand)
         return ""
     if operand.type in ("identifier", "selector_expression"):
-        value = text(ctx, operand)
+        value = ctx.text(operand)
         if _DONE_NAME.search(value):
             return value
     return ""
@@ -584,3 +405,11 @@ def case_body(case: Node) -> list[Node]:
         if child.type == ":":
             seen_colon = True
     return body
+
+
+def once(uses: Iterable[Use], seen: set[int]) -> Iterator[Use]:
+    """The uses not reported yet: a worker started from two places is reported once."""
+    for use in uses:
+        if use.node.id not in seen:
+            seen.add(use.node.id)
+            yield use

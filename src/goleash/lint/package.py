@@ -9,12 +9,12 @@ whose rules never ask pays nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from goleash.lint.syntax import Node, captures, descendants
+from goleash.lint.flow import ends_path, inside_func_literal, never_ends
+from goleash.lint.syntax import Node, captures, descendants, statements, text
 
 _FUNCTIONS = """
 (function_declaration name: (identifier) @name) @fn
@@ -32,17 +32,6 @@ _PARAM_USES = """
   (#eq? @body "Body") (#eq? @close "Close"))
 (call_expression function: (identifier) @called)
 """
-
-# Calls after which control never comes back: the process exits, the goroutine ends, or a test
-# stops. `x.Fatal*` covers *testing.T/B/F and the common loggers (log, zap, logrus) alike.
-_NO_RETURN_CALL = re.compile(
-    r"^(panic|os\.Exit|runtime\.Goexit|log\.(Fatal|Fatalf|Fatalln|Panic|Panicf|Panicln)"
-    r"|\w+\.(Fatal|Fatalf|Fatalln|FailNow|Skip|Skipf|SkipNow))$"
-)
-_LOOPS_AND_SWITCHES = frozenset(
-    {"for_statement", "select_statement", "expression_switch_statement", "type_switch_statement"}
-)
-
 
 @dataclass(frozen=True)
 class FunctionSummary:
@@ -121,7 +110,7 @@ class PackageIndex:
                     name_node = fn.child_by_field_name("name")
                     if name_node is None:
                         continue
-                    name = source[name_node.start_byte : name_node.end_byte].decode()
+                    name = text(source, name_node)
                     self._functions.setdefault(name, []).append(_Function(fn, source))
         return self._functions
 
@@ -130,10 +119,9 @@ class PackageIndex:
         if body is None:
             return FunctionSummary()
         params = _parameter_positions(fn.node, fn.source)
-        text = fn.source
 
         def position(node: Node) -> int | None:
-            return params.get(text[node.start_byte : node.end_byte].decode())
+            return params.get(text(fn.source, node))
 
         found = captures(_PARAM_USES, body)
         closes: set[int] = set()
@@ -155,15 +143,15 @@ class PackageIndex:
             closes_param=frozenset(closes),
             calls_param=frozenset(calls),
             done_param=frozenset(done),
-            never_returns=self._never_returns(body, text),
+            never_returns=self._never_returns(body),
         )
 
-    def _never_returns(self, body: Node, text: bytes) -> bool:
-        statements = _statements(body)
-        for stmt in statements:
+    def _never_returns(self, body: Node) -> bool:
+        """Whether control reaches a statement that never lets it continue before any return."""
+        for stmt in statements(body):
             if stmt.type == "return_statement":
                 return False
-            if _stops_here(stmt, text, self):
+            if _stops_here(stmt, self):
                 return True
             if _may_return(stmt):
                 return False
@@ -185,78 +173,22 @@ def _parameter_positions(fn: Node, source: bytes) -> dict[str, int]:
             index += 1
             continue
         for n in names:
-            name = source[n.start_byte : n.end_byte].decode()
+            name = text(source, n)
             if name != "_":
                 positions[name] = index
             index += 1
     return positions
 
 
-def _statements(block: Node) -> list[Node]:
-    for child in block.named_children:
-        if child.type == "statement_list":
-            return list(child.named_children)
-    return []
-
-
-def _stops_here(stmt: Node, text: bytes, index: PackageIndex) -> bool:
+def _stops_here(stmt: Node, index: PackageIndex) -> bool:
     """A statement after which control never continues."""
-    if stmt.type == "expression_statement" and stmt.named_child_count:
-        call = stmt.named_children[0]
-        if call.type != "call_expression":
-            return False
-        callee = call.child_by_field_name("function")
-        if callee is None:
-            return False
-        name = text[callee.start_byte : callee.end_byte].decode()
-        if _NO_RETURN_CALL.match(name):
-            return True
-        return callee.type == "identifier" and index.never_returns(name)
     if stmt.type == "select_statement":
         return bool(stmt.named_child_count == 0)  # select {}
     if stmt.type == "for_statement":
-        return _is_endless(stmt)
-    return False
-
-
-def _is_endless(loop: Node) -> bool:
-    """`for { … }` with no condition, and nothing inside that leaves it."""
-    if any(c.type != "block" for c in loop.named_children):
-        return False  # a condition, for clause or range clause
-    body = loop.child_by_field_name("body")
-    if body is None:
-        return False
-    for node in descendants(body, "return_statement", "break_statement", "goto_statement"):
-        if node.type == "break_statement":
-            if node.named_child_count:  # a labelled break may target this loop
-                return False
-            if _break_target(node, loop) == loop:
-                return False
-        elif not _inside_func_literal(node, loop):
-            return False
-    return True
-
-
-def _break_target(brk: Node, stop: Node) -> Node | None:
-    current = brk.parent
-    while current is not None:
-        if current.type in _LOOPS_AND_SWITCHES:
-            return current
-        if current.type == "func_literal" or current == stop:
-            return current
-        current = current.parent
-    return None
-
-
-def _inside_func_literal(node: Node, stop: Node) -> bool:
-    current = node.parent
-    while current is not None and current != stop:
-        if current.type == "func_literal":
-            return True
-        current = current.parent
-    return False
+        return never_ends(stmt)
+    return ends_path(stmt, index)
 
 
 def _may_return(stmt: Node) -> bool:
     """Whether a statement contains a return (outside nested function literals)."""
-    return any(not _inside_func_literal(r, stmt) for r in descendants(stmt, "return_statement"))
+    return any(not inside_func_literal(r, stmt) for r in descendants(stmt, "return_statement"))

@@ -1,4 +1,4 @@
-"""Helpers shared by the resource rules: imports, functions, names, and which paths hold a resource.
+"""Helpers shared by the resource rules: which paths hold a resource, where a word occurs, WaitGroups.
 
 The resource rules (lost cancel, missing unlock, unclosed body, tickers, WaitGroups) all ask the
 same question of one function: after a resource is acquired, which exits (``return``, the end of
@@ -10,17 +10,22 @@ paths end silently rather than produce a finding.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from goleash.lint.flow import ends_path
 from goleash.lint.rules.base import FileContext
-from goleash.lint.syntax import Node, captures
+from goleash.lint.syntax import (
+    CASE_TYPES,
+    FUNCTION_TYPES,
+    Node,
+    captures,
+    endless_for,
+    label_of_jump,
+    statements,
+)
 
-FUNCTION_TYPES = ("function_declaration", "method_declaration", "func_literal")
-CASE_TYPES = ("expression_case", "type_case", "default_case", "communication_case")
 SWITCH_TYPES = ("expression_switch_statement", "type_switch_statement", "select_statement")
-
-_IMPORTS = "(import_spec) @spec"
 
 # Statements judged whole by ``releases``; compound ones are looked into instead.
 _SIMPLE = {
@@ -33,154 +38,6 @@ _SIMPLE = {
     "return_statement",
     "send_statement",
 }
-
-# Calls that end the path: nothing after them runs, so nothing leaks after them.
-_FATAL_FUNCS = {"panic"}
-_FATAL_QUALIFIED = {("os", "Exit"), ("runtime", "Goexit"), ("syscall", "Exit")}
-_FATAL_METHODS = ("Fatal", "Fatalf", "Fatalln", "Panic", "Panicf", "Panicln", "FailNow", "SkipNow")
-_FATAL_METHODS_EXTRA = {"Skip", "Skipf", "Exit"}
-
-
-def imported_names(ctx: FileContext, import_path: str) -> set[str]:
-    """The local names under which this file imports a package (usually its last path element)."""
-    names: set[str] = set()
-    if f'"{import_path}"'.encode() not in ctx.source:
-        return names
-    # Imports come first in a file: query only the import declarations, not the whole tree.
-    specs: list[Node] = []
-    for decl in ctx.tree.root_node.named_children:
-        if decl.type == "import_declaration":
-            specs += captures(_IMPORTS, decl).get("spec", [])
-        elif decl.type not in ("package_clause", "comment"):
-            break
-    for spec in specs:
-        path_node = spec.child_by_field_name("path")
-        if path_node is None or ctx.text(path_node).strip('"`') != import_path:
-            continue
-        alias = spec.child_by_field_name("name")
-        if alias is None:
-            names.add(import_path.rsplit("/", 1)[-1])
-        elif alias.type == "package_identifier":
-            names.add(ctx.text(alias))
-    return names
-
-
-def enclosing_function(node: Node) -> Node | None:
-    """The innermost function declaration, method or function literal around a node."""
-    parent = node.parent
-    while parent is not None and parent.type not in FUNCTION_TYPES:
-        parent = parent.parent
-    return parent
-
-
-def enclosing_statement(node: Node) -> Node | None:
-    """The statement (a direct child of a statement list) that contains a node."""
-    current = node
-    while current.parent is not None and current.parent.type != "statement_list":
-        if current.parent.type in FUNCTION_TYPES:
-            return None
-        current = current.parent
-    return current if current.parent is not None else None
-
-
-def function_name(func: Node, ctx: FileContext) -> str:
-    """The declared name of a function or method ("" for a function literal)."""
-    name = func.child_by_field_name("name")
-    return ctx.text(name) if name is not None else ""
-
-
-def inside_loop(node: Node, stop: Node) -> bool:
-    """Whether a node sits inside a ``for`` loop below ``stop`` (usually its function)."""
-    parent = node.parent
-    while parent is not None and parent != stop:
-        if parent.type == "for_statement":
-            return True
-        parent = parent.parent
-    return False
-
-
-def named_results(func: Node, ctx: FileContext) -> set[str]:
-    """Names of a function's named results (a naked ``return`` hands them to the caller)."""
-    result = func.child_by_field_name("result")
-    if result is None or result.type != "parameter_list":
-        return set()
-    names: set[str] = set()
-    for decl in result.named_children:
-        for child in decl.children_by_field_name("name"):
-            names.add(ctx.text(child))
-    return names
-
-
-def identifiers(node: Node, ctx: FileContext, name: str) -> Iterator[Node]:
-    """Identifier nodes spelled ``name`` under a node (a query in C, a string compare here)."""
-    wanted = name.encode()
-    for ident in captures("(identifier) @id", node).get("id", []):
-        if ctx.source[ident.start_byte : ident.end_byte] == wanted:
-            yield ident
-
-
-def inside(node: Node, ancestor: Node) -> bool:
-    """Whether ``node`` lies within ``ancestor`` (by byte range; nodes of one tree)."""
-    return bool(ancestor.start_byte <= node.start_byte and node.end_byte <= ancestor.end_byte)
-
-
-def called_name(call: Node, ctx: FileContext) -> str:
-    """The text of a call's function part: ``cancel``, ``mu.Unlock``, ``resp.Body.Close``."""
-    func = call.child_by_field_name("function")
-    return ctx.text(func) if func is not None else ""
-
-
-def ends_path(stmt: Node, ctx: FileContext) -> bool:
-    """Whether a statement never lets control continue (panic, os.Exit, log.Fatal, t.FailNow…)."""
-    if stmt.type != "expression_statement":
-        return False
-    call = stmt.named_children[0] if stmt.named_children else None
-    if call is None or call.type != "call_expression":
-        return False
-    func = call.child_by_field_name("function")
-    if func is None:
-        return False
-    if func.type == "identifier":
-        name = ctx.text(func)
-        if name in _FATAL_FUNCS:
-            return True
-        return ctx.package is not None and bool(ctx.package.never_returns(name))
-    if func.type == "selector_expression":
-        operand = func.child_by_field_name("operand")
-        member = func.child_by_field_name("field")
-        if operand is None or member is None:
-            return False
-        method = ctx.text(member)
-        if (ctx.text(operand), method) in _FATAL_QUALIFIED:
-            return True
-        if method.startswith(_FATAL_METHODS):
-            return True
-        if method in _FATAL_METHODS_EXTRA and ctx.text(operand) in {"t", "b", "tb", "f"}:
-            return True
-        return ctx.package is not None and bool(ctx.package.never_returns(method))
-    return False
-
-
-def statements(node: Node | None) -> list[Node]:
-    """The statements of a block, case clause or statement list, in order (comments left out)."""
-    if node is None:
-        return []
-    if node.type == "block" or node.type in CASE_TYPES:
-        for child in node.named_children:
-            if child.type == "statement_list":
-                return statements(child)
-        return []
-    if node.type == "statement_list":
-        return [c for c in node.named_children if c.type != "comment"]
-    return [node]
-
-
-def _label(jump: Node) -> str | None:
-    for child in jump.named_children:
-        if child.type == "label_name":
-            return child.text.decode() if child.text else None
-    return None
-
 
 @dataclass
 class Exit:
@@ -244,8 +101,8 @@ class HeldPaths:
                 if switch is None:
                     break
                 label = self._label_of(switch)
-                falls = falls or any(_label(b) in (None, label) for b in pending_breaks)
-                pending_breaks = [b for b in pending_breaks if _label(b) not in (None, label)]
+                falls = falls or any(label_of_jump(b) in (None, label) for b in pending_breaks)
+                pending_breaks = [b for b in pending_breaks if label_of_jump(b) not in (None, label)]
                 current = switch
             elif container.type == "block":
                 owner = container.parent
@@ -258,15 +115,15 @@ class HeldPaths:
                 if owner.type == "for_statement":
                     label = self._label_of(owner)
                     for jump in pending_continues:
-                        if _label(jump) in (None, label):
+                        if label_of_jump(jump) in (None, label):
                             exits.append(Exit("continue", jump))
                     pending_continues = [
-                        c for c in pending_continues if _label(c) not in (None, label)
+                        c for c in pending_continues if label_of_jump(c) not in (None, label)
                     ]
                     if falls:
                         exits.append(Exit("loop", container))
-                    falls = any(_label(b) in (None, label) for b in pending_breaks)
-                    pending_breaks = [b for b in pending_breaks if _label(b) not in (None, label)]
+                    falls = any(label_of_jump(b) in (None, label) for b in pending_breaks)
+                    pending_breaks = [b for b in pending_breaks if label_of_jump(b) not in (None, label)]
                     current = owner
                 elif owner.type == "if_statement":
                     while owner.parent is not None and owner.parent.type == "if_statement":
@@ -326,7 +183,7 @@ class HeldPaths:
         if kind == "return_statement":
             return _Paths(falls=False, returns=[stmt])
         if kind == "expression_statement":
-            return _Paths(falls=not ends_path(stmt, self._ctx))
+            return _Paths(falls=not ends_path(stmt, self._ctx.package))
         if kind == "if_statement":
             then = self._walk(statements(stmt.child_by_field_name("consequence")))
             alternative = stmt.child_by_field_name("alternative")
@@ -346,8 +203,8 @@ class HeldPaths:
                 return _Paths()
             label = self._label_of(inner[0])
             out = self._statement(inner[0])
-            mine = [b for b in out.breaks if _label(b) == label]
-            out.breaks = [b for b in out.breaks if _label(b) != label]
+            mine = [b for b in out.breaks if label_of_jump(b) == label]
+            out.breaks = [b for b in out.breaks if label_of_jump(b) != label]
             out.falls = out.falls or bool(mine)
             return out
         if kind == "break_statement":
@@ -361,11 +218,11 @@ class HeldPaths:
     def _loop(self, stmt: Node) -> _Paths:
         body = self._walk(statements(stmt.child_by_field_name("body")))
         label = self._label_of(stmt)
-        endless = all(c.type in ("block", "comment") for c in stmt.named_children)
+        endless = endless_for(stmt)
         out = _Paths(returns=body.returns)
-        out.breaks = [b for b in body.breaks if _label(b) not in (None, label)]
-        out.continues = [c for c in body.continues if _label(c) not in (None, label)]
-        leaves = any(_label(b) in (None, label) for b in body.breaks)
+        out.breaks = [b for b in body.breaks if label_of_jump(b) not in (None, label)]
+        out.continues = [c for c in body.continues if label_of_jump(c) not in (None, label)]
+        leaves = any(label_of_jump(b) in (None, label) for b in body.breaks)
         out.falls = (not endless) or leaves
         return out
 
@@ -377,8 +234,8 @@ class HeldPaths:
             paths = self._walk(statements(case))
             out.returns += paths.returns
             out.continues += paths.continues
-            out.breaks += [b for b in paths.breaks if _label(b) not in (None, label)]
-            if paths.falls or any(_label(b) in (None, label) for b in paths.breaks):
+            out.breaks += [b for b in paths.breaks if label_of_jump(b) not in (None, label)]
+            if paths.falls or any(label_of_jump(b) in (None, label) for b in paths.breaks):
                 out.falls = True
         has_default = any(c.type == "default_case" for c in cases)
         if stmt.type != "select_statement" and not has_default:
@@ -406,22 +263,6 @@ def anchored(ctx: FileContext, needle: bytes, node_type: str, climb: int = 4) ->
             found.append(node)
         start = ctx.source.find(needle, start + len(needle))
     return found
-
-
-def nodes(node: Node, *types: str) -> list[Node]:
-    """Nodes of the given types under ``node`` (itself included), in source order.
-
-    A query runs in C: several times faster than walking the tree from Python, which matters
-    because rules ask this of whole function bodies.
-    """
-    pattern = "[" + " ".join(f"({t})" for t in types) + "] @n"
-    found = captures(pattern, node).get("n", [])
-    return sorted(found, key=lambda n: (n.start_byte, -n.end_byte))
-
-
-def contains_call(node: Node, ctx: FileContext, names: set[str]) -> bool:
-    """Whether a call whose function text is one of ``names`` occurs under a node."""
-    return any(called_name(call, ctx) in names for call in nodes(node, "call_expression"))
 
 
 _WAITGROUP_DECLS = """

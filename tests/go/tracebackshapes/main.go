@@ -7,6 +7,9 @@
 // With -spin, one more goroutine loops without blocking, so a panic shows it as "running on
 // other thread; stack unavailable".
 //
+// With -age 61s, the goroutines have waited over a minute when the dump is taken: their headers
+// say ", 1 minutes".
+//
 // Modes: stack (runtime.Stack(all)), debug2 (goroutine profile, debug=2), leak2
 // (goroutineleak profile, debug=2), panic (an unrecovered panic; set GOTRACEBACK=all), wait
 // (print the count, then wait for SIGQUIT), deadlock (only channel waits, then main blocks:
@@ -117,6 +120,7 @@ func start(channelsOnly bool) int {
 func main() {
 	mode := flag.String("mode", "stack", "stack|debug2|leak2|panic|wait|deadlock")
 	spin := flag.Bool("spin", false, "also start a goroutine that never blocks (running on another thread)")
+	age := flag.Duration("age", 0, "wait this long before the dump, so headers show wait minutes")
 	flag.Parse()
 	n := start(*mode == "deadlock")
 	if *spin {
@@ -132,7 +136,13 @@ func main() {
 	for runtime.NumGoroutine() != want {
 		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(100 * time.Millisecond)
+	if *age > 0 {
+		// The runtime starts a goroutine's wait clock when a GC scans it blocked, at the time
+		// the previous GC ended: so two GCs.
+		runtime.GC()
+		runtime.GC()
+	}
+	time.Sleep(100*time.Millisecond + *age)
 	fmt.Fprintf(os.Stderr, "NumGoroutine=%d\n", runtime.NumGoroutine())
 	switch *mode {
 	case "stack":

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.channel_flow import (
-    LocalChannel,
-    Use,
-    contains,
-    line_of,
-    local_channels,
-    own_returns,
-    program_lifetime,
-)
+from goleash.lint.channel_flow import LocalChannel, Use, local_channels, once, own_returns
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
+from goleash.lint.syntax import contains, line_of, program_lifetime
 from goleash.model import Finding
 
 
@@ -57,10 +50,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
         reason = _reason(chan, waiting[0])
         if not reason:
             continue
-        for use in waiting:
-            if use.node.id in seen:
-                continue
-            seen.add(use.node.id)
+        for use in once(waiting, seen):
             yield RULE.finding(
                 ctx,
                 use.node,

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from goleash.lint.channel_flow import (
-    LocalChannel,
-    Use,
-    case_body,
-    contains,
-    enclosing_loop,
-    exits_loop,
-    go_call_literal,
-    line_of,
-    local_channels,
-    loop_exits,
-    own_returns,
-    program_lifetime,
-    text,
-    walk,
-)
+from goleash.lint.channel_flow import LocalChannel, Use, case_body, local_channels, once, own_returns
+from goleash.lint.flow import enclosing_loop, exits_loop, loop_exits
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node
+from goleash.lint.syntax import (
+    Node,
+    contains,
+    go_call_literal,
+    identifier_names,
+    line_of,
+    program_lifetime,
+)
 from goleash.model import Finding
 
 _UNBOUNDED = 1 << 30
@@ -61,12 +54,12 @@ def _leaving_case(ctx: FileContext, chan: LocalChannel, receive: Use, go: Node) 
     for case in select.named_children:
         if case == own_case or case.type not in ("communication_case", "default_case"):
             continue
-        if loop is not None and not any(exits_loop(ctx, s, loop) for s in case_body(case)):
+        if loop is not None and not any(exits_loop(s, loop, ctx.package) for s in case_body(case)):
             continue  # the loop comes back to the receive
         if case.type == "default_case":
             return "default"
         communication = case.child_by_field_name("communication")
-        return text(ctx, communication) if communication is not None else "another case"
+        return ctx.text(communication) if communication is not None else "another case"
     return ""
 
 
@@ -111,7 +104,7 @@ def _iterations(ctx: FileContext, loop: Node) -> int:
 
 def _int(ctx: FileContext, literal: Node) -> int:
     try:
-        return max(int(text(ctx, literal).replace("_", ""), 0), 0)
+        return max(int(ctx.text(literal).replace("_", ""), 0), 0)
     except ValueError:
         return _UNBOUNDED
 
@@ -130,7 +123,7 @@ def _bound_by(ctx: FileContext, receive: Node) -> set[str]:
     left = parent.child_by_field_name("left")
     if left is None:
         return set()
-    return {text(ctx, n) for n in walk(left) if n.type == "identifier"}
+    return identifier_names(left)
 
 
 def _leaves_early(ctx: FileContext, exit_node: Node, receive: Use, loop: Node) -> bool:
@@ -157,9 +150,7 @@ def _leaves_early(ctx: FileContext, exit_node: Node, receive: Use, loop: Node) -
             for part in (condition, initializer):
                 if part is None:
                     continue
-                if contains(part, receive.node) or any(
-                    n.type == "identifier" and text(ctx, n) in names for n in walk(part)
-                ):
+                if contains(part, receive.node) or identifier_names(part) & names:
                     return True
         parent = parent.parent
     return not guarded
@@ -215,7 +206,7 @@ def _reason(ctx: FileContext, chan: LocalChannel, sends: list[Use]) -> str:
         return ""
     for use, loop in repeated:
         body = loop.child_by_field_name("body")
-        exits = [] if body is None else list(loop_exits(ctx, body, loop))
+        exits = [] if body is None else list(loop_exits(body, loop, ctx.package))
         exit_node = next((e for e in exits if _leaves_early(ctx, e, use, loop)), None)
         if exit_node is not None:
             return (
@@ -235,10 +226,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
         reason = _reason(ctx, chan, sends)
         if not reason:
             continue
-        for use in sends:
-            if use.node.id in seen:
-                continue
-            seen.add(use.node.id)
+        for use in once(sends, seen):
             yield RULE.finding(
                 ctx,
                 use.node,

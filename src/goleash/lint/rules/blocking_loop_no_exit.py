@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.channel_flow import (
-    candidates,
-    done_channel,
+from goleash.lint.channel_flow import candidates, done_channel, receive_of_case
+from goleash.lint.flow import exits_loop
+from goleash.lint.rules.base import FileContext, Rule, RuleDoc
+from goleash.lint.syntax import (
+    Node,
+    call_of_go,
+    declarations_by_name,
     enclosing_function,
-    exits_loop,
-    function_name,
+    endless_for,
     go_call_literal,
     program_lifetime,
-    receive_of_case,
-    text,
     walk,
 )
-from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node
 from goleash.model import Finding
-
-
-def _infinite(loop: Node) -> bool:
-    """`for { … }`: no clause, no condition."""
-    return all(c.type in ("block", "comment") for c in loop.named_children)
 
 
 def _blocking_ops(ctx: FileContext, loop: Node) -> tuple[str, list[Node]]:
@@ -41,7 +35,7 @@ def _blocking_ops(ctx: FileContext, loop: Node) -> tuple[str, list[Node]]:
                 return "", []
             first = first or "select"
         elif kind == "send_statement":
-            first = first or text(ctx, node)
+            first = first or ctx.text(node)
             channel = node.child_by_field_name("channel")
             if channel is not None:
                 channels.append(channel)
@@ -49,7 +43,7 @@ def _blocking_ops(ctx: FileContext, loop: Node) -> tuple[str, list[Node]]:
             operator = node.child_by_field_name("operator")
             operand = node.child_by_field_name("operand")
             if operator is not None and operator.type == "<-" and operand is not None:
-                first = first or text(ctx, node)
+                first = first or ctx.text(node)
                 channels.append(operand)
     return first, channels
 
@@ -62,7 +56,7 @@ def _package_vars(ctx: FileContext) -> set[str]:
             continue
         for spec in walk(declaration):
             if spec.type == "var_spec":
-                names.update(text(ctx, n) for n in spec.children_by_field_name("name"))
+                names.update(ctx.text(n) for n in spec.children_by_field_name("name"))
     return names
 
 
@@ -85,16 +79,16 @@ def _started_bodies(ctx: FileContext, go: Node, decls: dict[str, list[Node]]) ->
     if literal is not None:
         body = literal.child_by_field_name("body")
         return [] if body is None else [body]
-    call = next((c for c in go.named_children if c.type == "call_expression"), None)
+    call = call_of_go(go)
     function = call.child_by_field_name("function") if call is not None else None
     if function is None:
         return []
     if function.type == "selector_expression":
         field = function.child_by_field_name("field")
-        name = text(ctx, field) if field is not None else ""
+        name = ctx.text(field) if field is not None else ""
         wanted = "method_declaration"
     elif function.type == "identifier":
-        name, wanted = text(ctx, function), "function_declaration"
+        name, wanted = ctx.text(function), "function_declaration"
     else:
         return []
     bodies = []
@@ -110,9 +104,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
     starts = candidates(ctx, "go")
     if not starts:
         return
-    decls: dict[str, list[Node]] = {}
-    for decl in candidates(ctx, "declaration"):
-        decls.setdefault(function_name(decl), []).append(decl)
+    decls = declarations_by_name(candidates(ctx, "declaration"))
     seen: set[int] = set()
     package_vars: set[str] | None = None
     for go in starts:
@@ -121,11 +113,11 @@ def check(ctx: FileContext) -> Iterator[Finding]:
             continue
         for body in _started_bodies(ctx, go, decls):
             for loop in walk(body):
-                if loop.type != "for_statement" or loop.id in seen or not _infinite(loop):
+                if loop.type != "for_statement" or loop.id in seen or not endless_for(loop):
                     continue
                 seen.add(loop.id)
                 loop_body = loop.child_by_field_name("body")
-                if loop_body is None or exits_loop(ctx, loop_body, loop) is not None:
+                if loop_body is None or exits_loop(loop_body, loop, ctx.package) is not None:
                     continue
                 operation, channels = _blocking_ops(ctx, loop)
                 if not operation or _has_stop_case(ctx, loop):
@@ -133,7 +125,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
                 if channels and all(c.type == "identifier" for c in channels):
                     if package_vars is None:
                         package_vars = _package_vars(ctx)
-                    if all(text(ctx, c) in package_vars for c in channels):
+                    if all(ctx.text(c) in package_vars for c in channels):
                         continue  # a process-wide service on package channels, not a leak
                 yield RULE.finding(
                     ctx,

@@ -5,20 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from goleash.lint.channel_flow import (
-    break_target,
-    candidates,
-    case_body,
-    contains,
-    done_channel,
-    enclosing_loop,
-    exits_loop,
-    receive_of_case,
-    text,
-    walk,
-)
+from goleash.lint.channel_flow import candidates, case_body, done_channel, receive_of_case
+from goleash.lint.flow import break_target, enclosing_loop, exits_loop
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node
+from goleash.lint.syntax import Node, contains, identifier_names, walk
 from goleash.model import Finding
 
 
@@ -35,18 +25,12 @@ def _loop_ends_itself(loop: Node) -> bool:
     return False
 
 
-def _names(ctx: FileContext, node: Node | None) -> set[str]:
-    if node is None:
-        return set()
-    return {text(ctx, n) for n in walk(node) if n.type == "identifier"}
-
-
-def _assigned(ctx: FileContext, statements: list[Node]) -> set[str]:
+def _assigned(statements: list[Node]) -> set[str]:
     names: set[str] = set()
     for statement in statements:
         for node in walk(statement):
             if node.type in ("assignment_statement", "short_var_declaration"):
-                names |= _names(ctx, node.child_by_field_name("left"))
+                names |= identifier_names(node.child_by_field_name("left"))
     return names
 
 
@@ -64,15 +48,15 @@ def _checked_elsewhere(ctx: FileContext, loop: Node, select: Node, signals: set[
         if node.type != "if_statement" or contains(select, node):
             continue
         consequence = node.child_by_field_name("consequence")
-        if consequence is None or exits_loop(ctx, consequence, loop) is None:
+        if consequence is None or exits_loop(consequence, loop, ctx.package) is None:
             continue
         if node.start_byte < select.start_byte:
             return True
         condition = node.child_by_field_name("condition")
         if condition is None:
             continue
-        mentioned = _names(ctx, condition) | {
-            text(ctx, n) for n in walk(condition) if n.type == "field_identifier"
+        mentioned = identifier_names(condition) | {
+            ctx.text(n) for n in walk(condition) if n.type == "field_identifier"
         }
         if mentioned & signals:
             return True
@@ -93,7 +77,7 @@ def _changes_state(ctx: FileContext, statements: list[Node]) -> bool:
                 return True
             if node.type == "call_expression":
                 function = node.child_by_field_name("function")
-                if function is not None and not _LOGGING.search(text(ctx, function)):
+                if function is not None and not _LOGGING.search(ctx.text(function)):
                     return True
     return False
 
@@ -119,21 +103,25 @@ def check(ctx: FileContext) -> Iterator[Finding]:
         if loop is None or _loop_ends_itself(loop):
             continue
         body = case_body(case)
-        if any(exits_loop(ctx, statement, loop) for statement in body):
+        if any(exits_loop(statement, loop, ctx.package) for statement in body):
             continue
         root = signal.split(".")[0].split("(")[0]
-        signals = _assigned(ctx, body) | {root, "Err"}
+        signals = _assigned(body) | {root, "Err"}
         condition = loop.child_by_field_name("condition") or next(
             (c for c in loop.named_children if c.type not in ("block", "comment")), None
         )
-        if _names(ctx, condition) & signals or (
-            condition is not None and "Err" in text(ctx, condition)
+        if identifier_names(condition) & signals or (
+            condition is not None and "Err" in ctx.text(condition)
         ):
             continue  # `for running {…}` / `for ctx.Err() == nil {…}`
         if not _continues(body) and _checked_elsewhere(ctx, loop, select, signals):
             continue
         loop_body = loop.child_by_field_name("body")
-        if _changes_state(ctx, body) and loop_body is not None and exits_loop(ctx, loop_body, loop):
+        if (
+            _changes_state(ctx, body)
+            and loop_body is not None
+            and exits_loop(loop_body, loop, ctx.package)
+        ):
             continue  # a drain: the case records the cancellation and the loop ends later
         breaks = [
             n

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.channel_flow import line_of, local_channels, program_lifetime
+from goleash.lint.channel_flow import local_channels, once
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
+from goleash.lint.syntax import line_of, program_lifetime
 from goleash.model import Finding
 
 
@@ -15,10 +16,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
     for chan in local_channels(ctx):
         if chan.escapes or chan.of_kind("close") or program_lifetime(chan.func):
             continue
-        for use in chan.of_kind("range"):
-            if use.node.id in seen:
-                continue
-            seen.add(use.node.id)
+        for use in once(chan.of_kind("range"), seen):
             yield RULE.finding(
                 ctx,
                 use.node,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from goleash.lint.channel_flow import candidates, enclosing_loop, exits_loop, text, walk
+from goleash.lint.channel_flow import candidates
+from goleash.lint.flow import enclosing_loop, exits_loop
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node
+from goleash.lint.syntax import CASE_TYPES, Node, identifier_names, walk
 from goleash.model import Finding
 
 
@@ -25,7 +26,7 @@ def _error_name(ctx: FileContext, call: Node) -> str | None:
     err = left.named_children[1]
     if err.type != "identifier":
         return None
-    name = text(ctx, err)
+    name = ctx.text(err)
     if name == "_":
         return name if _declares_stream(ctx) else None
     # reflect.Value.Recv returns (x, ok): only an error result makes it a stream.
@@ -40,16 +41,10 @@ def _declares_stream(ctx: FileContext) -> bool:
     return b"grpc" in ctx.source or _STREAM_SIGNATURE.search(ctx.source) is not None
 
 
-def _mentions(ctx: FileContext, node: Node | None, name: str) -> bool:
-    return node is not None and any(
-        n.type == "identifier" and text(ctx, n) == name for n in walk(node)
-    )
-
-
 def _leaves_on_error(ctx: FileContext, loop: Node, err: str) -> bool:
     """Does some branch that tests ``err`` leave the loop?"""
     header = [c for c in loop.named_children if c.type not in ("block", "comment")]
-    if any(_mentions(ctx, part, err) for part in header) and any(
+    if any(err in identifier_names(part) for part in header) and any(
         c.type != "range_clause" for c in header
     ):
         return True  # for m, err := s.Recv(); err == nil; … { }
@@ -61,18 +56,20 @@ def _leaves_on_error(ctx: FileContext, loop: Node, err: str) -> bool:
             condition = node.child_by_field_name("condition")
             consequence = node.child_by_field_name("consequence")
             if (
-                _mentions(ctx, condition, err)
+                err in identifier_names(condition)
                 and consequence is not None
-                and exits_loop(ctx, consequence, loop)
+                and exits_loop(consequence, loop, ctx.package)
             ):
                 return True
         elif node.type in ("expression_switch_statement", "type_switch_statement"):
-            tests_err = _mentions(ctx, node.child_by_field_name("value"), err)
+            tests_err = err in identifier_names(node.child_by_field_name("value"))
             for case in node.named_children:
-                if case.type not in ("expression_case", "default_case", "type_case"):
+                if case.type not in CASE_TYPES:
                     continue
                 value = case.child_by_field_name("value")
-                if (tests_err or _mentions(ctx, value, err)) and exits_loop(ctx, case, loop):
+                if (tests_err or err in identifier_names(value)) and exits_loop(
+                    case, loop, ctx.package
+                ):
                     return True
     return False
 

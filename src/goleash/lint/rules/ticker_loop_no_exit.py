@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.resources_flow import (
+from goleash.lint.flow import ends_path
+from goleash.lint.rules.base import FileContext, Rule, RuleDoc
+from goleash.lint.syntax import (
+    Node,
+    call_of_go,
+    captures,
     enclosing_function,
-    ends_path,
     function_name,
     identifiers,
-    imported_names,
+    in_program_lifetime,
     nodes,
 )
-from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures
 from goleash.model import Finding
 
 _RANGES = "(for_statement (range_clause right: (_)) body: (block)) @loop"
@@ -40,7 +42,7 @@ def _ticker_channel(ctx: FileContext, over: Node, time_names: set[str]) -> str:
         func = enclosing_function(over)
         if func is not None:
             name = ctx.text(base)
-            for ident in identifiers(func, ctx, name):
+            for ident in identifiers(func, name):
                 holder = ident.parent.parent if ident.parent is not None else None
                 if (
                     holder is not None
@@ -57,18 +59,8 @@ def _leaves(ctx: FileContext, loop: Node, body: Node) -> bool:
     for node in nodes(body, *_EXITS, "expression_statement"):
         if enclosing_function(node) != func:
             continue
-        if node.type != "expression_statement" or ends_path(node, ctx):
+        if node.type != "expression_statement" or ends_path(node, ctx.package):
             return True
-    return False
-
-
-def _program_lifetime(ctx: FileContext, node: Node) -> bool:
-    """Inside main() or init() (or their closures): runs as long as the program does."""
-    func = enclosing_function(node)
-    while func is not None:
-        if func.type != "func_literal":
-            return function_name(func, ctx) in ("main", "init")
-        func = enclosing_function(func)
     return False
 
 
@@ -77,9 +69,9 @@ def _goroutine_bodies(ctx: FileContext) -> tuple[list[Node], set[str]]:
     literals: list[Node] = []
     names: set[str] = set()
     for go in captures("(go_statement) @go", ctx.tree.root_node).get("go", []):
-        if _program_lifetime(ctx, go):
+        if in_program_lifetime(go):
             continue
-        call = next((c for c in go.named_children if c.type == "call_expression"), None)
+        call = call_of_go(go)
         func = call.child_by_field_name("function") if call is not None else None
         if func is None:
             continue
@@ -98,7 +90,7 @@ def _runs_in_goroutine(ctx: FileContext, loop: Node, literals: list[Node], names
     func = enclosing_function(loop)
     while func is not None:
         if func.type != "func_literal":
-            return function_name(func, ctx) in names
+            return function_name(func) in names
         if func in literals:
             return True
         func = enclosing_function(func)
@@ -109,7 +101,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
     """Report loops over a ticker's channel that nothing can end."""
     if b"Tick" not in ctx.source:
         return
-    time_names = imported_names(ctx, "time")
+    time_names = ctx.imports("time")
     literals, names = _goroutine_bodies(ctx)
     if not literals and not names:
         return
@@ -120,7 +112,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
         if over is None or body is None:
             continue
         channel = _ticker_channel(ctx, over, time_names)
-        if not channel or _leaves(ctx, loop, body) or _program_lifetime(ctx, loop):
+        if not channel or _leaves(ctx, loop, body) or in_program_lifetime(loop):
             continue
         if not _runs_in_goroutine(ctx, loop, literals, names):
             continue
