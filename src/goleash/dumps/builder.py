@@ -7,9 +7,11 @@ frames are interned, and per goroutine only its id and parent id are kept (8 byt
 from __future__ import annotations
 
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import compress
 
 from goleash.model import Frame, Goroutine, Group, Snapshot, signature_of
 
@@ -113,31 +115,37 @@ class SnapshotBuilder:
         if message not in self.warnings and len(self.warnings) < 100:
             self.warnings.append(message)
 
-    def _parent_stacks(self, present: set[int]) -> dict[int, frozenset[str]]:
-        """For every goroutine that is some goroutine's parent, the functions on its stack."""
-        wanted = {p for acc in self._accs for p in acc.parents if p in present}
-        if not wanted:
+    def _alive_parents(self) -> dict[int, frozenset[str]]:
+        """Parents present in the snapshot, each with the functions on its stack."""
+        parents: set[int] = set()
+        for acc in self._accs:
+            parents.update(acc.parents)
+        if not parents:
             return {}
+        # compress, map and zip keep the pass over every goroutine id in C; Python only sees
+        # the goroutines that are somebody's parent.
+        is_parent = map(parents.__contains__, self._ids)
         functions: dict[int, frozenset[str]] = {}
         stacks: dict[int, frozenset[str]] = {}
-        for gid, index in zip(self._ids, self._id_group, strict=True):
-            if gid in wanted:
-                if index not in functions:
-                    functions[index] = frozenset(f.function for f in self._accs[index].frames)
-                stacks[gid] = functions[index]
+        for gid, index in compress(zip(self._ids, self._id_group, strict=True), is_parent):
+            if index not in functions:
+                functions[index] = frozenset(f.function for f in self._accs[index].frames)
+            stacks[gid] = functions[index]
         return stacks
 
     def build(self) -> Snapshot:
-        present = set(self._ids)
-        parent_stacks = self._parent_stacks(present)
+        stacks = self._alive_parents()
         groups = []
         for acc in self._accs:
-            orphans = sum(1 for p in acc.parents if p not in present)
+            alive = sum(map(stacks.__contains__, acc.parents))
+            orphans = len(acc.parents) - alive
             returned = 0
-            if acc.created_by is not None and parent_stacks:
+            if acc.created_by is not None and alive:
                 creator = acc.created_by.function
                 returned = sum(
-                    1 for p in acc.parents if p in parent_stacks and creator not in parent_stacks[p]
+                    n
+                    for p, n in Counter(acc.parents).items()
+                    if p in stacks and creator not in stacks[p]
                 )
             wait = None
             if acc.wait_min is not None and acc.wait_max is not None:

@@ -91,6 +91,12 @@ def _looks_like_html(head: bytes) -> bool:
 
 def peek(stream: BinaryIO, size: int) -> tuple[bytes, BinaryIO]:
     """Read up to ``size`` bytes and return them with a stream that still starts at them."""
+    if _seekable(stream):
+        # A file: read the head and rewind, so parsers read the file itself without a copy.
+        start = stream.tell()
+        head = stream.read(size)
+        stream.seek(start)
+        return head, stream
     chunks: list[bytes] = []
     have = 0
     while have < size:
@@ -101,6 +107,13 @@ def peek(stream: BinaryIO, size: int) -> tuple[bytes, BinaryIO]:
         have += len(chunk)
     head = b"".join(chunks)
     return head, _buffered(_Prefixed(head, stream))
+
+
+def _seekable(stream: BinaryIO) -> bool:
+    try:
+        return stream.seekable()
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _buffered(raw: io.RawIOBase) -> BinaryIO:

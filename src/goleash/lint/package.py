@@ -33,6 +33,7 @@ _PARAM_USES = """
 (call_expression function: (identifier) @called)
 """
 
+
 @dataclass(frozen=True)
 class FunctionSummary:
     """What one function does with its parameters (by position, receiver not counted)."""

@@ -1,4 +1,4 @@
-"""Helpers shared by the resource rules: which paths hold a resource, where a word occurs, WaitGroups.
+"""Helpers shared by the resource rules: which paths hold a resource, finding words, WaitGroups.
 
 The resource rules (lost cancel, missing unlock, unclosed body, tickers, WaitGroups) all ask the
 same question of one function: after a resource is acquired, which exits (``return``, the end of
@@ -38,6 +38,7 @@ _SIMPLE = {
     "return_statement",
     "send_statement",
 }
+
 
 @dataclass
 class Exit:
@@ -102,7 +103,9 @@ class HeldPaths:
                     break
                 label = self._label_of(switch)
                 falls = falls or any(label_of_jump(b) in (None, label) for b in pending_breaks)
-                pending_breaks = [b for b in pending_breaks if label_of_jump(b) not in (None, label)]
+                pending_breaks = [
+                    b for b in pending_breaks if label_of_jump(b) not in (None, label)
+                ]
                 current = switch
             elif container.type == "block":
                 owner = container.parent
@@ -123,7 +126,9 @@ class HeldPaths:
                     if falls:
                         exits.append(Exit("loop", container))
                     falls = any(label_of_jump(b) in (None, label) for b in pending_breaks)
-                    pending_breaks = [b for b in pending_breaks if label_of_jump(b) not in (None, label)]
+                    pending_breaks = [
+                        b for b in pending_breaks if label_of_jump(b) not in (None, label)
+                    ]
                     current = owner
                 elif owner.type == "if_statement":
                     while owner.parent is not None and owner.parent.type == "if_statement":

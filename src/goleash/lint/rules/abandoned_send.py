@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from goleash.lint.channel_flow import LocalChannel, Use, case_body, local_channels, once, own_returns
+from goleash.lint.channel_flow import (
+    LocalChannel,
+    Use,
+    case_body,
+    local_channels,
+    once,
+    own_returns,
+)
 from goleash.lint.flow import enclosing_loop, exits_loop, loop_exits
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
 from goleash.lint.syntax import (

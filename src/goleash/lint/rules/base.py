@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from goleash.lint.syntax import imported_names, text
 from goleash.model import Finding
 
 if TYPE_CHECKING:
@@ -43,7 +44,11 @@ class FileContext:
 
     def text(self, node: Any) -> str:
         """The source text of a tree-sitter node."""
-        return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+        return text(self.source, node)
+
+    def imports(self, import_path: str) -> set[str]:
+        """The local names under which this file imports a package (``time``, an alias…)."""
+        return imported_names(self.tree.root_node, self.source, import_path)
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.resources_flow import FUNCTION_TYPES, anchored, called_name, nodes
+from goleash.lint.flow import enclosing_loop
+from goleash.lint.resources_flow import anchored
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node
+from goleash.lint.syntax import Node, call_name, nodes
 from goleash.model import Finding
 
 # Method names that release something: the defers worth reporting.
@@ -14,28 +15,16 @@ _RELEASES = {"Close", "Unlock", "RUnlock", "Stop", "Done", "Release", "Rollback"
 _RELEASE_FUNCS = ("cancel", "stop", "release", "close", "unlock", "done")
 
 
-def _releasing(ctx: FileContext, defer: Node) -> str:
+def _releasing(defer: Node) -> str:
     """What the defer releases, as written (``f.Close``), or '' when it releases nothing known."""
     for call in nodes(defer, "call_expression"):
-        name = called_name(call, ctx)
+        name = call_name(call)
         last = name.rsplit(".", 1)[-1]
         if name == "close":
             continue  # the builtin closing a channel: a signal, not a held resource
         if last in _RELEASES or ("." not in name and name.lower().startswith(_RELEASE_FUNCS)):
             return name
     return ""
-
-
-def _loop_of(defer: Node) -> Node | None:
-    """The loop the defer runs in, if no function boundary lies between them."""
-    parent = defer.parent
-    while parent is not None:
-        if parent.type == "for_statement":
-            return parent
-        if parent.type in FUNCTION_TYPES:
-            return None
-        parent = parent.parent
-    return None
 
 
 def _last_iteration(defer: Node) -> bool:
@@ -52,9 +41,9 @@ def check(ctx: FileContext) -> Iterator[Finding]:
     if b"defer" not in ctx.source:
         return
     for defer in anchored(ctx, b"defer", "defer_statement", climb=1):
-        if _loop_of(defer) is None or _last_iteration(defer):
+        if enclosing_loop(defer) is None or _last_iteration(defer):
             continue
-        released = _releasing(ctx, defer)
+        released = _releasing(defer)
         if not released:
             continue
         yield RULE.finding(

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.resources_flow import enclosing_function, imported_names
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures
+from goleash.lint.syntax import Node, captures, enclosing_function
 from goleash.model import Finding
 
 _QUERY = """
@@ -78,7 +77,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
     """Report clients without timeouts and timeout-less calls through the default client."""
     if b"net/http" not in ctx.source:
         return
-    http_names = imported_names(ctx, "net/http")
+    http_names = ctx.imports("net/http")
     if not http_names:
         return
     found = captures(_QUERY, ctx.tree.root_node)

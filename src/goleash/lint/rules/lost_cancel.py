@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.resources_flow import (
-    Exit,
-    HeldPaths,
-    anchored,
+from goleash.lint.resources_flow import Exit, HeldPaths, anchored
+from goleash.lint.rules.base import FileContext, Rule, RuleDoc
+from goleash.lint.syntax import (
+    Node,
     enclosing_function,
     enclosing_statement,
     identifiers,
-    imported_names,
     named_results,
 )
-from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node
 from goleash.model import Finding
 
 _FUNCTIONS = {
@@ -45,12 +42,12 @@ def _exit_words(exit_: Exit) -> str:
 def _declared_locally(func: Node, ctx: FileContext, name: str, before: int) -> bool:
     """Whether ``name`` is a parameter or is declared inside ``func`` before byte ``before``."""
     params = func.child_by_field_name("parameters")
-    if params is not None and any(True for _ in identifiers(params, ctx, name)):
+    if params is not None and any(True for _ in identifiers(params, name)):
         return True
     body = func.child_by_field_name("body")
     if body is None:
         return False
-    for ident in identifiers(body, ctx, name):
+    for ident in identifiers(body, name):
         if ident.start_byte >= before:
             break
         parent = ident.parent
@@ -70,7 +67,7 @@ def _uses(func: Node, ctx: FileContext, name: str, after: int) -> tuple[bool, bo
     function literal that is neither started nor deferred — hands the cancel to someone else.
     """
     called = False
-    for ident in identifiers(func, ctx, name):
+    for ident in identifiers(func, name):
         if ident.start_byte < after:
             continue
         parent = ident.parent
@@ -118,7 +115,7 @@ def _check_call(ctx: FileContext, call: Node, fn_name: str) -> Finding | None:
     func = enclosing_function(call)
     if func is None:
         return None  # package level: lives as long as the program
-    if name in named_results(func, ctx):
+    if name in named_results(func):
         return None  # handed to the caller
     if holder.type == "assignment_statement" and not _declared_locally(
         func, ctx, name, holder.start_byte
@@ -139,7 +136,7 @@ def _check_call(ctx: FileContext, call: Node, fn_name: str) -> Finding | None:
         return None
 
     def releases(node: Node) -> bool:
-        for ident in identifiers(node, ctx, name):
+        for ident in identifiers(node, name):
             parent = ident.parent
             if (
                 parent is not None
@@ -165,7 +162,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
     """Report WithCancel/WithTimeout/WithDeadline(/Cause) cancels that can be lost."""
     if b".With" not in ctx.source:
         return
-    context_names = imported_names(ctx, "context")
+    context_names = ctx.imports("context")
     if not context_names or not any(f"{n}.With".encode() in ctx.source for n in context_names):
         return
     calls: list[Node] = []

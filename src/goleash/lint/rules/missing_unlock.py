@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.resources_flow import (
-    HeldPaths,
-    anchored,
-    called_name,
+from goleash.lint.resources_flow import HeldPaths, anchored
+from goleash.lint.rules.base import FileContext, Rule, RuleDoc
+from goleash.lint.syntax import (
+    Node,
+    call_name,
     enclosing_function,
     enclosing_statement,
     function_name,
@@ -15,15 +16,13 @@ from goleash.lint.resources_flow import (
     nodes,
     statements,
 )
-from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node
 from goleash.model import Finding
 
 
 def _releases_lock(node: Node, ctx: FileContext, unlock: str) -> bool:
     """A call of the unlock, or of a helper whose name says it unlocks (``s.unlockAndWake()``)."""
     for call in nodes(node, "call_expression"):
-        name = called_name(call, ctx)
+        name = call_name(call)
         if name == unlock or "unlock" in name.rsplit(".", 1)[-1].lower():
             return True
     return False
@@ -48,9 +47,9 @@ def _last_statement(func: Node) -> Node | None:
 
 def _check_lock(ctx: FileContext, call: Node) -> Finding | None:
     func = enclosing_function(call)
-    if func is None or "lock" in function_name(func, ctx).lower():
+    if func is None or "lock" in function_name(func).lower():
         return None  # a lock wrapper locks on purpose; its partner unlocks
-    locker = called_name(call, ctx)
+    locker = call_name(call)
     receiver, method = locker.rsplit(".", 1)
     unlock = f"{receiver}.{'RUnlock' if method == 'RLock' else 'Unlock'}"
     body = func.child_by_field_name("body")
@@ -59,7 +58,7 @@ def _check_lock(ctx: FileContext, call: Node) -> Finding | None:
     # Intent: the function itself unlocks somewhere after locking. A function that only locks
     # hands the lock to its caller deliberately.
     if not any(
-        called_name(c, ctx) == unlock and c.start_byte > call.end_byte
+        call_name(c) == unlock and c.start_byte > call.end_byte
         for c in nodes(body, "call_expression")
     ):
         return None
@@ -73,7 +72,7 @@ def _check_lock(ctx: FileContext, call: Node) -> Finding | None:
     if any(e.kind == "end" or (last is not None and e.node == last) for e in exits):
         return None  # the normal way out keeps the lock: held for the caller on purpose
     root = receiver.split(".", 1)[0]
-    handed = named_results(func, ctx)
+    handed = named_results(func)
     leaks = [
         e
         for e in exits
@@ -103,7 +102,7 @@ def _loop_or_defer_first(func: Node, ctx: FileContext, unlock: str, before: int)
             for call in nodes(loop, "call_expression"):
                 if call.start_byte >= before:
                     break
-                if called_name(call, ctx) == unlock:
+                if call_name(call) == unlock:
                     return True
     return False
 

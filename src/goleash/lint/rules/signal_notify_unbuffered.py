@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.resources_flow import enclosing_function, imported_names
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures
+from goleash.lint.syntax import Node, captures, enclosing_function
 from goleash.model import Finding
 
 _QUERY = """
@@ -40,7 +39,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
     """Report signal.Notify calls whose channel was made unbuffered."""
     if b"os/signal" not in ctx.source:
         return
-    signal_names = imported_names(ctx, "os/signal")
+    signal_names = ctx.imports("os/signal")
     if not signal_names:
         return
     found = captures(_QUERY, ctx.tree.root_node)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.resources_flow import (
+from goleash.lint.rules.base import FileContext, Rule, RuleDoc
+from goleash.lint.syntax import (
+    Node,
+    captures,
     enclosing_function,
-    function_name,
     identifiers,
-    imported_names,
+    in_program_lifetime,
     nodes,
     statements,
 )
-from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures
 from goleash.model import Finding
 
 _CALLS = """
@@ -23,21 +23,6 @@ _CALLS = """
 """
 
 _JUMPS = ("return_statement", "break_statement", "goto_statement")
-
-
-def _outermost_function(node: Node) -> Node | None:
-    func = enclosing_function(node)
-    while func is not None and func.type == "func_literal":
-        outer = enclosing_function(func)
-        if outer is None:
-            break
-        func = outer
-    return func
-
-
-def _is_main(ctx: FileContext, node: Node) -> bool:
-    outer = _outermost_function(node)
-    return outer is not None and function_name(outer, ctx) in ("main", "init")
 
 
 def _endless(func: Node) -> bool:
@@ -85,7 +70,7 @@ def _ticker_kept(ctx: FileContext, call: Node) -> tuple[bool, str]:
     func = enclosing_function(call)
     if func is None:
         return True, name  # package-level ticker: lives with the program
-    for ident in identifiers(func, ctx, name):
+    for ident in identifiers(func, name):
         if ident.start_byte <= holder.end_byte:
             continue
         parent = ident.parent
@@ -107,7 +92,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
     """Report tickers that are never stopped and time.Tick in functions that return."""
     if b"Tick" not in ctx.source:
         return
-    time_names = imported_names(ctx, "time")
+    time_names = ctx.imports("time")
     if not time_names:
         return
     is_main_package = b"package main" in ctx.source[:4096]
@@ -118,7 +103,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
         if pkg is None or ctx.text(pkg) not in time_names:
             continue
         func = enclosing_function(call)
-        if func is None or _is_main(ctx, call):
+        if func is None or in_program_lifetime(call):
             continue
         if fn == "Tick":
             if is_main_package or ctx.is_test or _endless(func):

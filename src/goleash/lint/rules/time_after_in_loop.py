@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.resources_flow import enclosing_function, imported_names
+from goleash.lint.flow import inside_loop
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures
+from goleash.lint.syntax import Node, captures, enclosing_function
 from goleash.model import Finding
 
 _CASES = """
@@ -22,15 +22,6 @@ _CASES = """
 """
 
 
-def _in_loop(node: Node, func: Node | None) -> bool:
-    parent = node.parent
-    while parent is not None and parent != func:
-        if parent.type == "for_statement":
-            return True
-        parent = parent.parent
-    return False
-
-
 def _package_of(case: Node) -> Node | None:
     """The package identifier in `case <-pkg.After(d):`."""
     receive = case.child_by_field_name("communication")
@@ -44,14 +35,14 @@ def check(ctx: FileContext) -> Iterator[Finding]:
     """Report time.After cases of selects that run in a loop."""
     if b"time.After(" not in ctx.source and b".After(" not in ctx.source:
         return
-    time_names = imported_names(ctx, "time")
+    time_names = ctx.imports("time")
     if not time_names:
         return
     for case in captures(_CASES, ctx.tree.root_node).get("case", []):
         pkg = _package_of(case)
         if pkg is None or ctx.text(pkg) not in time_names:
             continue
-        if not _in_loop(case, enclosing_function(case)):
+        if not inside_loop(case, enclosing_function(case)):
             continue
         yield RULE.finding(
             ctx,

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.resources_flow import (
-    Exit,
-    HeldPaths,
-    called_name,
+from goleash.lint.resources_flow import Exit, HeldPaths
+from goleash.lint.rules.base import FileContext, Rule, RuleDoc
+from goleash.lint.syntax import (
+    Node,
+    call_name,
+    captures,
+    contains,
     enclosing_function,
     enclosing_statement,
     identifiers,
-    imported_names,
-    inside,
     nodes,
     statements,
 )
-from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures
 from goleash.model import Finding
 
 _CALLS = """
@@ -174,14 +173,14 @@ def _check_call(ctx: FileContext, call: Node, method: str) -> Finding | None:
         return RULE.finding(
             ctx,
             call,
-            f"the response of {called_name(call, ctx)} is discarded, so its Body is never "
+            f"the response of {call_name(call)} is discarded, so its Body is never "
             "closed: the connection and its reader goroutine are kept",
         )
     func = enclosing_function(call)
     if func is None:
         return None
     closed = False
-    for ident in identifiers(func, ctx, name):
+    for ident in identifiers(func, name):
         if ident.start_byte <= holder.end_byte:
             continue
         use = _classify(ident, ctx)
@@ -201,12 +200,12 @@ def _check_call(ctx: FileContext, call: Node, method: str) -> Finding | None:
     closer = f"{name}.Body.Close"
 
     def releases(node: Node) -> bool:
-        return any(called_name(c, ctx) == closer for c in nodes(node, "call_expression"))
+        return any(call_name(c) == closer for c in nodes(node, "call_expression"))
 
     exits = HeldPaths(ctx, releases).leaks_after(stmt)
     nil_branch = _error_check_first(stmt, ctx, err)
     if nil_branch is not None:
-        exits = [e for e in exits if not inside(e.node, nil_branch)]
+        exits = [e for e in exits if not contains(nil_branch, e.node)]
     if not exits:
         return None
     return RULE.finding(
@@ -221,7 +220,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
     """Report HTTP responses whose Body is not closed on every path."""
     if b"net/http" not in ctx.source:
         return
-    http_names = imported_names(ctx, "net/http")
+    http_names = ctx.imports("net/http")
     if not http_names:
         return
     for call in captures(_CALLS, ctx.tree.root_node).get("call", []):

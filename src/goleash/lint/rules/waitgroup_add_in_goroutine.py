@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.resources_flow import (
-    called_name,
-    enclosing_function,
-    nodes,
-    waitgroup_names,
-    waitgroup_of,
-)
+from goleash.lint.resources_flow import waitgroup_names, waitgroup_of
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures
+from goleash.lint.syntax import Node, call_name, captures, enclosing_function, nodes
 from goleash.model import Finding
 
 _STARTED = """
@@ -26,7 +20,7 @@ def _adds(ctx: FileContext, body: Node, literal: Node, names: set[str]) -> Itera
         call = stmt.named_children[0] if stmt.named_children else None
         if call is None or call.type != "call_expression":
             continue
-        name = called_name(call, ctx)
+        name = call_name(call)
         if not name.endswith(".Add") or enclosing_function(stmt) != literal:
             continue
         if waitgroup_of(name[: -len(".Add")], names):
@@ -41,7 +35,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
     for body in captures(_STARTED, ctx.tree.root_node).get("body", []):
         literal = body.parent
         for call in _adds(ctx, body, literal, names):
-            receiver = called_name(call, ctx)[: -len(".Add")]
+            receiver = call_name(call)[: -len(".Add")]
             later = ctx.source[call.end_byte : body.end_byte]
             # The goroutine counts goroutines of its own and waits for them: its Add is fine.
             if (

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.resources_flow import (
-    Exit,
-    HeldPaths,
-    called_name,
+from goleash.lint.flow import inside_loop
+from goleash.lint.resources_flow import Exit, HeldPaths, waitgroup_names, waitgroup_of
+from goleash.lint.rules.base import FileContext, Rule, RuleDoc
+from goleash.lint.syntax import (
+    Node,
+    call_name,
+    call_of_go,
+    captures,
+    declarations_by_name,
     enclosing_function,
     identifiers,
-    inside_loop,
     nodes,
-    waitgroup_names,
-    waitgroup_of,
+    parameter_names,
 )
-from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures
 from goleash.model import Finding
 
 _QUERY = """
@@ -33,7 +34,7 @@ def _counted_receivers(ctx: FileContext, func: Node, names: set[str]) -> set[str
     for call in nodes(func, "call_expression"):
         if enclosing_function(call) != func:
             continue  # a closure's own WaitGroup use
-        name = called_name(call, ctx)
+        name = call_name(call)
         receiver, _, method = name.rpartition(".")
         if method == "Add" and waitgroup_of(receiver, names):
             adds.add(receiver)
@@ -42,29 +43,18 @@ def _counted_receivers(ctx: FileContext, func: Node, names: set[str]) -> set[str
     return adds & waits
 
 
-def _parameter_names(decl: Node, ctx: FileContext) -> list[str]:
-    params = decl.child_by_field_name("parameters")
-    out: list[str] = []
-    if params is None:
-        return out
-    for p in params.named_children:
-        for name in p.children_by_field_name("name"):
-            out.append(ctx.text(name))
-    return out
-
-
 def _missing_done(ctx: FileContext, body: Node, wg: str) -> list[Exit] | None:
     """Exits of a goroutine body without ``wg.Done()``; None when the body does not count on wg."""
     done = f"{wg}.Done"
     mentions = False
     handed = False
     for call in nodes(body, "call_expression"):
-        if called_name(call, ctx) == done:
+        if call_name(call) == done:
             if inside_loop(call, body):
                 return None  # Done per work item, not per goroutine: counts items
             mentions = True
             continue
-        if called_name(call, ctx) == f"{wg}.Add":
+        if call_name(call) == f"{wg}.Add":
             return None  # counts itself: waitgroup-add-in-goroutine's finding
         arguments = call.child_by_field_name("arguments")
         if arguments is not None and any(
@@ -76,11 +66,11 @@ def _missing_done(ctx: FileContext, body: Node, wg: str) -> list[Exit] | None:
     if handed:
         return None
     for defer in nodes(body, "defer_statement"):
-        if any(called_name(c, ctx) == done for c in nodes(defer, "call_expression")):
+        if any(call_name(c) == done for c in nodes(defer, "call_expression")):
             return None  # deferred, even under a nil check: runs on every way out after it
 
     def releases(node: Node) -> bool:
-        return any(called_name(c, ctx) == done for c in nodes(node, "call_expression"))
+        return any(call_name(c) == done for c in nodes(node, "call_expression"))
 
     return HeldPaths(ctx, releases).leaks_in(body)
 
@@ -97,11 +87,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
         return
     names = waitgroup_names(ctx)
     found = captures(_QUERY, ctx.tree.root_node)
-    decls: dict[str, list[Node]] = {}
-    for decl in found.get("decl", []):
-        name_node = decl.child_by_field_name("name")
-        if name_node is not None:
-            decls.setdefault(ctx.text(name_node), []).append(decl)
+    decls = declarations_by_name(found.get("decl", []))
     for go in found.get("go", []):
         func = enclosing_function(go)
         if func is None:
@@ -109,7 +95,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
         receivers = _counted_receivers(ctx, func, names)
         if not receivers:
             continue
-        call = next((c for c in go.named_children if c.type == "call_expression"), None)
+        call = call_of_go(go)
         target = call.child_by_field_name("function") if call is not None else None
         if call is None or target is None:
             continue
@@ -145,14 +131,14 @@ def _check_start(
     candidates = decls.get(name, [])
     if index < 0 or len(candidates) != 1:
         return None  # not handed the WaitGroup, or declared elsewhere: not judged here
-    params = _parameter_names(candidates[0], ctx)
+    params = parameter_names(candidates[0])
     body = candidates[0].child_by_field_name("body")
     if index >= len(params) or body is None:
         return None
     param = params[index]
     exits = _missing_done(ctx, body, param)
     if exits is None:
-        if any(True for _ in identifiers(body, ctx, param)):
+        if any(True for _ in identifiers(body, param)):
             return None  # used some other way (handed on): not judged here
         return RULE.finding(
             ctx,
