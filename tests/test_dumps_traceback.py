@@ -182,6 +182,7 @@ def test_long_stacks_keep_the_printed_frames_of_elided_ones() -> None:
     deep = group_with(one(data), "main.recurse")
     assert len(deep.frames) == 100  # Go prints the innermost 50 and the outermost 50
     assert deep.frames[-1].function == "main.start.func1.1"
+    assert deep.elided_frames == 53
 
 
 def test_ancestor_sections_are_not_goroutines_or_frames() -> None:

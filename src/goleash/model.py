@@ -113,6 +113,7 @@ class Group:
     creator_returned: int = 0
     with_parent: int = 0
     sample_ids: tuple[int, ...] = ()
+    elided_frames: int = 0  # frames the dump left out of the middle of the stack
 
     @property
     def blocking_site(self) -> Frame | None:

@@ -32,6 +32,7 @@ class _Acc:
     parents: array[int] = field(default_factory=lambda: array("q"))
     sample_ids: list[int] = field(default_factory=list)
     index: int = 0  # position in the builder's list of groups
+    elided: int = 0
 
 
 class SnapshotBuilder:
@@ -75,6 +76,8 @@ class SnapshotBuilder:
             w = g.wait_minutes
             acc.wait_min = w if acc.wait_min is None else min(acc.wait_min, w)
             acc.wait_max = w if acc.wait_max is None else max(acc.wait_max, w)
+        if g.elided_frames > acc.elided:
+            acc.elided = g.elided_frames
         if g.leaked:
             acc.leaked += count
         if g.locked_to_thread:
@@ -165,6 +168,7 @@ class SnapshotBuilder:
                     creator_returned=returned,
                     with_parent=len(acc.parents),
                     sample_ids=tuple(acc.sample_ids),
+                    elided_frames=acc.elided,
                 )
             )
         groups.sort(key=lambda g: (-g.count, g.signature))

@@ -45,6 +45,7 @@ def group_dict(a: Assessment) -> dict[str, Any]:
         "raw_state": g.state,
         "orphans": g.orphans,
         "creator_returned": g.creator_returned,
+        "elided_frames": g.elided_frames,
         "with_parent": g.with_parent,
         "locked_to_thread": g.locked_to_thread,
         "sample_ids": list(g.sample_ids),
