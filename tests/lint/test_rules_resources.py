@@ -203,3 +203,24 @@ def test_rules_survive_broken_syntax(rule_id: str) -> None:
     tree = parse(BROKEN)
     ctx = FileContext("broken.go", BROKEN, tree, (1, 22), False)
     list(rule(rule_id).check(ctx))  # must not raise
+
+
+LOCK_WORD_IN_A_STRING = """package p
+
+import "log"
+
+func f(x bool) {
+	log.Print("mu.Lock()")
+	if x {
+		return
+	}
+	log.Unlock()
+}
+"""
+
+
+def test_missing_unlock_ignores_lock_calls_spelled_inside_other_calls() -> None:
+    # The word is found by a byte search; only a real x.Lock() call is a lock.
+    assert scan("missing-unlock", LOCK_WORD_IN_A_STRING) == []
+    broken = "package p\n\nfunc f() {\n\tfoo(.Lock())\n\tUnlock()\n}\n"
+    assert scan("missing-unlock", broken) == []  # used to raise ValueError on the unpack

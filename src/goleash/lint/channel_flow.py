@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from goleash.lint.rules.base import FileContext
 from goleash.lint.syntax import (
     Node,
+    called_declarations,
     captures,
+    contains,
+    declarations_by_name,
     enclosing_function,
-    function_name,
     parameter_names,
     unwrap_parens,
     walk,
@@ -198,7 +200,7 @@ class _UseCollector:
 
     def __init__(self, ctx: FileContext, declarations: list[Node]) -> None:
         self.ctx = ctx
-        self.declarations = declarations
+        self.declarations = declarations_by_name(declarations)
         self.ids_by_func: dict[int, dict[str, list[Node]]] = {}
 
     def identifiers(self, body: Node) -> dict[str, list[Node]]:
@@ -213,14 +215,7 @@ class _UseCollector:
 
     def declaration(self, function: Node) -> Node | None:
         """The same-file function or method a call names, when exactly one matches."""
-        if function.type == "identifier":
-            name, kind = self.ctx.text(function), "function_declaration"
-        elif function.type == "selector_expression":
-            field_node = function.child_by_field_name("field")
-            name, kind = self.ctx.text(field_node) if field_node else "", "method_declaration"
-        else:
-            return None
-        found = [d for d in self.declarations if d.type == kind and function_name(d) == name]
+        found = called_declarations(function, self.declarations)
         return found[0] if len(found) == 1 else None
 
     def collect(
@@ -336,12 +331,20 @@ def local_channels(ctx: FileContext) -> list[LocalChannel]:
     return found
 
 
-def own_returns(func: Node) -> list[Node]:
-    """Return statements of ``func`` itself (not of closures inside it)."""
+def return_between(func: Node, after: Node, before: Node) -> Node | None:
+    """A return of ``func`` itself (not of a closure in it) that lies after ``after`` ends and
+    before ``before`` starts, and does not contain ``before``: a way out that skips it."""
     body = func.child_by_field_name("body")
     if body is None:
-        return []
-    return [n for n in walk(body) if n.type == "return_statement"]
+        return None
+    for ret in walk(body):
+        if (
+            ret.type == "return_statement"
+            and after.end_byte <= ret.start_byte < before.start_byte
+            and not contains(ret, before)
+        ):
+            return ret
+    return None
 
 
 _DONE_NAME = re.compile(

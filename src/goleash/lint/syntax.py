@@ -259,6 +259,23 @@ def declarations_by_name(declarations: Iterable[Node]) -> dict[str, list[Node]]:
     return found
 
 
+def called_declarations(function: Node, declarations: dict[str, list[Node]]) -> list[Node]:
+    """The same-file declarations a call's function part may name: functions for ``f``,
+    methods for ``x.f`` (by method name: without types, any receiver). ``declarations`` is
+    ``declarations_by_name`` of the file's function and method declarations."""
+    if function.type == "identifier":
+        name, kind = function.text, "function_declaration"
+    elif function.type == "selector_expression":
+        field = function.child_by_field_name("field")
+        if field is None:
+            return []
+        name, kind = field.text, "method_declaration"
+    else:
+        return []
+    wanted = name.decode("utf-8", "replace")
+    return [d for d in declarations.get(wanted, ()) if d.type == kind]
+
+
 # --- imports -----------------------------------------------------------------------------------
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from goleash.lint.channel_flow import LocalChannel, Use, local_channels, once, own_returns
+from goleash.lint.channel_flow import LocalChannel, Use, local_channels, once, return_between
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import contains, line_of, program_lifetime
+from goleash.lint.syntax import line_of, program_lifetime
 from goleash.model import Finding
 
 
@@ -28,12 +28,12 @@ def _reason(chan: LocalChannel, waiting: Use) -> str:
     first = min(partners, key=lambda u: u.node.start_byte)
     if first.node.start_byte < go.end_byte:
         return ""
-    for ret in own_returns(chan.func):
-        if go.end_byte <= ret.start_byte < first.node.start_byte and not contains(ret, first.node):
-            return (
-                f"the function can return at line {line_of(ret)} before it signals "
-                f"`{chan.name}` at line {line_of(first.node)}"
-            )
+    ret = return_between(chan.func, go, first.node)
+    if ret is not None:
+        return (
+            f"the function can return at line {line_of(ret)} before it signals "
+            f"`{chan.name}` at line {line_of(first.node)}"
+        )
     return ""
 
 

@@ -10,7 +10,7 @@ from goleash.lint.channel_flow import (
     case_body,
     local_channels,
     once,
-    own_returns,
+    return_between,
 )
 from goleash.lint.flow import enclosing_loop, exits_loop, loop_exits
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
@@ -186,11 +186,9 @@ def _reason(ctx: FileContext, chan: LocalChannel, sends: list[Use]) -> str:
     first_receive = min(receives, key=lambda u: u.node.start_byte)
     if first_receive.node.start_byte < first_go.end_byte:
         return ""  # the receive comes first (a loop or a handshake): out of this rule's reach
-    for ret in own_returns(chan.func):
-        if first_go.end_byte <= ret.start_byte < first_receive.node.start_byte and not contains(
-            ret, first_receive.node
-        ):
-            return f"the function can return at line {line_of(ret)} before it receives"
+    ret = return_between(chan.func, first_go, first_receive.node)
+    if ret is not None:
+        return f"the function can return at line {line_of(ret)} before it receives"
     leaving = [(u, _leaving_case(ctx, chan, u, first_go)) for u in receives]
     if all(reason for _, reason in leaving):
         use, case = leaving[0]

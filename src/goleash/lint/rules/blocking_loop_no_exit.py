@@ -10,6 +10,7 @@ from goleash.lint.rules.base import FileContext, Rule, RuleDoc
 from goleash.lint.syntax import (
     Node,
     call_of_go,
+    called_declarations,
     declarations_by_name,
     enclosing_function,
     endless_for,
@@ -73,7 +74,7 @@ def _has_stop_case(ctx: FileContext, loop: Node) -> bool:
     return False
 
 
-def _started_bodies(ctx: FileContext, go: Node, decls: dict[str, list[Node]]) -> list[Node]:
+def _started_bodies(go: Node, decls: dict[str, list[Node]]) -> list[Node]:
     """Bodies a go statement runs: its func literal, or a same-file function or method."""
     literal = go_call_literal(go)
     if literal is not None:
@@ -83,20 +84,8 @@ def _started_bodies(ctx: FileContext, go: Node, decls: dict[str, list[Node]]) ->
     function = call.child_by_field_name("function") if call is not None else None
     if function is None:
         return []
-    if function.type == "selector_expression":
-        field = function.child_by_field_name("field")
-        name = ctx.text(field) if field is not None else ""
-        wanted = "method_declaration"
-    elif function.type == "identifier":
-        name, wanted = ctx.text(function), "function_declaration"
-    else:
-        return []
-    bodies = []
-    for decl in decls.get(name, []):
-        body = decl.child_by_field_name("body")
-        if decl.type == wanted and body is not None:
-            bodies.append(body)
-    return bodies
+    bodies = (d.child_by_field_name("body") for d in called_declarations(function, decls))
+    return [body for body in bodies if body is not None]
 
 
 def check(ctx: FileContext) -> Iterator[Finding]:
@@ -111,7 +100,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
         starter = enclosing_function(go)
         if starter is not None and program_lifetime(starter):
             continue
-        for body in _started_bodies(ctx, go, decls):
+        for body in _started_bodies(go, decls):
             for loop in walk(body):
                 if loop.type != "for_statement" or loop.id in seen or not endless_for(loop):
                     continue

@@ -107,6 +107,16 @@ def _loop_or_defer_first(func: Node, ctx: FileContext, unlock: str, before: int)
     return False
 
 
+def _is_lock_call(call: Node) -> bool:
+    """``x.Lock()`` / ``x.RLock()`` itself: the word found in the source may sit in a string or
+    broken syntax inside some other call (``log.Print("mu.Lock()")``, ``f(.Lock())``)."""
+    function = call.child_by_field_name("function")
+    if function is None or function.type != "selector_expression":
+        return False
+    field = function.child_by_field_name("field")
+    return field is not None and field.text in (b"Lock", b"RLock")
+
+
 def check(ctx: FileContext) -> Iterator[Finding]:
     """Report Lock/RLock calls with a return path that does not release them."""
     if b"Lock()" not in ctx.source or b"Unlock()" not in ctx.source:
@@ -116,7 +126,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
     )
     for call in calls:
         stmt = call.parent
-        if stmt is None or stmt.type != "expression_statement":
+        if stmt is None or stmt.type != "expression_statement" or not _is_lock_call(call):
             continue
         finding = _check_lock(ctx, call)
         if finding is not None:

@@ -11,6 +11,7 @@ from goleash.lint.syntax import (
     Node,
     call_name,
     call_of_go,
+    called_declarations,
     captures,
     declarations_by_name,
     enclosing_function,
@@ -128,7 +129,7 @@ def _check_start(
     index = next(
         (i for i, a in enumerate(arguments.named_children) if ctx.text(a).lstrip("&") == wg), -1
     )
-    candidates = decls.get(name, [])
+    candidates = called_declarations(target, decls)
     if index < 0 or len(candidates) != 1:
         return None  # not handed the WaitGroup, or declared elsewhere: not judged here
     params = parameter_names(candidates[0])
