@@ -125,9 +125,11 @@ def dump(
 ) -> None:
     """Read one goroutine dump and list the suspect groups, most suspect first.
 
-    SOURCE is a file, `-` for standard input, or a URL (a service's base URL fetches its
-    goroutineleak profile when it has one, else its goroutine profile). A group is suspect when
-    its suspicion is at least 0.5. Exit status: 0 no suspect group, 1 some, 2 bad input.
+    SOURCE is a file, `-` for standard input, a URL (a service's base URL fetches its
+    goroutineleak profile when it has one, else its goroutine profile), or a local process's pid
+    (`4242` when no file has that name, or `pid:4242`; Linux: goleash finds the TCP port that
+    serves /debug/pprof/). A group is suspect when its suspicion is at least 0.5. Exit status:
+    0 no suspect group, 1 some, 2 bad input.
     """
     from goleash.analysis.ignore import load_ignore_packs
     from goleash.analysis.view import DumpFilters, build_view, compile_match
