@@ -7,6 +7,7 @@ in for a Go program.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -52,18 +53,24 @@ def go(
 def build(program: str | Path) -> Path:
     """Build a program (a directory under tests/go/, or any main package dir), once per change.
 
-    A file lock makes parallel test workers share one build instead of racing.
+    The binary is keyed by the program's path and the state of its files, since binaries embed
+    source paths and another checkout may share the build folder. A file lock makes parallel
+    test workers share one build instead of racing.
     """
     src = Path(program)
     if not src.is_absolute():
         src = GO_DIR / src
-    out = _BUILD_ROOT / "bin" / src.name
+    src = src.resolve()
+    key = hashlib.blake2b(str(src).encode(), digest_size=8)
+    for path in sorted(p for p in src.rglob("*") if p.is_file()):
+        stat = path.stat()
+        key.update(f"{path.relative_to(src)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    out = _BUILD_ROOT / "bin" / f"{src.name}-{key.hexdigest()}"
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out.with_suffix(".lock"), "w") as lock:
+    with open(out.with_name(out.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        newest = max(p.stat().st_mtime for p in src.rglob("*") if p.is_file())
-        if not out.exists() or out.stat().st_mtime < newest:
-            tmp = out.with_suffix(".tmp")
+        if not out.exists():
+            tmp = out.with_name(out.name + ".tmp")
             go("build", "-o", str(tmp), ".", cwd=src)
             tmp.replace(out)
     return out
