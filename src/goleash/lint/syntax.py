@@ -34,6 +34,11 @@ def captures(pattern: str, node: Node) -> dict[str, list[Node]]:
     return tree_sitter.QueryCursor(query(pattern)).captures(node)
 
 
+def matches(pattern: str, node: Node) -> list[dict[str, list[Node]]]:
+    """Run a query under ``node``: one capture dict per match, captures kept together."""
+    return [found for _, found in tree_sitter.QueryCursor(query(pattern)).matches(node)]
+
+
 def descendants(node: Node, *types: str) -> Iterator[Node]:
     """Nodes of the given types under ``node`` (pre-order), including ``node`` itself."""
     cursor = node.walk()

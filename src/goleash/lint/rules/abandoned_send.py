@@ -12,7 +12,13 @@ from goleash.lint.channel_flow import (
     once,
     return_between,
 )
-from goleash.lint.flow import enclosing_loop, exits_loop, loop_exits
+from goleash.lint.flow import (
+    enclosing_loop,
+    ends_path,
+    exits_loop,
+    loop_exits,
+    never_returns_call,
+)
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
 from goleash.lint.syntax import (
     Node,
@@ -98,6 +104,8 @@ def _iterations(ctx: FileContext, loop: Node) -> int:
             right = clause.child_by_field_name("right")
             if right is not None and right.type == "int_literal":
                 return _int(ctx, right)
+            if right is not None and right.type == "composite_literal":
+                return _elements(right)
         elif clause.type == "for_clause":
             condition = clause.child_by_field_name("condition")
             if condition is not None and condition.type == "binary_expression":
@@ -107,6 +115,42 @@ def _iterations(ctx: FileContext, loop: Node) -> int:
                     extra = 1 if operator.type == "<=" else 0
                     return _int(ctx, bound) + extra
     return _UNBOUNDED
+
+
+def _elements(literal: Node) -> int:
+    """`range []string{"udp4", "udp6"}`: 2 iterations; a keyed or spread literal is unknown."""
+    body = literal.child_by_field_name("body")
+    if body is None:
+        return _UNBOUNDED
+    elements = [c for c in body.named_children if c.type != "comment"]
+    if any(c.type != "literal_element" for c in elements):
+        return _UNBOUNDED  # `{5: x}` sets the length by its keys
+    return len(elements)
+
+
+def _ends_process_after(ctx: FileContext, chan: LocalChannel, receive: Node) -> bool:
+    """Does the function end the process (or panic) right after this receive?
+
+    `log.Fatal(<-errc)`, or `fmt.Println(<-errc); os.Exit(1)`: the first answer ends the
+    program, and the senders still blocked go with it.
+    """
+    node: Node | None = receive
+    while node is not None and node != chan.func:
+        if node.type == "call_expression" and never_returns_call(node, ctx.package):
+            return True
+        parent = node.parent
+        if parent is not None and parent.type == "statement_list":
+            sibling = node.next_named_sibling
+            while sibling is not None:
+                if sibling.type == "return_statement":
+                    return False
+                if ends_path(sibling, ctx.package):
+                    return True
+                sibling = sibling.next_named_sibling
+        if node.type in ("func_literal", "for_statement"):
+            return False
+        node = parent
+    return False
 
 
 def _int(ctx: FileContext, literal: Node) -> int:
@@ -197,6 +241,8 @@ def _reason(ctx: FileContext, chan: LocalChannel, sends: list[Use]) -> str:
             f"the receive at line {line_of(use.node)} is in a select that can take {where} instead"
         )
     if senders <= 1 and not unbounded:
+        return ""
+    if all(_ends_process_after(ctx, chan, u.node) for u in receives):
         return ""
     loops = [(u, _receives_many(chan, u)) for u in receives]
     repeated = [(u, loop) for u, loop in loops if loop is not None]

@@ -15,6 +15,7 @@ from goleash.lint.syntax import (
     enclosing_function,
     endless_for,
     go_call_literal,
+    matches,
     program_lifetime,
     walk,
 )
@@ -61,6 +62,27 @@ def _package_vars(ctx: FileContext) -> set[str]:
     return names
 
 
+_NOTIFY = """
+((call_expression
+   function: (selector_expression operand: (identifier) @pkg field: (field_identifier) @fn)
+   arguments: (argument_list . (_) @channel))
+ (#eq? @fn "Notify"))
+"""
+
+
+def _signal_channels(ctx: FileContext) -> set[str]:
+    """Channels the file hands to signal.Notify: a loop reading them serves the process."""
+    signal_names = ctx.imports("os/signal")
+    if not signal_names:
+        return set()
+    names: set[str] = set()
+    for match in matches(_NOTIFY, ctx.tree.root_node):
+        pkg, channel = match.get("pkg"), match.get("channel")
+        if pkg and channel and ctx.text(pkg[0]) in signal_names:
+            names.add(ctx.text(channel[0]))
+    return names
+
+
 def _has_stop_case(ctx: FileContext, loop: Node) -> bool:
     """A `case <-ctx.Done():`-style case: whether it leaves is ctx-done-no-exit's question."""
     body = loop.child_by_field_name("body")
@@ -96,6 +118,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
     decls = declarations_by_name(candidates(ctx, "declaration"))
     seen: set[int] = set()
     package_vars: set[str] | None = None
+    signals: set[str] | None = None
     for go in starts:
         starter = enclosing_function(go)
         if starter is not None and program_lifetime(starter):
@@ -111,6 +134,11 @@ def check(ctx: FileContext) -> Iterator[Finding]:
                 operation, channels = _blocking_ops(ctx, loop)
                 if not operation or _has_stop_case(ctx, loop):
                     continue
+                if b"signal.Notify" in ctx.source:
+                    if signals is None:
+                        signals = _signal_channels(ctx)
+                    if any(ctx.text(c) in signals for c in channels):
+                        continue  # a signal handler: it serves the process until it exits
                 if channels and all(c.type == "identifier" for c in channels):
                     if package_vars is None:
                         package_vars = _package_vars(ctx)
@@ -163,8 +191,9 @@ Give the loop a way out, such as a quit channel or the context:
         }
     }()""",
         known_problems=(
-            "Goroutines started from main() or init(), and loops that only wait on the file's "
-            "package-level channels, are skipped: they live as long as the program. A "
+            "Goroutines started from main() or init(), loops that only wait on the file's "
+            "package-level channels, and loops that wait on a channel given to signal.Notify "
+            "in the file are skipped: they live as long as the program. A "
             "program-lifetime worker started elsewhere (a constructor called once) is reported; "
             "suppress it with `//goleash:ignore blocking-loop-no-exit reason`. A loop that is "
             "stopped by closing its channel without an ok-check becomes a busy loop rather than "

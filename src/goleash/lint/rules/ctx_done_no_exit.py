@@ -63,6 +63,30 @@ def _checked_elsewhere(ctx: FileContext, loop: Node, select: Node, signals: set[
     return False
 
 
+def _stopped_by_other_select(ctx: FileContext, loop: Node, select: Node) -> bool:
+    """Does another select of the loop leave it on a cancellation case?
+
+    The idiom is an inner "send or give up" / "back off or give up" select whose cancellation
+    case only stops that wait (``case <-stopCh:`` with an empty body); the loop's main select,
+    reached again at once, returns on cancellation (hashicorp/raft's heartbeat, etcd's raft
+    node).
+    """
+    body = loop.child_by_field_name("body")
+    if body is None:
+        return False
+    for node in walk(body):
+        if node.type != "communication_case" or node.parent == select:
+            continue
+        if node.parent is not None and contains(select, node.parent):
+            continue
+        receive = receive_of_case(node)
+        if receive is None or not done_channel(ctx, receive):
+            continue
+        if any(exits_loop(statement, loop, ctx.package) for statement in case_body(node)):
+            return True
+    return False
+
+
 _LOGGING = re.compile(
     r"(?i)(^|\.)(print|printf|println|log|logf|debug|debugf|info|infof|warn|warnf|warning"
     r"|warningf|error|errorf|trace|tracef|infow|debugw|warnw|errorw)$"
@@ -116,6 +140,8 @@ def check(ctx: FileContext) -> Iterator[Finding]:
             continue  # `for running {…}` / `for ctx.Err() == nil {…}`
         if not _continues(body) and _checked_elsewhere(ctx, loop, select, signals):
             continue
+        if _stopped_by_other_select(ctx, loop, select):
+            continue  # an inner wait that gives up; the loop's main select stops it
         loop_body = loop.child_by_field_name("body")
         if (
             _changes_state(ctx, body)
@@ -182,8 +208,9 @@ Return (or break to a label on the loop):
         known_problems=(
             "Quit channels are recognised by name (done, quit, stop, closing, shutdown, ...). A "
             "case that sets a flag tested by the loop condition, or tested by an `if` after the "
-            "select that leaves the loop, is accepted. Range and three-clause loops are skipped "
-            "because they end on their own."
+            'select that leaves the loop, is accepted, and so is a case of an inner "wait or '
+            'give up" select when another select of the loop leaves on cancellation. Range and '
+            "three-clause loops are skipped because they end on their own."
         ),
     ),
     check=check,

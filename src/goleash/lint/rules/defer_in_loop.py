@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from goleash.lint.flow import enclosing_loop
 from goleash.lint.resources_flow import anchored
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, call_name, nodes
+from goleash.lint.syntax import Node, call_name, nodes, statements
 from goleash.model import Finding
 
 # Method names that release something: the defers worth reporting.
@@ -36,6 +37,35 @@ def _last_iteration(defer: Node) -> bool:
     return bool(stmts) and stmts[-1].type in ("return_statement", "break_statement")
 
 
+_ERROR_TEST = re.compile(r"[\w.]*(err|Err)\w*\s*(!=|==)\s*nil")
+
+
+def _error_cleanup(ctx: FileContext, defer: Node) -> bool:
+    """`defer func() { if err != nil { l.Close() } }()`: a release only on failure.
+
+    On success the resource outlives the function on purpose (returned, stored); the defers
+    pile up per iteration only to undo every acquisition if a later step fails (etcd's
+    configurePeerListeners). Also the guard form `if err == nil { return }` first.
+    """
+    call = next((c for c in defer.named_children if c.type == "call_expression"), None)
+    literal = call.child_by_field_name("function") if call is not None else None
+    if literal is None or literal.type != "func_literal":
+        return False
+    body = statements(literal.child_by_field_name("body"))
+    if not body or body[0].type != "if_statement":
+        return False
+    first = body[0]
+    condition = first.child_by_field_name("condition")
+    if first.child_by_field_name("initializer") is not None:
+        return False  # `if err := l.Close(); …`: the release runs whatever the test says
+    if condition is None or not _ERROR_TEST.fullmatch(ctx.text(condition)):
+        return False
+    if len(body) == 1 and first.child_by_field_name("alternative") is None:
+        return "!=" in ctx.text(condition)  # `if err != nil { release }`
+    guard = statements(first.child_by_field_name("consequence"))
+    return "==" in ctx.text(condition) and [s.type for s in guard] == ["return_statement"]
+
+
 def check(ctx: FileContext) -> Iterator[Finding]:
     """Report defers of releases directly inside a loop body."""
     if b"defer" not in ctx.source:
@@ -44,7 +74,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
         if enclosing_loop(defer) is None or _last_iteration(defer):
             continue
         released = _releasing(defer)
-        if not released:
+        if not released or _error_cleanup(ctx, defer):
             continue
         yield RULE.finding(
             ctx,
@@ -100,7 +130,10 @@ Wrap the iteration in a function so the defer runs per iteration:
         known_problems=(
             "Only defers that release something recognisable by name are reported (Close, "
             "Unlock, Stop, Done, Release, Rollback, cancel…). A loop that runs once or a "
-            "handful of times is reported too. In _test.go files the finding is info."
+            "handful of times is reported too. In _test.go files the finding is info. A "
+            "deferred closure that releases only when an error variable is set (`if err != "
+            "nil { l.Close() }`, or `if err == nil { return }` first) is an undo-on-failure "
+            "and is not reported."
         ),
     ),
     check=check,

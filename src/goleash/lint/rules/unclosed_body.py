@@ -199,11 +199,14 @@ def _check_call(ctx: FileContext, call: Node, method: str) -> Finding | None:
         return None  # bound in an if/switch header: scoped to that statement, judged by use
     closer = f"{name}.Body.Close"
 
+    nil_branch = _error_check_first(stmt, ctx, err)
+
     def releases(node: Node) -> bool:
+        if nil_branch is not None and contains(nil_branch, node):
+            return True  # the error branch holds no response (`if err != nil {…} else {…}`)
         return any(call_name(c) == closer for c in nodes(node, "call_expression"))
 
     exits = HeldPaths(ctx, releases).leaks_after(stmt)
-    nil_branch = _error_check_first(stmt, ctx, err)
     if nil_branch is not None:
         exits = [e for e in exits if not contains(nil_branch, e.node)]
     if not exits:

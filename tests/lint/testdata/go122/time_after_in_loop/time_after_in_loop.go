@@ -111,3 +111,71 @@ func collect(in <-chan int, total time.Duration) []int {
 		}
 	}
 }
+
+// A periodic job that waits for the interval or for stop (hashicorp/memberlist, serf):
+// the only other case leaves the loop, so at most one timer is ever pending.
+func periodic(interval time.Duration, stop <-chan struct{}, job func()) {
+	for {
+		select {
+		case <-time.After(interval):
+			job()
+		case <-stop:
+			return
+		}
+	}
+}
+
+// A retry back-off that also wakes on cancellation without leaving (raft's heartbeat):
+// the cancellation case wins once; the loop's own check then stops it.
+func retry(stopCh <-chan struct{}, wait time.Duration, try func() error) {
+	for {
+		select {
+		case <-stopCh:
+			return
+		default:
+		}
+		if try() == nil {
+			return
+		}
+		select {
+		case <-time.After(wait):
+		case <-stopCh:
+		}
+	}
+}
+
+// A sync loop woken early by requests: each request leaves a pending timer (mgo's syncServers).
+func syncLoop(requests <-chan bool, every time.Duration, sync func()) {
+	for {
+		sync()
+		select {
+		case <-requests:
+		case <-time.After(every): // want "time-after-in-loop"
+		}
+	}
+}
+
+// A progress watchdog: `finished` is a stream of completions, not a stop signal, so every
+// completion leaves a minute-long timer behind (etcd's functional runner).
+func watchdog(finished <-chan struct{}, total int, report func(int)) {
+	for i := 1; i <= total; i++ {
+		select {
+		case <-finished:
+			report(i)
+		case <-time.After(time.Minute): // want "time-after-in-loop"
+			panic("no progress after 1 minute")
+		}
+	}
+}
+
+// One wait per worker on a shared completion channel: each completion leaves a timer pending.
+func waitWorkers(done <-chan struct{}, workers int) error {
+	for i := 0; i < workers; i++ {
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second): // want "time-after-in-loop"
+			return errors.New("worker timed out")
+		}
+	}
+	return nil
+}

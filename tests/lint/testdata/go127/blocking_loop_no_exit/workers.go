@@ -172,3 +172,28 @@ func main() {
 		select {}
 	}
 }
+
+// A signal forwarder serves the process until it exits (serf's makeShutdownCh).
+func ShutdownCh() <-chan struct{} {
+	resultCh := make(chan struct{})
+	signalCh := make(chan os.Signal, 4)
+	signal.Notify(signalCh, os.Interrupt)
+	go func() {
+		for {
+			<-signalCh
+			resultCh <- struct{}{}
+		}
+	}()
+	return resultCh
+}
+
+// A relay of ordinary events started per call still leaks.
+func Relay(events <-chan string) <-chan string {
+	out := make(chan string)
+	go func() {
+		for { // want "blocking-loop-no-exit"
+			out <- <-events
+		}
+	}()
+	return out
+}

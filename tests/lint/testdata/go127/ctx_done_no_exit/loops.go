@@ -184,3 +184,54 @@ func (w *Worker) RunUntilQuit() {
 		}
 	}
 }
+
+// A back-off that gives up waiting on stop: the loop's main select returns on it next
+// (hashicorp/raft's heartbeat).
+func (w *Worker) Heartbeat(stopCh <-chan struct{}, notify <-chan struct{}, beat func() error) {
+	for {
+		select {
+		case <-notify:
+		case <-time.After(time.Second):
+		case <-stopCh:
+			return
+		}
+		if err := beat(); err != nil {
+			select {
+			case <-time.After(time.Second):
+			case <-stopCh:
+			}
+		}
+	}
+}
+
+// A send that gives up on done while the main select stops on stop (etcd's raft node).
+func (w *Worker) Node(stop <-chan struct{}, done chan struct{}, confc <-chan Job, statec chan<- Job) {
+	for {
+		select {
+		case j := <-confc:
+			select {
+			case statec <- j:
+			case <-done:
+			}
+		case <-stop:
+			close(done)
+			return
+		}
+	}
+}
+
+// The only select that watches quit is this one: an inner select that stops elsewhere does
+// not make its empty case leave.
+func (w *Worker) Relay(quit <-chan struct{}, out chan<- Job) {
+	for {
+		select {
+		case <-quit: // want "ctx-done-no-exit"
+		case j := <-w.jobs:
+			select {
+			case out <- j:
+			case <-quit:
+				return
+			}
+		}
+	}
+}

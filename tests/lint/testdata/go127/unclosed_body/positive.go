@@ -78,3 +78,16 @@ func CheckAll(client *http.Client, urls []string) error {
 	}
 	return failed
 }
+
+// The else branch closes, but the status branch between them returns with the body open.
+func Probe(client *http.Client, u string) bool {
+	resp, err := client.Get(u) // want "unclosed-body"
+	if err != nil {
+		fmt.Println("probe:", err)
+	} else if resp.StatusCode != http.StatusOK {
+		return false
+	} else {
+		resp.Body.Close()
+	}
+	return err == nil
+}
