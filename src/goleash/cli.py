@@ -325,49 +325,24 @@ def scan(
         sys.exit(1)
 
 
-def _rule_versions(min_go: tuple[int, int] | None, max_go: tuple[int, int] | None) -> str:
-    if min_go and max_go:
-        return f"go{min_go[0]}.{min_go[1]}-<{max_go[0]}.{max_go[1]}"
-    if min_go:
-        return f">=go{min_go[0]}.{min_go[1]}"
-    if max_go:
-        return f"<go{max_go[0]}.{max_go[1]}"
-    return "all"
-
-
 @cli.command()
 @click.argument("rule_id", required=False)
+@click.option("--markdown", is_flag=True, help="Print every rule's documentation as Markdown.")
 @user_errors
-def rules(rule_id: str | None) -> None:
+def rules(rule_id: str | None, markdown: bool) -> None:
     """List the scan rules, or print one rule's documentation."""
     from goleash.lint.rules import all_rules, rule_by_id
+    from goleash.report.rule_docs import rule_table, rule_text, rules_markdown
 
-    if rule_id is None:
-        found = all_rules()
-        if not found:
-            click.echo("no rules installed")
-            return
-        width = max(len(r.id) for r in found)
-        versions = [_rule_versions(r.min_go, r.max_go) for r in found]
-        vwidth = max(len(v) for v in versions)
-        for r, v in zip(found, versions, strict=True):
-            click.echo(f"{r.id:<{width}}  {r.severity:<7}  {v:<{vwidth}}  {r.title}")
-        return
-    rule = rule_by_id(rule_id)
-    if rule is None:
-        raise UsageError(f"unknown rule {rule_id!r} (see `goleash rules`)")
-    d = rule.doc
-    sections = [
-        f"{rule.id}: {rule.title}",
-        f"severity: {rule.severity}; applies to: {_rule_versions(rule.min_go, rule.max_go)}",
-        f"\nWhat it does\n\n{d.what.strip()}",
-        f"\nWhy is this bad?\n\n{d.why.strip()}",
-        f"\nExample\n\n{d.example.rstrip()}",
-        f"\nUse instead\n\n{d.fix.rstrip()}",
-    ]
-    if d.known_problems:
-        sections.append(f"\nKnown problems\n\n{d.known_problems.strip()}")
-    click.echo("\n".join(sections))
+    if markdown:
+        click.echo(rules_markdown(all_rules()), nl=False)
+    elif rule_id is None:
+        click.echo(rule_table(all_rules()), nl=False)
+    else:
+        rule = rule_by_id(rule_id)
+        if rule is None:
+            raise UsageError(f"unknown rule {rule_id!r} (see `goleash rules`)")
+        click.echo(rule_text(rule), nl=False)
 
 
 def main() -> None:

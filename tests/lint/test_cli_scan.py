@@ -185,3 +185,16 @@ def test_rules_unknown_id_exits_2() -> None:
     result = goleash("rules", "nope")
     assert result.exit_code == 2
     assert result.stderr == "goleash: unknown rule 'nope' (see `goleash rules`)\n"
+
+
+def test_rules_reference_in_docs_is_up_to_date() -> None:
+    """docs/rules.md is what `goleash rules --markdown` prints: regenerate it after editing a
+    rule's documentation."""
+    from goleash.lint.rules import all_rules
+
+    result = goleash("rules", "--markdown")
+    assert result.exit_code == 0
+    for rule in all_rules():
+        assert f"\n## {rule.id}\n" in result.stdout
+    docs = Path(__file__).parents[2] / "docs" / "rules.md"
+    assert docs.read_text() == result.stdout, "run: goleash rules --markdown > docs/rules.md"
