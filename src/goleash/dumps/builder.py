@@ -29,7 +29,7 @@ class _Acc:
     leaked: int = 0
     locked: int = 0
     labels: dict[str, str] | None = None  # labels common to every member
-    parents: array[int] = field(default_factory=lambda: array("q"))
+    parents: array[int] = field(default_factory=lambda: array("Q"))
     sample_ids: list[int] = field(default_factory=list)
     index: int = 0  # position in the builder's list of groups
     elided: int = 0
@@ -49,7 +49,7 @@ class SnapshotBuilder:
         self.warnings: list[str] = []
         self._groups: dict[tuple[object, ...], _Acc] = {}
         self._frames: dict[Frame, Frame] = {}
-        self._ids = array("q")
+        self._ids = array("Q")
         self._id_group = array("I")  # for each id in _ids, the index of its group
         self._accs: list[_Acc] = []
         self.total = 0

@@ -70,7 +70,9 @@ TRUNCATED = "the input ends inside a goroutine: the dump was cut (pprof cuts deb
 UNREADABLE = "could not read the stack of {n} goroutine(s)"
 JUNK = "skipped {n} line(s) between goroutines that are no part of a traceback"
 
-_HEADER = re.compile(rb"goroutine (\d+) ([^\n]*)")
+# Goroutine ids are uint64; a longer number is no id and its record reads as unparsed.
+_ID = rb"(\d{1,19})"
+_HEADER = re.compile(rb"goroutine " + _ID + rb" ([^\n]*)")
 _HEADER_START = re.compile(rb"goroutine \d+ (?:gp=|\[)")  # a record, even if cut short
 _SUFFIX = re.compile(
     rb"(?:gp=(?:0x[0-9a-f]+|nil) m=(?:\d+ mp=0x[0-9a-f]+|nil) )?"
@@ -86,7 +88,7 @@ _FILE = re.compile(
     rb"\t(.*):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+)?"
 )
 _ELIDED = re.compile(rb"\.\.\.(?:(\d+) frames|additional frames) elided\.\.\.")
-_CREATED = re.compile(rb"created by (\S+?)(?: in goroutine (\d+))?")
+_CREATED = re.compile(rb"created by (\S+?)(?: in goroutine " + _ID + rb")?")
 _ANCESTOR = b"[originating from goroutine "
 _UNAVAILABLE = b"\tgoroutine running on other thread; stack unavailable"
 _ARGS = re.compile(rb"\([^()\n]*\)$", re.M)
@@ -336,7 +338,7 @@ class _Parser:
         self.compiles += 1
         alternatives = b"|".join(_regex_of(s) for s in shapes)
         try:
-            fast = re.compile(rb"goroutine (\d+) ([^\n]*)\n(?:" + alternatives + rb")\n")
+            fast = re.compile(rb"goroutine " + _ID + rb" ([^\n]*)\n(?:" + alternatives + rb")\n")
         except (re.error, RecursionError, OverflowError):  # pragma: no cover - defensive
             return
         self.fast = fast
@@ -709,7 +711,7 @@ def _parse_body(body: bytes, files: dict[bytes, _FileLine | None] | None = None)
                 version = max(version, 21)
             created_by = Frame(_text_of(cm.group(1)), file, lineno)
             has_parent = cm.group(2) is not None
-            parent = rb" in goroutine (\d+)" if has_parent else b""
+            parent = rb" in goroutine " + _ID if has_parent else b""
             pattern.append((b"created by " + cm.group(1), parent + b"\n"))
             pattern.append(file_pattern)
             i += 2
