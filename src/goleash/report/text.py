@@ -1,6 +1,11 @@
 """The terminal report of one analysed snapshot: a summary line, then groups, most suspect first.
 
 Colour and emphasis only on a terminal (rich decides); piped output is plain text.
+
+Everything a dump or a source file supplies (labels, function names, paths, states, code lines,
+warnings) is untrusted: it goes through ``shown()``, which escapes rich markup and writes control
+characters as escapes (``\\n``, ``\\x1b``), so a label cannot style, link, move the cursor or
+forge a line of the report. Emoji codes (``:x:``) are never replaced.
 """
 
 from __future__ import annotations
@@ -18,6 +23,17 @@ from goleash.model import Frame, Snapshot
 from goleash.report.sourcelines import source_line
 
 _MAX_FRAMES = 8
+_MAX_CODE = 200  # characters of a source line shown
+
+# C0 and C1 controls, DEL, and the Unicode characters that reorder or break lines on a terminal.
+_UNSAFE = [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x200E, 0x200F, 0x2028, 0x2029]
+_UNSAFE += [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_VISIBLE = {c: ascii(chr(c))[1:-1] for c in _UNSAFE}
+
+
+def shown(text: str) -> str:
+    """Untrusted text as rich markup that prints it literally, on one line."""
+    return escape(text.translate(_VISIBLE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +67,12 @@ def frames_that_matter(frames: Sequence[Frame]) -> list[Frame]:
 def _site(frame: Frame | None) -> str:
     if frame is None:
         return "unknown"
-    return f"{escape(frame.function)} [dim]({escape(os.path.basename(frame.file))}:{frame.line})[/]"
+    return f"{shown(frame.function)} [dim]({shown(_basename(frame.file))}:{frame.line})[/]"
+
+
+def _basename(file: str) -> str:
+    """The file name of a path printed on any OS (Go on Windows prints ``C:/…`` or ``C:\\…``)."""
+    return os.path.basename(file.replace("\\", "/"))
 
 
 def _plural(n: int, word: str) -> str:
@@ -80,14 +101,14 @@ def summary(snapshot: Snapshot, shown: Sequence[Assessment], opts: TextOptions) 
 def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
     g = a.group
     if a.ignored is not None:
-        verdict, colour = f"ignored: {escape(a.ignored)}", "dim"
+        verdict, colour = f"ignored: {shown(a.ignored)}", "dim"
     elif a.suspect:
         verdict, colour = "SUSPECT", "bold red"
     else:
         verdict, colour = "not suspect", "green"
     state = a.state or "unknown state"
     head = (
-        f"[bold]{index:>2}. {_plural(g.count, 'goroutine')}[/] · {escape(state)} ({a.kind}) · "
+        f"[bold]{index:>2}. {_plural(g.count, 'goroutine')}[/] · {shown(state)} ({a.kind}) · "
         f"suspicion {a.suspicion:.2f} · [{colour}]{verdict}[/]"
     )
     lines = [head]
@@ -98,7 +119,9 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
         if frame is not None:
             code = source_line(frame.file, frame.line, opts.source_roots)
             if code:
-                lines.append(f"{pad}{'':<11}   [cyan]{frame.line} │ {escape(code)}[/]")
+                if len(code) > _MAX_CODE:
+                    code = code[: _MAX_CODE - 1] + "…"
+                lines.append(f"{pad}{'':<11}   [cyan]{frame.line} │ {shown(code)}[/]")
 
     with_code("blocked at", g.blocking_site)
     if g.creation_site is not None:
@@ -116,9 +139,9 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
         lines.append(f"{pad}{'leaked':<11} [red]{g.leaked} of {g.count}[/] (goroutineleak)")
     if g.labels:
         text = ", ".join(f"{k}={v}" for k, v in sorted(g.labels.items()))
-        lines.append(f"{pad}{'labels':<11} {escape(text)}")
+        lines.append(f"{pad}{'labels':<11} {shown(text)}")
     for i, reason in enumerate(a.reasons):
-        lines.append(f"{pad}{'why' if i == 0 else '':<11} {escape(reason)}")
+        lines.append(f"{pad}{'why' if i == 0 else '':<11} {shown(reason)}")
     frames = list(g.frames) if opts.verbose else frames_that_matter(g.frames)
     more = 0
     if not opts.verbose and len(frames) > _MAX_FRAMES:
@@ -126,7 +149,7 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
         frames = frames[:_MAX_FRAMES]
     for i, f in enumerate(frames):
         label = "frames" if i == 0 else ""
-        lines.append(f"{pad}{label:<11} {escape(f.function)} [dim]{escape(f.file)}:{f.line}[/]")
+        lines.append(f"{pad}{label:<11} {shown(f.function)} [dim]{shown(f.file)}:{f.line}[/]")
     hidden = len(g.frames) - len(frames) - more
     if more or (hidden and not opts.verbose):
         lines.append(f"{pad}{'':<11} [dim]… {more + hidden} more frames (-v shows all)[/]")
@@ -134,22 +157,26 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
 
 
 def render(
-    console: Console, snapshot: Snapshot, shown: Sequence[Assessment], opts: TextOptions
+    console: Console, snapshot: Snapshot, groups: Sequence[Assessment], opts: TextOptions
 ) -> None:
     """Print the report: summary, source line, warnings, then each shown group."""
-    console.print(summary(snapshot, shown, opts), highlight=False, soft_wrap=True)
-    origin = [escape(snapshot.source)] if snapshot.source else []
-    profile = f" ({snapshot.profile} profile)" if snapshot.profile != "goroutine" else ""
+
+    def out(markup: str = "") -> None:
+        console.print(markup, highlight=False, emoji=False, soft_wrap=True)
+
+    out(summary(snapshot, groups, opts))
+    origin = [shown(snapshot.source)] if snapshot.source else []
+    profile = f" ({shown(snapshot.profile)} profile)" if snapshot.profile != "goroutine" else ""
     origin.append(f"{snapshot.format}{profile}")
     if snapshot.go_version:
-        origin.append(escape(snapshot.go_version))
-    console.print(f"[dim]{' · '.join(origin)}[/]", highlight=False)
+        origin.append(shown(snapshot.go_version))
+    out(f"[dim]{' · '.join(origin)}[/]")
     for w in (*snapshot.warnings, *opts.warnings):
-        console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
-    for i, a in enumerate(shown, 1):
-        console.print(highlight=False)
+        out(f"[yellow]warning:[/] {shown(w)}")
+    for i, a in enumerate(groups, 1):
+        out()
         for line in _group_lines(i, a, opts):
-            console.print(line, highlight=False, soft_wrap=True)
-    if not shown:
-        console.print()
-        console.print("no groups to show", highlight=False)
+            out(line)
+    if not groups:
+        out()
+        out("no groups to show")

@@ -29,18 +29,20 @@ _QUERY = """
 
 
 def _counted_receivers(ctx: FileContext, func: Node, names: set[str]) -> set[str]:
-    """WaitGroups that ``func`` both adds to and waits on."""
+    """WaitGroups that ``func`` both adds to and waits on.
+
+    The Wait may sit in a closure of ``func``: ``go func() { wg.Wait(); close(done) }()`` is the
+    usual way to wait with a timeout. The Add must be ``func``'s own.
+    """
     adds: set[str] = set()
     waits: set[str] = set()
     for call in nodes(func, "call_expression"):
-        if enclosing_function(call) != func:
-            continue  # a closure's own WaitGroup use
         name = call_name(call)
         receiver, _, method = name.rpartition(".")
-        if method == "Add" and waitgroup_of(receiver, names):
-            adds.add(receiver)
-        elif method == "Wait" and waitgroup_of(receiver, names):
+        if method == "Wait" and waitgroup_of(receiver, names):
             waits.add(receiver)
+        elif method == "Add" and enclosing_function(call) == func and waitgroup_of(receiver, names):
+            adds.add(receiver)
     return adds & waits
 
 
