@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from goleash.lint.flow import enclosing_loop
 from goleash.lint.resources_flow import anchored
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, call_name, nodes, statements
+from goleash.lint.syntax import Node, call_name, nodes, statements, unwrap_parens, walk
 from goleash.model import Finding
 
 # Method names that release something: the defers worth reporting.
@@ -66,15 +66,79 @@ def _error_cleanup(ctx: FileContext, defer: Node) -> bool:
     return "==" in ctx.text(condition) and [s.type for s in guard] == ["return_statement"]
 
 
+def _resource(released: str) -> str:
+    """The variable a release belongs to: ``f`` for ``f.Close``, ``resp`` for
+    ``resp.Body.Close``; '' for anything else (a lock in a field, a bare ``cancel``)."""
+    receiver = released.rsplit(".", 1)[0] if "." in released else ""
+    if receiver.endswith(".Body"):
+        receiver = receiver[: -len(".Body")]
+    return receiver if receiver.isidentifier() else ""
+
+
+def _holds(node: Node, name: str) -> bool:
+    """Whether a value keeps ``name`` itself: ``f``, ``&f``, ``item{file: f}`` (not
+    ``f.Name()`` or ``size(f)``, which only read from it)."""
+    node = unwrap_parens(node)
+    if node.type == "identifier":
+        return bool(node.text == name.encode())
+    if node.type == "unary_expression":
+        operand = node.child_by_field_name("operand")
+        return operand is not None and _holds(operand, name)
+    if node.type in ("composite_literal", "literal_value", "keyed_element", "literal_element"):
+        if node.type == "composite_literal":
+            body = node.child_by_field_name("body")
+            return body is not None and _holds(body, name)
+        if node.type == "keyed_element":
+            value = node.child_by_field_name("value")
+            return value is not None and _holds(value, name)
+        return any(_holds(c, name) for c in node.named_children)
+    return False
+
+
+def _kept_for_later(loop: Node, name: str) -> bool:
+    """Whether the loop stores the resource where code after the iteration reads it.
+
+    `files = append(files, f)` (then `io.MultiReader(files...)`), `*v.field = f`,
+    `s.conns[i] = c`: the loop gathers resources that must all stay open until the function
+    is done with them, so closing them when it returns is the point (x/tools godoc's index
+    reader, file2fuzz's inputs, aws-sdk-go's custom CA bundle files).
+    """
+    body = loop.child_by_field_name("body")
+    if body is None or not name:
+        return False
+    for stmt in walk(body):
+        if stmt.type != "assignment_statement":
+            continue
+        left = stmt.child_by_field_name("left")
+        right = stmt.child_by_field_name("right")
+        if left is None or right is None:
+            continue
+        for value in right.named_children:
+            value = unwrap_parens(value)
+            if _holds(value, name) and value.type == "identifier":
+                targets = [unwrap_parens(t) for t in left.named_children]
+                if any(t.type != "identifier" for t in targets):
+                    return True  # stored into a field, element or pointee
+            elif value.type == "call_expression" and call_name(value) == "append":
+                args = value.child_by_field_name("arguments")
+                extra = args.named_children[1:] if args is not None else []
+                if any(_holds(a, name) for a in extra):
+                    return True
+    return False
+
+
 def check(ctx: FileContext) -> Iterator[Finding]:
     """Report defers of releases directly inside a loop body."""
     if b"defer" not in ctx.source:
         return
     for defer in anchored(ctx, b"defer", "defer_statement", climb=1):
-        if enclosing_loop(defer) is None or _last_iteration(defer):
+        loop = enclosing_loop(defer)
+        if loop is None or _last_iteration(defer):
             continue
         released = _releasing(defer)
         if not released or _error_cleanup(ctx, defer):
+            continue
+        if _kept_for_later(loop, _resource(released)):
             continue
         yield RULE.finding(
             ctx,
@@ -133,7 +197,9 @@ Wrap the iteration in a function so the defer runs per iteration:
             "handful of times is reported too. In _test.go files the finding is info. A "
             "deferred closure that releases only when an error variable is set (`if err != "
             "nil { l.Close() }`, or `if err == nil { return }` first) is an undo-on-failure "
-            "and is not reported."
+            "and is not reported. Nor is the defer when the loop also stores the resource for "
+            "later (`files = append(files, f)`, `*field = f`, `s.conns[i] = c`): the loop "
+            "gathers resources that must stay open until the function has used them all."
         ),
     ),
     check=check,

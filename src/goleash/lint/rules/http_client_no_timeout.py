@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, captures, enclosing_function
+from goleash.lint.syntax import Node, captures, enclosing_function, parameter_names
 from goleash.model import Finding
 
 _QUERY = """
@@ -20,6 +21,28 @@ _QUERY = """
 
 _DEADLINES = (b"WithTimeout", b"WithDeadline", b"Timeout", b"SetDeadline")
 
+# The context a request is given: `http.NewRequestWithContext(ctx, …)`, `req.WithContext(ctx)`,
+# `req.Clone(r.Context())`.
+_ATTACHED_CONTEXT = re.compile(
+    rb"(?:NewRequestWithContext|\.WithContext|\.Clone)\(\s*([A-Za-z_][\w.]*(?:\(\))?)"
+)
+
+
+def _callers_context(func: Node) -> bool:
+    """Whether the function sends its request with a context it was given.
+
+    `func post(ctx context.Context, …) { … http.DefaultClient.Do(req.WithContext(ctx)) }`: the
+    request ends when the caller's context does (x/tools' playground gives it a 60 s deadline).
+    A parameter, or the `Context()` of an inbound request, counts; `context.Background()`
+    or `TODO()` does not.
+    """
+    params = set(parameter_names(func))
+    for match in _ATTACHED_CONTEXT.finditer(func.text or b""):
+        arg = match.group(1).decode("utf-8", "replace")
+        if arg in params or (arg.endswith(".Context()") and arg.split(".")[0] in params):
+            return True
+    return False
+
 
 def _keys(ctx: FileContext, body: Node) -> dict[str, Node]:
     keys: dict[str, Node] = {}
@@ -33,6 +56,28 @@ def _keys(ctx: FileContext, body: Node) -> dict[str, Node]:
     return keys
 
 
+def _element(node: Node) -> Node:
+    """The expression inside a ``literal_element`` wrapper (a key's value)."""
+    while node.type == "literal_element" and node.named_child_count == 1:
+        node = node.named_children[0]
+    return node
+
+
+def _wraps_client(ctx: FileContext, transport: Node) -> bool:
+    """`Transport: &retryablehttp.RoundTripper{Client: c}`: a round tripper that sends through
+    another client, whose own Timeout (set where that client was built) bounds each request."""
+    literal = _element(transport)
+    if literal.type == "unary_expression":
+        literal = literal.child_by_field_name("operand") or literal
+    body = literal.child_by_field_name("body") if literal.type == "composite_literal" else None
+    if body is None:
+        return False
+    return any(
+        key.endswith("Client") and "{" not in ctx.text(value)
+        for key, value in _keys(ctx, body).items()
+    )
+
+
 def _literal_finding(ctx: FileContext, literal: Node, body: Node) -> Finding | None:
     keys = _keys(ctx, body)
     if "Timeout" in keys:
@@ -41,7 +86,7 @@ def _literal_finding(ctx: FileContext, literal: Node, body: Node) -> Finding | N
     if transport is not None:
         text = ctx.text(transport)
         # A transport built elsewhere may carry its own timeouts: be lenient.
-        if "Timeout" in text or "{" not in text:
+        if "Timeout" in text or "{" not in text or _wraps_client(ctx, transport):
             return None
     func = enclosing_function(literal)
     scope = func if func is not None else literal
@@ -63,6 +108,8 @@ def _default_client_finding(ctx: FileContext, call: Node, name: str) -> Finding 
         return None
     text = ctx.source[func.start_byte : func.end_byte]
     if any(d in text for d in _DEADLINES):
+        return None
+    if name.endswith(".Do") and _callers_context(func):
         return None
     return RULE.finding(
         ctx,
@@ -133,9 +180,14 @@ Give the client a Timeout (or give each request a context with a deadline):
 	var client = &http.Client{Timeout: 10 * time.Second}
 """,
         known_problems=(
-            "A Transport set to something built elsewhere, a `.Timeout =` assignment in the same "
+            "A Transport set to something built elsewhere (or a round tripper literal that sends "
+            "through another client, `&RoundTripper{Client: c}`), a `.Timeout =` assignment in "
+            "the same "
             "function, or any mention of WithTimeout/WithDeadline/Timeout in the calling "
-            "function is taken as a deadline, without checking that it applies to this request."
+            "function is taken as a deadline, without checking that it applies to this request. "
+            "`http.DefaultClient.Do` of a request given the function's own context parameter "
+            "(`req.WithContext(ctx)`, `NewRequestWithContext(ctx, …)`, `r.Context()`) is not "
+            "reported: the deadline is the caller's to set."
         ),
     ),
     check=check,
