@@ -128,6 +128,15 @@ def test_test_files_are_lower_severity_or_excluded(tmp_path: Path) -> None:
     assert excluded.files_scanned == 1
 
 
+def test_generators_excluded_from_builds_report_at_info(tmp_path: Path) -> None:
+    """A `//go:build ignore` file (a `go run gen.go` generator) is never part of the program."""
+    generator = "//go:build ignore\n\n" + GO_FILE.replace("package p", "package main")
+    mentioned = "// not a constraint: //go:build ignore\n" + GO_FILE
+    write(tmp_path, {"a.go": GO_FILE, "gen.go": generator, "b.go": mentioned})
+    found = {Path(f.file).name: f.severity for f in run(tmp_path).findings}
+    assert found == {"a.go": "error", "gen.go": "info", "b.go": "error"}
+
+
 def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file or directory"):
         run(tmp_path / "nope")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -303,11 +304,23 @@ def _finish(found: list[Finding], file: _FileInput, settings: _Settings) -> list
         severity = settings.severity.get(f.rule, f.severity)
         if file.is_test and settings.tests == "lower":
             severity = _LOWER.get(severity, severity)
+        if is_ignored_by_build(file.source):
+            severity = "info"  # a `go run gen.go` helper: never built into the program
         if severity != f.severity:
             f = replace(f, severity=severity)
         if not is_suppressed(f, suppressions):
             kept[f] = None
     return list(kept)
+
+
+_BUILD_IGNORE = re.compile(rb"^//go:build ignore\s*$", re.MULTILINE)
+
+
+def is_ignored_by_build(source: bytes) -> bool:
+    """True for files with the constraint ``//go:build ignore``: generators and one-off tools
+    that `go build` never compiles. Their findings are kept, at severity info."""
+    head = source[: source.find(b"\npackage ")] if b"\npackage " in source else source[:4096]
+    return _BUILD_IGNORE.search(head) is not None
 
 
 def count_parse_errors(tree: Any) -> int:
