@@ -202,6 +202,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Location", "/old" if self.mode == "loop" else "/new")
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif self.mode == "drip-headers":
+            # A byte of the status line and headers every 0.2 s: each read is quick, the whole
+            # never ends (httpx's timeouts are per read).
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 10_000:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    if self.release.wait(0.2):
+                        break
+            except OSError:
+                pass
+        elif self.mode == "other-host" and self.path == "/old":
+            port = self.server.server_address[1]
+            self.send_response(302)
+            self.send_header("Location", f"http://localhost:{port}/new")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         elif self.mode == "trickle":
             self.send_response(200)
             self.end_headers()
@@ -305,3 +322,18 @@ def test_the_time_limit_covers_the_whole_body() -> None:
         with pytest.raises(InputError, match="did not finish within 1 s"):
             load(url + "/debug/pprof/goroutine?debug=1", timeout=1)
         assert time.monotonic() - start < 5
+
+
+def test_the_time_limit_holds_against_headers_that_drip() -> None:
+    with http_server("drip-headers") as (url, _):
+        start = time.monotonic()
+        with pytest.raises(InputError, match=r"did not answer within 1 s"):
+            load(url + "/debug/pprof/goroutine?debug=1", timeout=1)
+        assert time.monotonic() - start < 3
+
+
+def test_a_redirect_to_another_host_is_followed_and_named() -> None:
+    with http_server("other-host") as (url, requested):
+        (s,) = load(url + "/old")
+    assert requested == ["/old", "/new"]
+    assert s.source.startswith("http://localhost:") and s.source.endswith("/new")

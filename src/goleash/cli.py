@@ -206,7 +206,7 @@ def demo(requests: int, fmt: str, verbose: bool) -> None:
         a.suspect
         and a.group.blocking_site is not None
         and a.group.blocking_site.line == result.leak_line
-        and Path(a.group.blocking_site.file).name == result.leak_file.name
+        and a.group.blocking_site.file_name == result.leak_file.name
         for a in view.shown
     )
     if found:

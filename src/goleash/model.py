@@ -51,6 +51,11 @@ class Frame:
         return package_of(self.function)
 
     @property
+    def file_name(self) -> str:
+        """The last element of ``file``, whichever OS printed it (``C:\\src\\x.go`` -> ``x.go``)."""
+        return self.file.rpartition("/")[2].rpartition("\\")[2]
+
+    @property
     def is_plumbing(self) -> bool:
         """True for runtime, sync and poller frames that only say how a goroutine waits."""
         return self.function.startswith(PLUMBING_PREFIXES) or self.function == "panic"

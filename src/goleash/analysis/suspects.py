@@ -21,7 +21,6 @@ contract and the exit status of ``goleash dump`` all rely on this value.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass
 
@@ -65,6 +64,10 @@ _BASE: dict[str, float] = {
 # A pool larger than this is not "a fixed pool sized at start-up" in any service we know of.
 _POOL_MAX = 256
 
+# (at least, bonus) steps, largest first: goroutines on one site, and minutes waited.
+_CROWD = ((100, 0.15), (10, 0.1), (3, 0.05))
+_PATIENCE = ((60, 0.15), (10, 0.1), (1, 0.05))
+
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
@@ -86,11 +89,16 @@ class Assessment:
 def _where(frame: Frame | None) -> str:
     if frame is None:
         return "an unknown place"
-    return f"{os.path.basename(frame.file)}:{frame.line}"
+    return f"{frame.file_name}:{frame.line}"
 
 
 def _goroutines(n: int) -> str:
     return f"{n} goroutine" if n == 1 else f"{n} goroutines"
+
+
+def _step(value: int, steps: tuple[tuple[int, float], ...]) -> float:
+    """The bonus of the first step ``value`` reaches, or 0."""
+    return next((bonus for least, bonus in steps if value >= least), 0.0)
 
 
 def _is_startup(creator: Frame | None) -> bool:
@@ -140,22 +148,12 @@ def score(
 
     # Many goroutines on one site: leaks accumulate, healthy waits rarely do.
     if waiting or kind == "other":
-        if n >= 100:
-            s += 0.15
-        elif n >= 10:
-            s += 0.1
-        elif n >= 3:
-            s += 0.05
+        s += _step(n, _CROWD)
 
     if group.wait_minutes is not None and waiting:
         low, high = group.wait_minutes
         span = f"{low} minutes" if low == high else f"{low}–{high} minutes"
-        if high >= 60:
-            s += 0.15
-        elif high >= 10:
-            s += 0.1
-        elif high >= 1:
-            s += 0.05
+        s += _step(high, _PATIENCE)
         reasons.append(f"waiting {span}")
 
     orphaned = group.orphans

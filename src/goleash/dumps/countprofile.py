@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
+from goleash.dumps.ansi import ANSI_TEXT
 from goleash.dumps.builder import SnapshotBuilder
 from goleash.model import Frame, Goroutine, Snapshot
 
@@ -152,6 +153,8 @@ def _profiles(lines: Iterable[str], source: str) -> Iterator[Snapshot]:
     stray = 0  # lines before any header
     for raw in lines:
         line = raw.rstrip("\r\n")
+        if "\x1b" in line:
+            line = ANSI_TEXT.sub("", line)  # colours from a terminal or log viewer
         if current is not None and current.open and line.startswith("#"):
             # Frame and label lines are most of a profile: check them first.
             if line.startswith(_LABELS):

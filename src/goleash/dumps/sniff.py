@@ -2,8 +2,9 @@
 
 gzip is unwrapped on the fly (and sniffed again), a leading ``0x0a`` in binary data is a
 profile.proto, a ``… profile: total N`` header is ``debug=1`` text, and any other text goes to
-the traceback parser, which skips junk around goroutines. Input that holds no goroutine dump at
-all is an InputError.
+the traceback parser, which skips junk around goroutines. ANSI colour codes (text copied from a
+terminal or log viewer) are ignored. Input that holds no goroutine dump at all is an
+InputError.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import zlib
 from typing import BinaryIO
 
 from goleash.dumps import countprofile
+from goleash.dumps.ansi import strip_ansi
 from goleash.errors import InputError
 from goleash.model import Snapshot
 
@@ -66,6 +68,7 @@ def _parse(head: bytes, stream: BinaryIO, name: str, source: str) -> list[Snapsh
 
             return proto.parse(stream, source=source)
         raise InputError(f"{name} is not a goroutine dump: it is binary data")
+    head = strip_ansi(head)  # text copied from a terminal: the parsers strip colours too
     count = _COUNT_HEADER.search(head)
     trace = _TRACEBACK_HEADER.search(head)
     if count and (trace is None or count.start() < trace.start()):

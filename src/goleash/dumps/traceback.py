@@ -28,13 +28,16 @@ Decisions a caller can rely on:
 - ``[originating from goroutine N]:`` ancestor sections (``GODEBUG=tracebackancestors=N``) are
   skipped; they are not goroutines.
 - A goroutine whose header reads but whose body does not is counted in ``unparsed`` with a
-  warning. Text between goroutines that is no part of a dump is skipped, counted in one warning.
+  warning. Text between goroutines that is no part of a dump, and lines inside a stack that
+  fit no stack line (log lines another goroutine wrote meanwhile), are skipped and counted in
+  one warning.
   A stream that ends inside a goroutine (files get cut; pprof cuts ``debug=2`` at 64 MB) gives
   the goroutines before the cut, the partial one in ``unparsed`` and a warning. A cut exactly at
   the end of a frame line cannot be told from a shorter stack and reads as one.
 - A new dump starts at a preamble line (``panic:``, ``fatal error:``, ``SIGQUIT: quit``, ...)
   once the current dump has goroutines, or at a goroutine id the current dump has already shown
   (ids are remembered for the first 65,536 goroutines of each dump).
+- ANSI escapes (colours from a terminal or log viewer) are removed.
 - Log prefixes (``2026/11/22 04:00:00 ``, ``app-1  | ``) are recognised in front of the first
   goroutine header of each chunk of input (and of any block of text that hides a prefixed
   header) and removed from every line that has the same form (digits may differ; the trailing
@@ -47,6 +50,7 @@ Decisions a caller can rely on:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import typing
 from collections import defaultdict, deque
@@ -54,6 +58,7 @@ from dataclasses import dataclass
 from itertools import repeat
 from operator import attrgetter, itemgetter
 
+from goleash.dumps.ansi import strip_ansi
 from goleash.dumps.builder import SnapshotBuilder
 from goleash.errors import InputError
 from goleash.model import Frame, Goroutine, Snapshot
@@ -68,7 +73,7 @@ SEEN_IDS = 65536
 
 TRUNCATED = "the input ends inside a goroutine: the dump was cut (pprof cuts debug=2 at 64 MB)"
 UNREADABLE = "could not read the stack of {n} goroutine(s)"
-JUNK = "skipped {n} line(s) between goroutines that are no part of a traceback"
+JUNK = "skipped {n} line(s) in or between goroutines that are no part of a traceback"
 
 # Goroutine ids are uint64; a longer number is no id and its record reads as unparsed.
 _ID = rb"(\d{1,19})"
@@ -215,12 +220,17 @@ class _Parser:
         return self.snapshots
 
     def _needs_normalising(self, data: bytes) -> bool:
-        """Whether this chunk has CRLF, a log prefix or space-indented file lines.
+        """Whether this chunk has CRLF, ANSI escapes, a log prefix or space-indented file lines.
 
         Decided from the first goroutine header in the chunk, so a clean dump costs one search.
         """
-        if b"\r" in data:
+        if b"\r" in data or b"\x1b" in data:
             return True
+        return self._find_prefix(data)
+
+    def _find_prefix(self, data: bytes) -> bool:
+        """Learn the log prefix in front of the first goroutine header (None if there is none);
+        True when the chunk needs normalising for a prefix or space-indented file lines."""
         m = _ANY_HEADER.search(data)
         if m is None:
             return self.prefix is not None
@@ -233,11 +243,14 @@ class _Parser:
         return nl >= 0 and data[nl + 1 : nl + 2] == b" "
 
     def _normalise(self, text: bytes) -> bytes:
-        """CRLF to LF, log prefixes removed, space-indented file lines back to tabs."""
+        """CRLF to LF, ANSI escapes and log prefixes removed, space-indented file lines back
+        to tabs."""
+        dirty = b"\r" in text or b"\x1b" in text
         if b"\r" in text:
             text = text.replace(b"\r\n", b"\n")
-            if self.prefix is None:
-                self._needs_normalising(text)  # a prefix may hide behind the CRs
+        text = strip_ansi(text)
+        if dirty and self.prefix is None:
+            self._find_prefix(text)  # a prefix may hide behind the CRs and colours
         if self.prefix is not None:
             text = self.prefix.sub(b"", text)
         if b"\n " in text or text.startswith(b" "):
@@ -419,20 +432,8 @@ class _Parser:
             if len(self.seen) < SEEN_IDS:
                 self.seen.add(gid)
             self._note(header, shape)
-            self._builder().add(
-                Goroutine(
-                    id=gid,
-                    state=header.state,
-                    frames=shape.frames,
-                    wait_minutes=header.wait_minutes,
-                    leaked=header.leaked,
-                    locked_to_thread=header.locked,
-                    labels=header.labels,
-                    created_by=shape.created_by,
-                    parent_id=_parent_of(body) if shape.created_by is not None else None,
-                    elided_frames=shape.elided,
-                )
-            )
+            parent = _parent_of(body) if shape.created_by is not None else None
+            self._builder().add(_goroutine(header, shape, gid, parent))
         self.pending_junk += parsed.junk
 
     def _text(self, text: bytes) -> None:
@@ -477,21 +478,7 @@ class _Parser:
         if shape.system:
             return
         self._note(header, shape)
-        self._builder().add_many(
-            Goroutine(
-                id=None,
-                state=header.state,
-                frames=shape.frames,
-                wait_minutes=header.wait_minutes,
-                leaked=header.leaked,
-                locked_to_thread=header.locked,
-                labels=header.labels,
-                created_by=shape.created_by,
-                elided_frames=shape.elided,
-            ),
-            ids,
-            parents,
-        )
+        self._builder().add_many(_goroutine(header, shape), ids, parents)
 
     def _finish_dump(self) -> None:
         b = self.builder
@@ -515,6 +502,24 @@ class _Parser:
 
 
 # --- pure helpers ----------------------------------------------------------------------------
+
+
+def _goroutine(
+    header: _Header, shape: _Shape, gid: int | None = None, parent: int | None = None
+) -> Goroutine:
+    """The goroutine a header and a stack shape describe (``gid`` None for a batch of them)."""
+    return Goroutine(
+        id=gid,
+        state=header.state,
+        frames=shape.frames,
+        wait_minutes=header.wait_minutes,
+        leaked=header.leaked,
+        locked_to_thread=header.locked,
+        labels=header.labels,
+        created_by=shape.created_by,
+        parent_id=parent,
+        elided_frames=shape.elided,
+    )
 
 
 def _find_header(rec: bytes) -> int:
@@ -659,14 +664,38 @@ def _parse_body(body: bytes, files: dict[bytes, _FileLine | None] | None = None)
     """Parse the lines after a header into a stack shape.
 
     Lines that fit no frame after the last complete frame are junk that followed the dump with
-    no blank line (``PASS``); a line that fits nothing before more frames makes the whole stack
-    unreadable.
+    no blank line (``PASS``). A stack that does not read is read again without the lines that
+    cannot be part of any stack (log lines another goroutine wrote while the runtime printed
+    it), which count as junk; if it still does not read, it is unreadable.
     """
     if files is None:
         files = {}
     lines = body.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
+    parsed = _parse_lines(lines, files)
+    if parsed.shape is not None:
+        return parsed
+    kept = [line for line in lines if not _foreign(line)]
+    if len(kept) == len(lines):
+        return parsed
+    retry = _parse_lines(kept, files)
+    if retry.shape is None:
+        return parsed
+    # Slow path only: the fast path's patterns describe clean stacks.
+    shape = dataclasses.replace(retry.shape, pattern=None)
+    return _Body(shape, junk=retry.junk + len(lines) - len(kept), cut_frame=retry.cut_frame)
+
+
+def _foreign(line: bytes) -> bool:
+    """True for a line that no stack has: not a frame, file, ``created by`` or elision line."""
+    if line.startswith((b"\t", b"created by ", _ANCESTOR)):
+        return False
+    return _function_name(line) is None and _ELIDED.fullmatch(line) is None
+
+
+def _parse_lines(lines: list[bytes], files: dict[bytes, _FileLine | None]) -> _Body:
+    """Parse the lines of a stack (see _parse_body)."""
     frames: list[Frame] = []
     created_by: Frame | None = None
     elided = 0

@@ -3,14 +3,13 @@
 Colour and emphasis only on a terminal (rich decides); piped output is plain text.
 
 Everything a dump or a source file supplies (labels, function names, paths, states, code lines,
-warnings) is untrusted: it goes through ``shown()``, which escapes rich markup and writes control
+warnings) is untrusted: it goes through ``literal()``, which escapes rich markup and writes control
 characters as escapes (``\\n``, ``\\x1b``), so a label cannot style, link, move the cursor or
 forge a line of the report. Emoji codes (``:x:``) are never replaced.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ _UNSAFE += [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 _VISIBLE = {c: ascii(chr(c))[1:-1] for c in _UNSAFE}
 
 
-def shown(text: str) -> str:
+def literal(text: str) -> str:
     """Untrusted text as rich markup that prints it literally, on one line."""
     return escape(text.translate(_VISIBLE))
 
@@ -67,19 +66,14 @@ def frames_that_matter(frames: Sequence[Frame]) -> list[Frame]:
 def _site(frame: Frame | None) -> str:
     if frame is None:
         return "unknown"
-    return f"{shown(frame.function)} [dim]({shown(_basename(frame.file))}:{frame.line})[/]"
-
-
-def _basename(file: str) -> str:
-    """The file name of a path printed on any OS (Go on Windows prints ``C:/…`` or ``C:\\…``)."""
-    return os.path.basename(file.replace("\\", "/"))
+    return f"{literal(frame.function)} [dim]({literal(frame.file_name)}:{frame.line})[/]"
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def summary(snapshot: Snapshot, shown: Sequence[Assessment], opts: TextOptions) -> str:
+def summary(snapshot: Snapshot, groups: Sequence[Assessment], opts: TextOptions) -> str:
     """The one-line summary (rich markup)."""
     suspects = opts.suspects
     colour = "bold red" if suspects else "bold green"
@@ -101,14 +95,14 @@ def summary(snapshot: Snapshot, shown: Sequence[Assessment], opts: TextOptions) 
 def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
     g = a.group
     if a.ignored is not None:
-        verdict, colour = f"ignored: {shown(a.ignored)}", "dim"
+        verdict, colour = f"ignored: {literal(a.ignored)}", "dim"
     elif a.suspect:
         verdict, colour = "SUSPECT", "bold red"
     else:
         verdict, colour = "not suspect", "green"
     state = a.state or "unknown state"
     head = (
-        f"[bold]{index:>2}. {_plural(g.count, 'goroutine')}[/] · {shown(state)} ({a.kind}) · "
+        f"[bold]{index:>2}. {_plural(g.count, 'goroutine')}[/] · {literal(state)} ({a.kind}) · "
         f"suspicion {a.suspicion:.2f} · [{colour}]{verdict}[/]"
     )
     lines = [head]
@@ -121,7 +115,7 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
             if code:
                 if len(code) > _MAX_CODE:
                     code = code[: _MAX_CODE - 1] + "…"
-                lines.append(f"{pad}{'':<11}   [cyan]{frame.line} │ {shown(code)}[/]")
+                lines.append(f"{pad}{'':<11}   [cyan]{frame.line} │ {literal(code)}[/]")
 
     with_code("blocked at", g.blocking_site)
     if g.creation_site is not None:
@@ -139,9 +133,9 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
         lines.append(f"{pad}{'leaked':<11} [red]{g.leaked} of {g.count}[/] (goroutineleak)")
     if g.labels:
         text = ", ".join(f"{k}={v}" for k, v in sorted(g.labels.items()))
-        lines.append(f"{pad}{'labels':<11} {shown(text)}")
+        lines.append(f"{pad}{'labels':<11} {literal(text)}")
     for i, reason in enumerate(a.reasons):
-        lines.append(f"{pad}{'why' if i == 0 else '':<11} {shown(reason)}")
+        lines.append(f"{pad}{'why' if i == 0 else '':<11} {literal(reason)}")
     frames = list(g.frames) if opts.verbose else frames_that_matter(g.frames)
     more = 0
     if not opts.verbose and len(frames) > _MAX_FRAMES:
@@ -149,7 +143,7 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
         frames = frames[:_MAX_FRAMES]
     for i, f in enumerate(frames):
         label = "frames" if i == 0 else ""
-        lines.append(f"{pad}{label:<11} {shown(f.function)} [dim]{shown(f.file)}:{f.line}[/]")
+        lines.append(f"{pad}{label:<11} {literal(f.function)} [dim]{literal(f.file)}:{f.line}[/]")
     hidden = len(g.frames) - len(frames) - more
     if more or (hidden and not opts.verbose):
         lines.append(f"{pad}{'':<11} [dim]… {more + hidden} more frames (-v shows all)[/]")
@@ -159,20 +153,20 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
 def render(
     console: Console, snapshot: Snapshot, groups: Sequence[Assessment], opts: TextOptions
 ) -> None:
-    """Print the report: summary, source line, warnings, then each shown group."""
+    """Print the report: summary, source line, warnings, then each group shown."""
 
     def out(markup: str = "") -> None:
         console.print(markup, highlight=False, emoji=False, soft_wrap=True)
 
     out(summary(snapshot, groups, opts))
-    origin = [shown(snapshot.source)] if snapshot.source else []
-    profile = f" ({shown(snapshot.profile)} profile)" if snapshot.profile != "goroutine" else ""
+    origin = [literal(snapshot.source)] if snapshot.source else []
+    profile = f" ({literal(snapshot.profile)} profile)" if snapshot.profile != "goroutine" else ""
     origin.append(f"{snapshot.format}{profile}")
     if snapshot.go_version:
-        origin.append(shown(snapshot.go_version))
+        origin.append(literal(snapshot.go_version))
     out(f"[dim]{' · '.join(origin)}[/]")
     for w in (*snapshot.warnings, *opts.warnings):
-        out(f"[yellow]warning:[/] {shown(w)}")
+        out(f"[yellow]warning:[/] {literal(w)}")
     for i, a in enumerate(groups, 1):
         out()
         for line in _group_lines(i, a, opts):

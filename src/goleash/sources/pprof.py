@@ -7,18 +7,26 @@ services and routers that hard-code the classic profiles answer 404, and goleash
 ``goroutine?debug=2``.
 
 The body streams into the parser; a total time limit and a size cap bound what a slow or
-hostile server can cost. Snapshots record the URL that answered as ``source`` and, as
-``taken_at``, when the answer began to arrive by the local clock (so snapshots of several hosts
-compare on one clock).
+hostile server can cost. httpx's timeouts bound each read, not the whole: a server that sends a
+byte of its headers or body every few seconds would keep it waiting for hours. A ``Watchdog``
+shuts the connection's sockets down at the deadline, which ends any read in progress.
+
+Snapshots record the URL that answered as ``source`` and, as ``taken_at``, when the answer began
+to arrive by the local clock (so snapshots of several hosts compare on one clock).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -27,9 +35,8 @@ from goleash import __version__
 from goleash.dumps import read_snapshots
 from goleash.errors import InputError
 from goleash.model import Snapshot
+from goleash.sources import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT
 
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_MAX_BYTES = 512 * 2**20
 MAX_REDIRECTS = 3
 _PPROF = "/debug/pprof"
 
@@ -72,26 +79,100 @@ def fetch(
     candidates = profile_urls(url)
     deadline = time.monotonic() + timeout
     headers = {"User-Agent": f"goleash/{__version__}"}
+    watchdog = Watchdog(deadline)
     try:
-        with httpx.Client(
-            follow_redirects=True, max_redirects=MAX_REDIRECTS, headers=headers
-        ) as client:
+        with (
+            watchdog,
+            httpx.Client(
+                follow_redirects=True,
+                max_redirects=MAX_REDIRECTS,
+                headers=headers,
+                event_hooks={"request": [watchdog.watch]},
+            ) as client,
+        ):
             for i, candidate in enumerate(candidates):
                 fallback = i + 1 < len(candidates)
                 snapshots = _fetch_one(client, candidate, deadline, timeout, max_bytes, fallback)
                 if snapshots is not None:
                     return snapshots
-    except httpx.TimeoutException:
-        raise InputError(f"{url} did not answer within {timeout:g} s") from None
-    except httpx.ConnectError as e:
-        raise InputError(f"cannot connect to {_host(url)}: {_reason(e)}") from None
-    except httpx.TooManyRedirects:
-        raise InputError(f"{url} redirected more than {MAX_REDIRECTS} times") from None
-    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
-        raise InputError(f"{url} is not a valid URL ({e})") from None
     except httpx.HTTPError as e:
-        raise InputError(f"{url}: {_reason(e)}") from None
+        if watchdog.fired or isinstance(e, httpx.TimeoutException):
+            raise InputError(f"{url} did not answer within {timeout:g} s") from None
+        raise _fetch_error(url, e) from None
     raise AssertionError("unreachable: the last candidate never falls back")
+
+
+def _fetch_error(url: str, e: httpx.HTTPError) -> InputError:
+    """The one-line error for a fetch that failed before the deadline."""
+    if isinstance(e, httpx.ConnectError):
+        return InputError(f"cannot connect to {_host(url)}: {_reason(e)}")
+    if isinstance(e, httpx.TooManyRedirects):
+        return InputError(f"{url} redirected more than {MAX_REDIRECTS} times")
+    if isinstance(e, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
+        return InputError(f"{url} is not a valid URL ({e})")
+    return InputError(f"{url}: {_reason(e)}")
+
+
+class Watchdog:
+    """Ends an HTTP exchange at a deadline, however slowly the server drips its bytes.
+
+    Install ``watch`` as a request event hook, or pass ``trace`` as the ``trace`` request
+    extension (documented by httpcore): either way each socket the exchange opens is noted.
+    At the deadline the watchdog shuts those sockets down, so a blocked read returns at once
+    and httpx raises; ``fired`` then tells the caller that the deadline, not the server, ended
+    it.
+    """
+
+    _EVENTS = ("connection.connect_tcp.complete", "connection.start_tls.complete")
+
+    def __init__(self, deadline: float) -> None:
+        self.fired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._timer.cancel()
+
+    def watch(self, request: httpx.Request) -> None:
+        """Request hook: note the sockets this request opens (a reused one was noted before)."""
+        request.extensions["trace"] = self.trace
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore trace callback: note the sockets of new connections."""
+        if event not in self._EVENTS:
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            fired = self.fired
+        if fired:
+            _shut(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # closed already
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _fetch_one(
@@ -140,11 +221,16 @@ class _Body(io.RawIOBase):
         while not self._pending:
             try:
                 chunk = next(self._chunks, None)
-            except httpx.TimeoutException:
-                raise InputError(f"{self._url} did not answer within {self._timeout:g} s") from None
             except httpx.HTTPError as e:
+                if isinstance(e, httpx.TimeoutException) or time.monotonic() >= self._deadline:
+                    raise InputError(
+                        f"{self._url} did not finish within {self._timeout:g} s"
+                    ) from None
                 raise InputError(f"{self._url}: the response broke off ({_reason(e)})") from None
             if chunk is None:
+                if time.monotonic() >= self._deadline:
+                    # The watchdog's shutdown looks like the end of a body sent until close.
+                    raise InputError(f"{self._url} did not finish within {self._timeout:g} s")
                 return 0
             self._size += len(chunk)
             if self._size > self._max:

@@ -24,7 +24,7 @@ import httpx
 from goleash import __version__
 from goleash.errors import InputError
 from goleash.model import Snapshot
-from goleash.sources import pprof
+from goleash.sources import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, pprof
 
 PREFIX = "pid:"
 PROBE_TIMEOUT = 1.0  # seconds per port: a local pprof index answers in milliseconds
@@ -69,8 +69,8 @@ def parse_pid(spec: str) -> int | None:
 def load_pid(
     pid: int,
     *,
-    timeout: float = pprof.DEFAULT_TIMEOUT,
-    max_bytes: int = pprof.DEFAULT_MAX_BYTES,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> list[Snapshot]:
     """Find the pprof endpoint of process ``pid`` and read its goroutines.
 
@@ -139,7 +139,12 @@ def _serves_pprof(client: httpx.Client, url: str, timeout: float) -> bool:
     """True when ``url`` answers 200 with net/http/pprof's index page, within ``timeout``."""
     deadline = time.monotonic() + timeout
     try:
-        with client.stream("GET", url, timeout=httpx.Timeout(timeout)) as response:
+        with (
+            pprof.Watchdog(deadline) as watchdog,  # a port that drips bytes is no pprof port
+            client.stream(
+                "GET", url, timeout=httpx.Timeout(timeout), extensions={"trace": watchdog.trace}
+            ) as response,
+        ):
             if response.status_code != 200:
                 return False
             body = b""

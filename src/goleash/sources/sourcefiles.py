@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-
 SOURCE_SUFFIXES = (".go", ".s")  # the files Go frames are in: Go and Go assembly
 MAX_BYTES = 8 << 20  # more than any hand-written Go file; generated tables stop here
 
