@@ -292,3 +292,32 @@ def test_unparsable_or_unreadable_source_gives_nothing(tmp_path: Path) -> None:
     a = _group("main.run", go, 1, "sync.Mutex.Lock")
     missing = _group("main.run", tmp_path / "gone.go", 3, "sync.Mutex.Lock")
     assert explain([a, missing]) == {}
+
+
+@pytest.mark.slow
+def test_dump_command_names_the_pattern_and_fix(dumps: dict[str, bytes], tmp_path: Path) -> None:
+    """Through the CLI: `goleash dump FILE --source DIR` puts the rule and its fix on the leak
+    group (JSON `pattern`, text `pattern`/`fix` lines); --no-explain leaves them out."""
+    import json
+    import subprocess
+    import sys
+
+    dump = tmp_path / "goroutines.txt"
+    dump.write_bytes(dumps["send-after-timeout"])
+    command = [sys.executable, "-m", "goleash.cli", "dump", str(dump), "--source", str(LEAKS_DIR)]
+    line = marker_line("send_after_timeout.go")
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*command, *extra], capture_output=True, text=True, timeout=120)
+
+    report = json.loads(run("--format", "json").stdout)
+    leak = next(g for g in report["groups"] if g["blocking_site"]["line"] == line)
+    assert leak["pattern"]["rule"] == "abandoned-send"
+    assert leak["pattern"]["fix"].endswith(".")
+    assert all(g["pattern"] is None for g in report["groups"] if g is not leak)
+
+    text = run().stdout
+    assert "pattern     abandoned-send: " in text and "\n    fix         " in text
+
+    plain = json.loads(run("--format", "json", "--no-explain").stdout)
+    assert all(g["pattern"] is None for g in plain["groups"])

@@ -93,7 +93,7 @@ def cli() -> None:
     multiple=True,
     metavar="DIR",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where the Go source lives, to show the code line at each site.",
+    help="Where the Go source lives: shows the code at each site and names the leak pattern.",
 )
 @click.option(
     "--config",
@@ -108,6 +108,11 @@ def cli() -> None:
     show_default=True,
     help="Seconds to wait for a URL.",
 )
+@click.option(
+    "--no-explain",
+    is_flag=True,
+    help="Do not run the scan rules on the source to name each leak's pattern.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show every frame, runtime ones included.")
 @user_errors
 def dump(
@@ -121,6 +126,7 @@ def dump(
     source_dirs: tuple[Path, ...],
     config: Path | None,
     timeout: float,
+    no_explain: bool,
     verbose: bool,
 ) -> None:
     """Read one goroutine dump and list the suspect groups, most suspect first.
@@ -142,17 +148,29 @@ def dump(
     )
     ignore = load_ignore_packs(config)
     view = build_view(load(source, timeout=timeout), ignore, filters)
-    _print_dump_view(view, fmt=fmt, verbose=verbose, source_dirs=source_dirs)
+    _print_dump_view(
+        view, fmt=fmt, verbose=verbose, source_dirs=source_dirs, explain=not no_explain
+    )
     sys.exit(1 if view.suspects else 0)
 
 
-def _print_dump_view(view: Any, *, fmt: str, verbose: bool, source_dirs: tuple[Path, ...]) -> None:
+def _print_dump_view(
+    view: Any, *, fmt: str, verbose: bool, source_dirs: tuple[Path, ...], explain: bool = True
+) -> None:
+    from goleash.analysis.explain import explain as explain_groups
+
+    roots = source_dirs or (Path.cwd(),)
+    explanations = explain_groups(view.shown, source_roots=roots) if explain else {}
     if fmt == "json":
         from goleash.report import json as json_report
 
         click.echo(
             json_report.render(
-                view.snapshot, view.shown, warnings=view.warnings, suspects=view.suspects
+                view.snapshot,
+                view.shown,
+                warnings=view.warnings,
+                suspects=view.suspects,
+                explanations=explanations,
             ),
             nl=False,
         )
@@ -161,7 +179,6 @@ def _print_dump_view(view: Any, *, fmt: str, verbose: bool, source_dirs: tuple[P
 
     from goleash.report import text
 
-    roots = source_dirs or (Path.cwd(),)
     options = text.TextOptions(
         verbose=verbose,
         source_roots=tuple(roots),
@@ -169,6 +186,7 @@ def _print_dump_view(view: Any, *, fmt: str, verbose: bool, source_dirs: tuple[P
         hidden_ignored=view.hidden_ignored,
         filtered_out=view.filtered_out,
         suspects=view.suspects,
+        explanations=explanations,
     )
     text.render(Console(), view.snapshot, view.shown, options)
 

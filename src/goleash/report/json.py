@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from goleash.analysis.suspects import Assessment
 from goleash.model import Frame, Snapshot
+
+if TYPE_CHECKING:
+    from goleash.analysis.explain import Explanation
 
 SCHEMA = "goleash.dump/1"
 
@@ -23,7 +26,21 @@ def _frame(frame: Frame | None) -> dict[str, Any] | None:
 _NOWHERE: dict[str, Any] = {"function": "", "file": "", "line": 0}
 
 
-def group_dict(a: Assessment) -> dict[str, Any]:
+def _pattern(e: Explanation | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    return {
+        "rule": e.rule,
+        "title": e.title,
+        "message": e.message,
+        "fix": e.fix,
+        "file": e.file,
+        "line": e.line,
+        "site": e.site,
+    }
+
+
+def group_dict(a: Assessment, explanation: Explanation | None = None) -> dict[str, Any]:
     """One group of the report: the contract's fields, then extra ones."""
     g = a.group
     return {
@@ -49,6 +66,7 @@ def group_dict(a: Assessment) -> dict[str, Any]:
         "with_parent": g.with_parent,
         "locked_to_thread": g.locked_to_thread,
         "sample_ids": list(g.sample_ids),
+        "pattern": _pattern(explanation),
     }
 
 
@@ -58,6 +76,7 @@ def report_dict(
     *,
     warnings: Sequence[str] = (),
     suspects: int | None = None,
+    explanations: Mapping[str, Explanation] | None = None,
 ) -> dict[str, Any]:
     """The whole report as plain data: ``shown`` are the groups left after the user's filters."""
     return {
@@ -67,7 +86,7 @@ def report_dict(
         "total": snapshot.total,
         "unparsed": snapshot.unparsed,
         "warnings": [*snapshot.warnings, *warnings],
-        "groups": [group_dict(a) for a in shown],
+        "groups": [group_dict(a, (explanations or {}).get(a.group.signature)) for a in shown],
         # Extra fields.
         "profile": snapshot.profile,
         "source": snapshot.source,
@@ -84,7 +103,10 @@ def render(
     *,
     warnings: Sequence[str] = (),
     suspects: int | None = None,
+    explanations: Mapping[str, Explanation] | None = None,
 ) -> str:
     """The report as a JSON document (one object, indented, newline-terminated)."""
-    data = report_dict(snapshot, shown, warnings=warnings, suspects=suspects)
+    data = report_dict(
+        snapshot, shown, warnings=warnings, suspects=suspects, explanations=explanations
+    )
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -10,15 +10,19 @@ forge a line of the report. Emoji codes (``:x:``) are never replaced.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 
 from goleash.analysis.suspects import Assessment
 from goleash.model import Frame, Snapshot
+
+if TYPE_CHECKING:
+    from goleash.analysis.explain import Explanation
 from goleash.report.sourcelines import source_line
 
 _MAX_FRAMES = 8
@@ -46,6 +50,7 @@ class TextOptions:
     filtered_out: int = 0  # groups left out by --match/--state/--min-count/--top
     suspects: int = 0  # suspect groups among those the filters kept
     extra: dict[str, str] = field(default_factory=dict)
+    explanations: Mapping[str, Explanation] = field(default_factory=dict)  # by signature
 
 
 def is_stdlib(frame: Frame) -> bool:
@@ -136,6 +141,14 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
         lines.append(f"{pad}{'labels':<11} {literal(text)}")
     for i, reason in enumerate(a.reasons):
         lines.append(f"{pad}{'why' if i == 0 else '':<11} {literal(reason)}")
+    pattern = opts.explanations.get(g.signature)
+    if pattern is not None:
+        where = f"{Path(pattern.file).name}:{pattern.line}"
+        lines.append(
+            f"{pad}{'pattern':<11} [magenta]{pattern.rule}[/]: {literal(pattern.message)} "
+            f"[dim]({literal(where)})[/]"
+        )
+        lines.append(f"{pad}{'fix':<11} {literal(pattern.fix)}")
     frames = list(g.frames) if opts.verbose else frames_that_matter(g.frames)
     more = 0
     if not opts.verbose and len(frames) > _MAX_FRAMES:
