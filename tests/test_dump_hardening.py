@@ -146,7 +146,7 @@ def test_nasty_traceback_variants_give_a_result(
 @pytest.mark.parametrize(
     "name, content",
     [
-        ("empty-gzip", gzip.compress(b"")),
+        ("empty-gzip", gzip.compress(b"", mtime=0)),
         ("gzip-magic-only", b"\x1f\x8b"),
         ("proto-cut-in-half", PROTO_GZ[: len(PROTO_GZ) // 2]),
         ("raw-proto-cut", gzip.decompress(PROTO_GZ)[:100]),
@@ -188,7 +188,7 @@ def test_stdin_from_a_pipe() -> None:
         cmd, stdin=cat.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     cat.stdout.close()
-    cat.stdin.write(gzip.compress(DEBUG2))
+    cat.stdin.write(gzip.compress(DEBUG2, mtime=0))
     cat.stdin.close()
     out, err = goleash.communicate(timeout=60)
     cat.wait(timeout=10)

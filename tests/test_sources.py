@@ -37,7 +37,7 @@ def test_a_file_is_read_and_named_as_the_source() -> None:
 
 def test_gzipped_file_is_recognised_by_content(tmp_path: Path) -> None:
     packed = tmp_path / "dump.txt"  # no .gz: the magic bytes decide
-    packed.write_bytes(gzip.compress(DEBUG1.read_bytes()))
+    packed.write_bytes(gzip.compress(DEBUG1.read_bytes(), mtime=0))
     (s,) = load(str(packed))
     (plain,) = load(str(DEBUG1))
     assert (s.format, s.total, s.groups) == ("debug1", plain.total, plain.groups)
@@ -59,13 +59,19 @@ def test_stdin_is_read_as_bytes() -> None:
         (b"", "is not a goroutine dump: it is empty"),
         (b"\n \n", "is not a goroutine dump: it is empty"),
         (bytes(range(256)) * 16, "is not a goroutine dump: it is binary data"),
-        (gzip.compress(bytes(range(256)) * 16), "is not a goroutine dump: it is binary data"),
-        (gzip.compress(DEBUG1.read_bytes())[:20], "is not a goroutine dump: the gzip stream"),
+        (
+            gzip.compress(bytes(range(256)) * 16, mtime=0),
+            "is not a goroutine dump: it is binary data",
+        ),
+        (
+            gzip.compress(DEBUG1.read_bytes(), mtime=0)[:20],
+            "is not a goroutine dump: the gzip stream",
+        ),
         (b"\x1f\x8b\x08\x00garbage after a gzip magic", "is not a goroutine dump"),
         (b"<!DOCTYPE html>\n<html><body>404</body></html>\n", "it is an HTML page"),
         (b"threadcreate profile: total 7\n7 @\n", "it is a threadcreate profile"),
         (b"2026-05-01 INFO started\n" * 50, "no goroutine"),
-        (gzip.compress(b"2026-05-01 INFO started\n" * 50), "no goroutine"),
+        (gzip.compress(b"2026-05-01 INFO started\n" * 50, mtime=0), "no goroutine"),
     ],
     # gzip output carries the time: ids from content would differ between xdist workers.
     ids=[
@@ -106,7 +112,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 
 def test_truncated_gzip_gives_partial_results_and_says_so(tmp_path: Path) -> None:
-    packed = gzip.compress(DEBUG1.read_bytes() * 50, compresslevel=1)
+    packed = gzip.compress(DEBUG1.read_bytes() * 50, compresslevel=1, mtime=0)
     path = tmp_path / "cut.gz"
     path.write_bytes(packed[: len(packed) // 2])
     snapshots = load(str(path))
