@@ -137,6 +137,17 @@ def test_generators_excluded_from_builds_report_at_info(tmp_path: Path) -> None:
     assert found == {"a.go": "error", "gen.go": "info", "b.go": "error"}
 
 
+def test_go_package_patterns_scan_the_folder_recursively(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, {"a.go": GO_FILE, "sub/b.go": GO_FILE})
+    monkeypatch.chdir(tmp_path)
+    plain = [Path(f.file).name for f in run(Path(".")).findings]
+    assert plain == ["a.go", "b.go"]
+    assert [Path(f.file).name for f in run(Path("./...")).findings] == plain
+    assert [Path(f.file).name for f in run(Path("sub/...")).findings] == ["b.go"]
+
+
 def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file or directory"):
         run(tmp_path / "nope")

@@ -139,6 +139,17 @@ def _join_display(shown: str, rel: str) -> str:
     return rel if shown in ("", ".") else os.path.join(shown, rel)
 
 
+def _package_pattern(path: Path) -> Path:
+    """``./...`` and ``dir/...`` as the go command writes them: the folder, recursively (as
+    every folder is walked)."""
+    text = str(path)
+    if text == "...":
+        return Path(".")
+    if text.endswith(("/...", os.sep + "...")):
+        return Path(text[:-4] or "/")
+    return path
+
+
 def discover(
     paths: Sequence[Path],
     *,
@@ -149,12 +160,13 @@ def discover(
 ) -> list[SourceFile]:
     """Go files under ``paths``, sorted, without duplicates.
 
-    Folders are walked recursively, skipping vendor/, testdata/, hidden and ``_``-prefixed
-    folders below the given path (the path itself is always scanned). A named file that is
-    not a .go file gets a warning; a path that does not exist raises InputError.
+    Folders (also written ``dir/...``) are walked recursively, skipping vendor/, testdata/,
+    hidden and ``_``-prefixed folders below the given path (the path itself is always
+    scanned). A named file that is not a .go file gets a warning; a path that does not exist
+    raises InputError.
     """
     found: dict[Path, SourceFile] = {}
-    for given in paths:
+    for given in map(_package_pattern, paths):
         if not given.exists() and not given.is_symlink():
             raise InputError(f"{given}: no such file or directory")
         root = given.resolve()
