@@ -9,7 +9,7 @@ channel or contain a candidate loop, so the cost stays proportional to the candi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from goleash.lint.rules.base import FileContext
@@ -18,16 +18,18 @@ from goleash.lint.syntax import (
     called_declarations,
     captures,
     contains,
+    declarations,
     declarations_by_name,
     enclosing_function,
     parameter_names,
     unwrap_parens,
     walk,
+    word_leaves,
 )
 
-# One query per file finds every candidate of the whole family: a query costs about one walk of
-# the tree in C whatever its number of patterns, and six separate walks would cost more than
-# the analysis itself.
+# Every candidate of the whole family, for a file with syntax errors (elsewhere each kind is
+# found from its words, see ``FileFacts``): a query costs about one walk of the tree in C whatever
+# its number of patterns.
 _CANDIDATES = """
 ((call_expression function: (identifier) @mk arguments: (argument_list . (channel_type))) @make
  (#eq? @mk "make"))
@@ -267,29 +269,102 @@ class _UseCollector:
         return True
 
 
+def _channel_makes(root: Node, source: bytes) -> list[Node]:
+    found = []
+    for name in word_leaves(root, source, b"make", "identifier"):
+        call = name.parent
+        if call is None or call.type != "call_expression":
+            continue
+        arguments = call.child_by_field_name("arguments")
+        if call.child_by_field_name("function") != name or arguments is None:
+            continue
+        first = arguments.named_children[0] if arguments.named_child_count else None
+        if arguments.type == "argument_list" and first is not None and first.type == "channel_type":
+            found.append(call)
+    return found
+
+
+def _receive_cases(root: Node, source: bytes) -> list[Node]:
+    found = []
+    for keyword in word_leaves(root, source, b"case", "case"):
+        case = keyword.parent
+        if case is None or case.type != "communication_case":
+            continue
+        communication = case.child_by_field_name("communication")
+        if communication is not None and communication.type == "receive_statement":
+            found.append(case)
+    return found
+
+
+def _recv_calls(root: Node, source: bytes) -> list[Node]:
+    found = []
+    for method in word_leaves(root, source, b"Recv", "field_identifier"):
+        selector = method.parent
+        if selector is None or selector.type != "selector_expression":
+            continue
+        call = selector.parent
+        if selector.child_by_field_name("field") != method or call is None:
+            continue
+        if call.type != "call_expression" or call.child_by_field_name("function") != selector:
+            continue
+        arguments = call.child_by_field_name("arguments")
+        if arguments is not None and arguments.type == "argument_list":
+            found.append(call)
+    return found
+
+
+_FINDERS: dict[str, Callable[[FileContext], list[Node]]] = {
+    "make": lambda ctx: _channel_makes(ctx.tree.root_node, ctx.source),
+    "go": lambda ctx: ctx.go_statements(),
+    "recv_call": lambda ctx: _recv_calls(ctx.tree.root_node, ctx.source),
+    "receive_case": lambda ctx: _receive_cases(ctx.tree.root_node, ctx.source),
+    "declaration": lambda ctx: declarations(ctx.tree.root_node),
+}
+
+
 @dataclass
 class FileFacts:
-    """The family's candidate nodes in one file, found by one query, and derived facts."""
+    """The family's candidate nodes in one file, each kind found when first asked for (in source
+    order), and derived facts."""
 
-    nodes: dict[str, list[Node]]
+    relevant: bool  # False: the file cannot use channels, every kind is empty
+    nodes: dict[str, list[Node]] = field(default_factory=dict)
     channels: list[LocalChannel] | None = None
 
+    def of_kind(self, ctx: FileContext, name: str) -> list[Node]:
+        """The candidates of one kind in the file of ``ctx`` (the file these facts are about)."""
+        found = self.nodes.get(name)
+        if found is None:
+            root = ctx.tree.root_node
+            if not self.relevant:
+                found = []
+            elif root.has_error:
+                # Error recovery can put nodes anywhere: one query finds every kind wherever.
+                everything = captures(_CANDIDATES, root)
+                for kind in _FINDERS:
+                    self.nodes[kind] = sorted(everything.get(kind, []), key=_in_order)
+                found = self.nodes[name]
+            else:
+                # Each kind starts with a word of its own (`go`, `make`, `case`, `Recv`) or sits
+                # at the top level: found from the words in the bytes, not by a query that walks
+                # every node of the file.
+                found = _FINDERS[name](ctx)
+            self.nodes[name] = found
+        return found
 
-_CACHE: list[tuple[object, FileFacts]] = []
+
+def _in_order(node: Node) -> tuple[int, int]:
+    return node.start_byte, -node.end_byte
 
 
 def file_facts(ctx: FileContext) -> FileFacts:
-    """Candidates for the whole family (cached for the last tree: the rules run one after the
-    other on the same file)."""
-    last = _CACHE[0] if _CACHE else None  # one read: safe if rules ever run in threads
-    if last is not None and last[0] is ctx.tree:
-        return last[1]
-    if _may_use_channels(ctx.source):
-        facts = FileFacts(captures(_CANDIDATES, ctx.tree.root_node))
-    else:
-        facts = FileFacts({}, [])
-    _CACHE[:] = [(ctx.tree, facts)]
-    return facts
+    """Candidates for the whole family, shared by its rules (cached on the file's context)."""
+    return ctx.memo("channel_facts", lambda: _new_facts(ctx))
+
+
+def _new_facts(ctx: FileContext) -> FileFacts:
+    relevant = _may_use_channels(ctx.source)
+    return FileFacts(relevant, channels=None if relevant else [])
 
 
 def _may_use_channels(source: bytes) -> bool:
@@ -300,13 +375,13 @@ def _may_use_channels(source: bytes) -> bool:
     """
     if b"<-" in source or b".Recv(" in source:
         return True
-    # `chan T` and `chan)`/`chan<-` spellings; a rare false pass only costs a query.
+    # `chan T` and `chan)`/`chan<-` spellings; a rare false pass only costs a few searches.
     return b"chan " in source or b"chan)" in source or b"chan<-" in source
 
 
 def candidates(ctx: FileContext, name: str) -> list[Node]:
     """Candidate nodes of one kind: make, go, recv_call, receive_case, declaration."""
-    return file_facts(ctx).nodes.get(name, [])
+    return file_facts(ctx).of_kind(ctx, name)
 
 
 def local_channels(ctx: FileContext) -> list[LocalChannel]:
@@ -315,8 +390,9 @@ def local_channels(ctx: FileContext) -> list[LocalChannel]:
     if facts.channels is not None:
         return facts.channels
     found: list[LocalChannel] = []
-    collector = _UseCollector(ctx, facts.nodes.get("declaration", []))
-    for make in facts.nodes.get("make", []):
+    makes = facts.of_kind(ctx, "make")
+    collector = _UseCollector(ctx, facts.of_kind(ctx, "declaration") if makes else [])
+    for make in makes:
         bound = _bound_name(make)
         func = enclosing_function(make)
         if bound is None or func is None:

@@ -231,14 +231,35 @@ def _run(
         return [analyse_package(tasks[i], settings) for i in pending]
     # Biggest packages first, so no worker is left with a large one at the end.
     order = sorted(pending, key=lambda i: -tasks[i].size)
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if fork else None)
     results: dict[int, _PackageOutcome] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {i: pool.submit(analyse_package, tasks[i], settings) for i in order}
-        for i, future in futures.items():
-            results[i] = future.result()
+    global _FORKED
+    # Forked workers inherit the tasks and settings: each is then sent as its index, instead of
+    # pickling every package's sources (and every rule's documentation) through a pipe.
+    _FORKED = (tasks, settings) if fork else None
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            if fork:
+                futures = {i: pool.submit(_analyse_inherited, i) for i in order}
+            else:
+                futures = {i: pool.submit(analyse_package, tasks[i], settings) for i in order}
+            for i, future in futures.items():
+                results[i] = future.result()
+    finally:
+        _FORKED = None
     return [results[i] for i in pending]
+
+
+# What forked workers analyse (set in the parent while its pool runs, inherited by the fork).
+_FORKED: tuple[Sequence[_PackageTask], _Settings] | None = None
+
+
+def _analyse_inherited(index: int) -> _PackageOutcome:
+    """``analyse_package`` of a task the worker inherited from the parent at the fork."""
+    assert _FORKED is not None, "only for workers forked while _run has set _FORKED"
+    tasks, settings = _FORKED
+    return analyse_package(tasks[index], settings)
 
 
 @cache
@@ -272,7 +293,6 @@ def analyse_package(task: _PackageTask, settings: _Settings) -> _PackageOutcome:
             go_version=task.go_version,
             is_test=file.is_test,
             package=test_index if file.is_test else package_index,
-            lines=file.source.splitlines(),
         )
         found: list[Finding] = []
         for rule in rules:
@@ -298,6 +318,8 @@ def analyse_package(task: _PackageTask, settings: _Settings) -> _PackageOutcome:
 
 def _finish(found: list[Finding], file: _FileInput, settings: _Settings) -> list[Finding]:
     """Apply severity overrides, test-file lowering and suppression comments; drop duplicates."""
+    if not found:
+        return []  # most files: no need to look for suppression comments
     suppressions = find_suppressions(file.source)
     kept: dict[Finding, None] = {}
     for f in found:

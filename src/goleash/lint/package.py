@@ -14,12 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from goleash.lint.flow import ends_path, inside_func_literal, never_ends
-from goleash.lint.syntax import Node, captures, descendants, statements, text
-
-_FUNCTIONS = """
-(function_declaration name: (identifier) @name) @fn
-(method_declaration name: (field_identifier) @name) @fn
-"""
+from goleash.lint.syntax import Node, captures, declarations, descendants, statements, text
 
 _PARAM_USES = """
 (call_expression
@@ -106,8 +101,7 @@ class PackageIndex:
         if self._functions is None:
             self._functions = {}
             for source, tree in self.files:
-                found = captures(_FUNCTIONS, tree.root_node)
-                for fn in found.get("fn", []):
+                for fn in declarations(tree.root_node):
                     name_node = fn.child_by_field_name("name")
                     if name_node is None:
                         continue

@@ -19,7 +19,6 @@ from goleash.lint.syntax import (
     CASE_TYPES,
     FUNCTION_TYPES,
     Node,
-    captures,
     endless_for,
     label_of_jump,
     statements,
@@ -270,34 +269,55 @@ def anchored(ctx: FileContext, needle: bytes, node_type: str, climb: int = 4) ->
     return found
 
 
-_WAITGROUP_DECLS = """
-(var_spec type: (_)) @decl
-(parameter_declaration type: (_)) @decl
-(field_declaration type: (_)) @decl
-"""
-
-
 def waitgroup_names(ctx: FileContext) -> set[str]:
     """Names that hold a sync.WaitGroup in this file: declared with that type, or made from it.
 
     Without types this is the best evidence that ``x.Add``/``x.Done`` belong to a WaitGroup and
     not to a counter, a set or a metrics gauge: names declared as ``sync.WaitGroup`` (variables,
     parameters, fields), bound to ``&sync.WaitGroup{}`` / ``new(sync.WaitGroup)``, or spelled
-    like ``wg``.
+    like ``wg``. Computed once per file (two rules ask); callers must not change the set.
     """
+    return ctx.memo("waitgroup_names", lambda: _waitgroup_names(ctx))
+
+
+_DECL_TYPES = frozenset({"var_spec", "parameter_declaration", "field_declaration"})
+
+
+def _waitgroup_names(ctx: FileContext) -> set[str]:
     names = {"wg"}
     if b"WaitGroup" not in ctx.source:
         return names
-    for decl in captures(_WAITGROUP_DECLS, ctx.tree.root_node).get("decl", []):
-        type_node = decl.child_by_field_name("type")
-        if type_node is not None and ctx.text(type_node).endswith("WaitGroup"):
-            names.update(ctx.text(n) for n in decl.children_by_field_name("name"))
-    for decl in captures("(short_var_declaration) @d", ctx.tree.root_node).get("d", []):
-        text = ctx.text(decl)
-        if "WaitGroup" in text and ":=" in text:
-            left = decl.child_by_field_name("left")
-            if left is not None and len(left.named_children) == 1:
-                names.add(ctx.text(left.named_children[0]))
+    # Both kinds of declaration contain the word: start from each place it occurs and look up
+    # the tree, instead of two queries that walk every node of the file.
+    root = ctx.tree.root_node
+    seen: set[int] = set()
+    start = ctx.source.find(b"WaitGroup")
+    while start >= 0:
+        end = start + len(b"WaitGroup")
+        word = root.descendant_for_byte_range(start, end)
+        node = word
+        # A variable, parameter or field declared with a type whose text ends with the word
+        # here: the nodes from the word up to that type all end where the word ends.
+        while node is not None and node.end_byte == end:
+            parent = node.parent
+            if (
+                parent is not None
+                and parent.type in _DECL_TYPES
+                and parent.child_by_field_name("type") == node
+            ):
+                names.update(ctx.text(n) for n in parent.children_by_field_name("name"))
+            node = parent
+        # ``x := …WaitGroup…``: every short variable declaration around the word.
+        node = word
+        while node is not None:
+            if node.type == "short_var_declaration" and node.id not in seen:
+                seen.add(node.id)
+                text = ctx.text(node)
+                left = node.child_by_field_name("left")
+                if ":=" in text and left is not None and len(left.named_children) == 1:
+                    names.add(ctx.text(left.named_children[0]))
+            node = node.parent
+        start = ctx.source.find(b"WaitGroup", end)
     return names
 
 

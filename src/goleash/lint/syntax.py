@@ -281,6 +281,70 @@ def called_declarations(function: Node, declarations: dict[str, list[Node]]) -> 
     return [d for d in declarations.get(wanted, ()) if d.type == kind]
 
 
+_DECLARATIONS = """
+(function_declaration name: (identifier)) @fn
+(method_declaration name: (field_identifier)) @fn
+"""
+_NAME_TYPES = {"function_declaration": "identifier", "method_declaration": "field_identifier"}
+
+
+def declarations(root: Node) -> list[Node]:
+    """The file's function and method declarations that have a name, in source order.
+
+    Go declares them only at the top level, so a tree without syntax errors needs no query (a
+    query walks every node of the file); where error recovery may have put one deeper, the query
+    finds it wherever it is.
+    """
+    if root.has_error:
+        return list(captures(_DECLARATIONS, root).get("fn", []))
+    found = []
+    for child in root.named_children:
+        wanted = _NAME_TYPES.get(child.type)
+        if wanted is None:
+            continue
+        name = child.child_by_field_name("name")
+        if name is not None and name.type == wanted:
+            found.append(child)
+    return found
+
+
+def word_leaves(root: Node, source: bytes, word: bytes, kind: str) -> Iterator[Node]:
+    """The leaves of type ``kind`` spelled exactly ``word``, in source order.
+
+    ``word`` is found in the bytes (a substring search, far cheaper than a query, which walks
+    every node of the file) and the tree is asked for the leaf there: the word inside a comment,
+    a string or a longer name has no such leaf.
+    """
+    size = len(word)
+    start = source.find(word)
+    while start >= 0:
+        node = root.descendant_for_byte_range(start, start + size)
+        if (
+            node is not None
+            and node.type == kind
+            and node.start_byte == start
+            and node.end_byte == start + size
+        ):
+            yield node
+        start = source.find(word, start + size)
+
+
+def go_statements(root: Node, source: bytes) -> list[Node]:
+    """Every ``go`` statement of a file, in source order (found from its ``go`` keyword)."""
+    if root.has_error:  # error recovery may put one anywhere: the query finds it wherever
+        return sorted(captures("(go_statement) @go", root).get("go", []), key=_in_order)
+    return [
+        keyword.parent
+        for keyword in word_leaves(root, source, b"go", "go")
+        if keyword.parent is not None and keyword.parent.type == "go_statement"
+    ]
+
+
+def _in_order(node: Node) -> tuple[int, int]:
+    """Sort key: source order, an enclosing node before the nodes it contains."""
+    return node.start_byte, -node.end_byte
+
+
 # --- imports -----------------------------------------------------------------------------------
 
 

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from goleash.lint.syntax import imported_names, text
+from goleash.lint.syntax import Node, go_statements, imported_names, text
 from goleash.model import Finding
 
 if TYPE_CHECKING:
     from goleash.lint.package import PackageIndex
 
 GoVersion = tuple[int, int]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,27 @@ class FileContext:
     go_version: GoVersion | None  # from the nearest go.mod's `go` line
     is_test: bool
     package: PackageIndex | None = None  # same-package summaries, one level deep
-    lines: list[bytes] = field(default_factory=list)
+    # Per-file facts several rules share, computed once on first request (see ``memo``).
+    facts: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @cached_property
+    def lines(self) -> list[bytes]:
+        """The source split into lines (computed on first use)."""
+        return self.source.splitlines()
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()``, run once per file and key: for facts several rules need.
+
+        The value must not be None, nor hold this context: a cycle back to it keeps the file's
+        tree alive until a garbage collection, which then frees trees in bulk mid-scan."""
+        value: T | None = self.facts.get(key)
+        if value is None:
+            value = self.facts[key] = compute()
+        return value
+
+    def go_statements(self) -> list[Node]:
+        """The file's ``go`` statements, in source order."""
+        return self.memo("go", lambda: go_statements(self.tree.root_node, self.source))
 
     def text(self, node: Any) -> str:
         """The source text of a tree-sitter node."""

@@ -27,12 +27,34 @@ def _adds(ctx: FileContext, body: Node, literal: Node, names: set[str]) -> Itera
             yield call
 
 
+def _started_bodies(ctx: FileContext) -> list[Node]:
+    """The bodies of the func literals that go statements start (``_STARTED``'s matches)."""
+    root = ctx.tree.root_node
+    if root.has_error:
+        return list(captures(_STARTED, root).get("body", []))
+    bodies = []
+    for go in ctx.go_statements():
+        for call in go.named_children:
+            if call.type != "call_expression":
+                continue
+            literal = call.child_by_field_name("function")
+            if literal is None or literal.type != "func_literal":
+                continue
+            body = literal.child_by_field_name("body")
+            if body is not None and body.type == "block":
+                bodies.append(body)
+    return bodies
+
+
 def check(ctx: FileContext) -> Iterator[Finding]:
     """Report WaitGroup.Add calls made by the goroutine being counted."""
     if b".Add(" not in ctx.source or b"go func" not in ctx.source:
         return
+    bodies = _started_bodies(ctx)
+    if not bodies:
+        return
     names = waitgroup_names(ctx)
-    for body in captures(_STARTED, ctx.tree.root_node).get("body", []):
+    for body in bodies:
         literal = body.parent
         for call in _adds(ctx, body, literal, names):
             receiver = call_name(call)[: -len(".Add")]

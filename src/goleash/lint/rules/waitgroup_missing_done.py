@@ -13,6 +13,7 @@ from goleash.lint.syntax import (
     call_of_go,
     called_declarations,
     captures,
+    declarations,
     declarations_by_name,
     enclosing_function,
     identifiers,
@@ -88,10 +89,17 @@ def check(ctx: FileContext) -> Iterator[Finding]:
     """Report goroutines counted by a WaitGroup that can finish without calling Done."""
     if b".Wait()" not in ctx.source or b".Done()" not in ctx.source:
         return
+    root = ctx.tree.root_node
+    if root.has_error:  # error recovery may put a declaration anywhere: the query finds it
+        found = captures(_QUERY, root)
+        starts, declared = found.get("go", []), found.get("decl", [])
+    else:
+        starts, declared = ctx.go_statements(), declarations(root)
+    if not starts:
+        return
     names = waitgroup_names(ctx)
-    found = captures(_QUERY, ctx.tree.root_node)
-    decls = declarations_by_name(found.get("decl", []))
-    for go in found.get("go", []):
+    decls = declarations_by_name(declared)
+    for go in starts:
         func = enclosing_function(go)
         if func is None:
             continue
