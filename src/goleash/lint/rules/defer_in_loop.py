@@ -28,13 +28,42 @@ def _releasing(defer: Node) -> str:
     return ""
 
 
-def _last_iteration(defer: Node) -> bool:
-    """Whether the defer's block ends in return or break: the loop does not go round again."""
-    block = defer.parent
-    if block is None or block.type != "statement_list":
-        return False
-    stmts = [c for c in block.named_children if c.type != "comment"]
-    return bool(stmts) and stmts[-1].type in ("return_statement", "break_statement")
+_BREAK_TARGETS = ("expression_switch_statement", "type_switch_statement", "select_statement")
+
+
+def _last_iteration(defer: Node, loop: Node) -> bool:
+    """Whether the iteration that runs the defer never goes round again.
+
+    True when a `return`, or a `break` of this loop, follows the defer in its block or in an
+    enclosing block of the loop body with no `continue` in between
+    (``if last { mu.Lock(); defer mu.Unlock(); … }; return``).
+    """
+    node = defer
+    while node is not None and node != loop:
+        parent = node.parent
+        if parent is not None and parent.type == "statement_list":
+            after = parent.named_children[parent.named_children.index(node) + 1 :]
+            for stmt in after:
+                if stmt.type == "return_statement":
+                    return True
+                if stmt.type == "break_statement" and _breaks_loop(stmt, loop):
+                    return True
+                if nodes(stmt, "continue_statement"):
+                    return False  # the loop may go round before the return
+        node = parent
+    return False
+
+
+def _breaks_loop(stmt: Node, loop: Node) -> bool:
+    """A bare `break` that leaves ``loop`` (not a switch or select inside it)."""
+    if stmt.named_child_count:  # a labelled break: leaves some loop, maybe an outer one
+        return True
+    node = stmt.parent
+    while node is not None and node != loop:
+        if node.type in _BREAK_TARGETS:
+            return False
+        node = node.parent
+    return True
 
 
 _ERROR_TEST = re.compile(r"[\w.]*(err|Err)\w*\s*(!=|==)\s*nil")
@@ -133,7 +162,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
         return
     for defer in anchored(ctx, b"defer", "defer_statement", climb=1):
         loop = enclosing_loop(defer)
-        if loop is None or _last_iteration(defer):
+        if loop is None or _last_iteration(defer, loop):
             continue
         released = _releasing(defer)
         if not released or _error_cleanup(ctx, defer):
