@@ -148,6 +148,13 @@ def test_go_package_patterns_scan_the_folder_recursively(
     assert [Path(f.file).name for f in run(Path("sub/...")).findings] == ["b.go"]
 
 
+def test_a_folder_without_go_files_says_so(tmp_path: Path) -> None:
+    write(tmp_path, {"README.md": "# not Go\n"})
+    result = run(tmp_path)
+    assert result.findings == [] and result.files_scanned == 0
+    assert any("no Go files found" in w for w in result.warnings)
+
+
 def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file or directory"):
         run(tmp_path / "nope")

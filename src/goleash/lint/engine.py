@@ -117,6 +117,9 @@ def scan(paths: Sequence[Path], *, config: ScanConfig) -> ScanResult:
         include_tests=config.tests != "exclude",
         warnings=warnings,
     )
+    if not files:
+        # A mistyped folder or a pattern that matched nothing should not look like clean code.
+        warnings.append(f"no Go files found in {', '.join(str(p) for p in paths)}")
     modules = ModuleVersions()
     tasks = _package_tasks(files, modules, warnings)
     warnings.extend(modules.warnings)
