@@ -138,21 +138,35 @@ func writeStacks(w http.ResponseWriter, path string) {
 		http.Error(w, "start with -stack-file PATH", http.StatusNotFound)
 		return
 	}
-	count := runtime.NumGoroutine()
-	buf := make([]byte, 1<<16)
-	for {
-		m := runtime.Stack(buf, true)
-		if m < len(buf) {
-			buf = buf[:m]
+	// The count and the stacks are not taken at one instant: a connection goroutine of an earlier
+	// request may end in between. Take both again until the count stayed the same around them.
+	var count int
+	var buf []byte
+	for try := 0; try < 50; try++ {
+		count = runtime.NumGoroutine()
+		buf = allStacks()
+		if runtime.NumGoroutine() == count {
 			break
 		}
-		buf = make([]byte, 2*len(buf))
+		time.Sleep(10 * time.Millisecond)
 	}
 	if err := os.WriteFile(path, buf, 0o644); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	fmt.Fprintf(w, "goroutines %d\n", count)
+}
+
+// allStacks is runtime.Stack(buf, true) with a buffer large enough for every goroutine.
+func allStacks() []byte {
+	buf := make([]byte, 1<<16)
+	for {
+		m := runtime.Stack(buf, true)
+		if m < len(buf) {
+			return buf[:m]
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }
 
 // settle waits until the goroutine count has not changed for a while: requests are answered,
