@@ -10,6 +10,8 @@ Go's ``runtime/pprof.printCountProfile`` writes one block per distinct (stack, l
 The format carries no goroutine state, ids or wait times, so groups keep ``state=""``. Every
 goroutine of a goroutineleak profile is a leak, except the empty ``1 @`` record Go 1.27 prints
 for a ``main`` parked in ``select {}``: the runtime counts it but does not report it as leaked.
+(Go 1.26's experiment still reports such a ``main`` as a real leaked record; the ignore packs
+cover it.)
 """
 
 from __future__ import annotations
