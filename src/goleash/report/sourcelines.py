@@ -1,8 +1,7 @@
 """The Go source line at a frame, when the file can be found on this machine.
 
 Finding the file (``locate``: as printed, then under each ``--source`` root by ever shorter
-tails of its path) lives in ``goleash.sources.sourcefiles``, shared with the analyses; it is
-re-exported here.
+tails of its path) lives in ``goleash.sources.sourcefiles``, shared with the analyses.
 """
 
 from __future__ import annotations
@@ -11,8 +10,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from goleash.sources.sourcefiles import locate, read_lines
-
-__all__ = ["locate", "source_line"]
 
 
 def source_line(file: str, line: int, roots: Sequence[Path] = ()) -> str | None:
