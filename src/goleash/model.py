@@ -97,6 +97,27 @@ def signature_of(state: str, frames: tuple[Frame, ...], created_by: Frame | None
     return h.hexdigest()
 
 
+# Frames that differ between dump formats of one process (the traceback hides most runtime
+# frames, pprof profiles keep them and end in runtime.goexit), so a stack key leaves them out.
+_RUNTIME_PREFIXES: tuple[str, ...] = ("runtime.", "runtime/internal/", "internal/runtime/")
+
+
+def stack_key_of(frames: tuple[Frame, ...]) -> str:
+    """A coarser id than the signature, for comparing snapshots over time.
+
+    Functions and lines, with each path reduced to its file name (what survives ``-trimpath``,
+    another build directory or another machine), runtime frames left out, and no state or
+    creator: debug=1 and protobuf profiles print neither. Equal for the same code read from
+    debug=2, debug=1 or protobuf, before and after a restart or a rebuild.
+    """
+    h = hashlib.blake2b(digest_size=8)
+    for f in frames:
+        if f.function.startswith(_RUNTIME_PREFIXES):
+            continue
+        h.update(f"{f.function}\1{f.file_name}\1{f.line}\0".encode())
+    return h.hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class Group:
     """Goroutines with the same state, frames and creation site."""
@@ -133,6 +154,11 @@ class Group:
         """The ``go`` statement that started these goroutines, when the dump says."""
         return self.created_by
 
+    @property
+    def stack_key(self) -> str:
+        """The id that matches this stack across formats, restarts and rebuilds."""
+        return stack_key_of(self.frames)
+
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
@@ -148,6 +174,13 @@ class Snapshot:
     reported_total: int | None = None  # the total the dump itself states, when it does
     unparsed: int = 0  # goroutine records that could not be read
     warnings: tuple[str, ...] = ()
+    # The runtime printed "all goroutines are asleep - deadlock!": it has proved that every
+    # blocked goroutine in this dump can never run again.
+    deadlock: bool = False
+    # Runtime system goroutines (GC workers, finalizer, …) and g0 stacks that
+    # GOTRACEBACK=system/crash and SIGQUIT print: counted apart from ``total``, never suspects.
+    runtime_groups: tuple[Group, ...] = ()
+    runtime_total: int = 0
 
 
 SEVERITIES: tuple[str, ...] = ("info", "warning", "error")

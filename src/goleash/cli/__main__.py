@@ -1,0 +1,5 @@
+"""`python -m goleash.cli`: the same as the `goleash` command."""
+
+from goleash.cli import main
+
+main()
