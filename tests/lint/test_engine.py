@@ -17,7 +17,7 @@ import pytest
 
 from goleash.errors import InputError
 from goleash.lint import engine
-from goleash.lint.config import ScanConfig, find_config_file, load_config
+from goleash.lint.config import ScanConfig, config_from_table, find_config_file, load_config
 from goleash.lint.discovery import parse_go_version, read_go_mod
 from goleash.lint.engine import ScanResult, scan
 from goleash.lint.package import PackageIndex
@@ -388,25 +388,36 @@ def test_cache_returns_the_same_results_and_notices_changes(tmp_path: Path) -> N
     assert {f.severity for f in fourth.findings} == {"info"}
 
 
-def test_default_cache_lives_in_the_project_and_ignores_itself(
+def test_default_cache_is_the_user_cache_never_the_scanned_project(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write(tmp_path, {"go.mod": "module example.com/m\n\ngo 1.22\n", "a.go": GO_FILE})
-    monkeypatch.chdir(tmp_path)
-    run(tmp_path, use_cache=True)
-    assert (tmp_path / ".goleash-cache" / ".gitignore").read_text() == "*\n"
-    assert run(tmp_path, use_cache=True).cached_packages == 1
-
-
-def test_default_cache_outside_the_current_project_is_the_user_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    tree = write(tmp_path / "other", {"go.mod": "module example.com/m\n", "a.go": GO_FILE})
+    # Even when the scan runs from the project root: nothing is written into the scanned tree.
+    tree = write(
+        tmp_path / "proj", {"go.mod": "module example.com/m\n\ngo 1.22\n", "a.go": GO_FILE}
+    )
+    monkeypatch.delenv("GOLEASH_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.chdir(write(tmp_path / "here", {"go.mod": "module example.com/h\n"}))
+    monkeypatch.chdir(tree)
     run(tree, use_cache=True)
-    assert not (tree / ".goleash-cache").exists()
-    assert (tmp_path / "xdg" / "goleash" / ".gitignore").is_file()
+    assert sorted(p.name for p in tree.iterdir()) == ["a.go", "go.mod"]
+    assert (tmp_path / "xdg" / "goleash" / ".gitignore").read_text() == "*\n"
+    assert run(tree, use_cache=True).cached_packages == 1
+
+
+def test_cache_folder_from_the_environment_or_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = write(tmp_path / "proj", {"go.mod": "module example.com/m\n", "a.go": GO_FILE})
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("GOLEASH_CACHE_DIR", str(tmp_path / "env-cache"))
+    run(tree, use_cache=True)
+    assert (tmp_path / "env-cache" / ".gitignore").is_file()
+    assert not (tmp_path / "xdg").exists()
+    config = config_from_table(
+        {"scan": {"cache-dir": ".cache/goleash"}}, path=tree / ".goleash.toml", known_rules=[]
+    )
+    assert config.cache_dir == (tree / ".cache" / "goleash").resolve()
+    assert not config.warnings
 
 
 @pytest.mark.slow

@@ -49,6 +49,11 @@ def _scan_rule_ids(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--enable", multiple=True, metavar="RULE", help="Run only these rules.")
 @click.option("--disable", multiple=True, metavar="RULE", help="Do not run these rules.")
 @click.option("--no-cache", is_flag=True, help="Analyse every file again.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Cache folder (default: $GOLEASH_CACHE_DIR, $XDG_CACHE_HOME/goleash or ~/.cache/goleash).",
+)
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
 @click.option("--profile", is_flag=True, help="Print time spent in each rule on stderr.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here.")
@@ -62,6 +67,7 @@ def scan(
     enable: tuple[str, ...],
     disable: tuple[str, ...],
     no_cache: bool,
+    cache_dir: Path | None,
     jobs: int | None,
     profile: bool,
     output: Path | None,
@@ -88,6 +94,7 @@ def scan(
         use_cache=not no_cache,
         jobs=jobs,
         profile=profile,
+        **({"cache_dir": cache_dir} if cache_dir is not None else {}),
     )
     result = run_scan(list(paths), config=config)
 

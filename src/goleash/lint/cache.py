@@ -21,22 +21,22 @@ from typing import Any
 from goleash import __version__
 from goleash.model import Finding
 
-CACHE_DIR_NAME = ".goleash-cache"
 _FORMAT = 1
 
 
-def default_cache_dir(scanned: Sequence[Path]) -> Path:
-    """``.goleash-cache`` in the current folder when it is a project root that holds every
-    scanned path (like ruff's cache), else the user cache folder (never inside someone else's
-    tree, such as a GOROOT)."""
-    cwd = Path.cwd().resolve()
-    local = cwd / CACHE_DIR_NAME
-    inside = all(p.resolve().is_relative_to(cwd) for p in scanned)
-    is_project = any((cwd / m).exists() for m in ("go.mod", ".git", ".goleash.toml"))
-    if inside and (local.is_dir() or is_project) and os.access(cwd, os.W_OK):
-        return local
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "goleash"
+def default_cache_dir(scanned: Sequence[Path] = ()) -> Path:
+    """The user's cache folder: ``$GOLEASH_CACHE_DIR``, else ``$XDG_CACHE_HOME/goleash``, else
+    ``~/.cache/goleash``. Never inside the scanned project (a scan must not write into the tree
+    it reads, such as a GOROOT or a read-only checkout); ``scan.cache-dir`` in the config or
+    ``--cache-dir`` put it elsewhere. ``scanned`` is accepted for older callers and unused."""
+    del scanned
+    explicit = os.environ.get("GOLEASH_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and Path(xdg).is_absolute():  # the XDG spec: a relative value is to be ignored
+        return Path(xdg) / "goleash"
+    return Path.home() / ".cache" / "goleash"
 
 
 def content_hash(data: bytes) -> str:

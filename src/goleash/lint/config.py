@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from goleash.lint.rules.base import Rule
 
 TEST_MODES = ("lower", "exclude", "same")
-_SCAN_KEYS = {"enable", "disable", "exclude", "severity", "tests"}
+_SCAN_KEYS = {"enable", "disable", "exclude", "severity", "tests", "cache-dir"}
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class ScanConfig:
     severity: Mapping[str, str] = field(default_factory=dict)  # rule id -> severity
     tests: str = "lower"  # "lower" | "exclude" | "same"
     use_cache: bool = True
-    cache_dir: Path | None = None  # default: <root>/.goleash-cache or $XDG_CACHE_HOME/goleash
+    cache_dir: Path | None = None  # default: the user cache folder (cache.default_cache_dir)
     jobs: int | None = None  # worker processes; None: all cores
     profile: bool = False  # time each rule
     rules: tuple[Rule, ...] | None = None  # None: every discovered rule
@@ -138,6 +138,9 @@ def config_from_table(
     tests = scan.get("tests", "lower")
     if tests not in TEST_MODES:
         raise InputError(f"config {path}: scan.tests = {tests!r}: use lower, exclude or same")
+    cache_dir = scan.get("cache-dir")
+    if cache_dir is not None and not isinstance(cache_dir, str):
+        raise InputError(f"config {path}: scan.cache-dir must be a string (a folder)")
     known = set(known_rules)
     for rule_id in sorted({*enable, *disable, *severity}):
         if rule_id not in known:
@@ -149,6 +152,8 @@ def config_from_table(
         exclude_base=path.parent.resolve(),
         severity=dict(severity),
         tests=tests,
+        # Relative to the config file, like the exclude globs.
+        cache_dir=(path.parent / cache_dir).resolve() if cache_dir else None,
         source=path,
         warnings=tuple(warnings),
     )
