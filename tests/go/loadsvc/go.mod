@@ -1,0 +1,3 @@
+module example.com/loadsvc
+
+go 1.27
