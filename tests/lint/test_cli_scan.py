@@ -198,3 +198,16 @@ def test_rules_reference_in_docs_is_up_to_date() -> None:
         assert f"\n## {rule.id}\n" in result.stdout
     docs = Path(__file__).parents[2] / "docs" / "rules.md"
     assert docs.read_text() == result.stdout, "run: goleash rules --markdown > docs/rules.md"
+
+
+def test_text_output_names_files_not_fully_read(project: Path) -> None:
+    (project / "svc" / "broken.go").write_text(
+        "package svc\n\nfunc Broken() {\n\tx := [3]int{1, 2, 3}[1:2:\n}\n"
+    )
+    result = goleash("scan", "--no-cache", "svc")
+    notes = [line for line in result.stderr.splitlines() if line.startswith("goleash: note:")]
+    assert len(notes) == 1
+    assert notes[0].startswith("goleash: note: svc/broken.go:")
+    assert notes[0].endswith("not analysed: func Broken")
+    data = json.loads(goleash("scan", "--no-cache", "--format", "json", "svc").stdout)
+    assert data["parse_errors"][0]["skipped_functions"] == ["func Broken"]

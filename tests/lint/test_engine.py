@@ -500,3 +500,70 @@ def test_package_index_summarises_helpers_one_level() -> None:
     for name in ("loopWithBreak", "maybe", "unrelated", "drain", "missing"):
         assert not index.never_returns(name), name
     assert index.summary("missing") is None
+
+
+# --- modern syntax, files not fully read, tools and examples ---------------------------------
+
+MODERN = """package p
+
+import "sync"
+
+type Server struct {
+\tmu sync.Mutex
+\tn  *int
+}
+
+func (s *Server) Start(v int) {
+\ts.n = new(v + 1)
+\tq := new(int64(3))
+\tr := new(map[string]int)
+\t_, _ = q, r
+}
+
+func (s *Server) Stop() {
+\ts.mu.Lock()
+\tif s.n == nil {
+\t\treturn
+\t}
+\ts.mu.Unlock()
+}
+"""
+
+
+def test_go_1_26_new_expr_parses_and_the_file_is_analysed(tmp_path: Path) -> None:
+    write(tmp_path, {"s.go": MODERN})
+    result = run(tmp_path, rules=None)
+    assert result.parse_errors == []
+    assert [(f.rule, f.line) for f in result.findings] == [("missing-unlock", 18)]
+    # The source shown to users is the file's own: positions did not move.
+    assert result.findings[0].column == 2
+
+
+def test_functions_the_grammar_cannot_read_are_named_and_not_analysed(tmp_path: Path) -> None:
+    broken = MODERN.replace("\tq := new(int64(3))\n", "\tq := [3]int{1, 2, 3}[1:2:\n")
+    broken += "\nfunc (s *Server) Leak() {\n\ts.mu.Lock()\n\tif s.n == nil {\n\t\treturn\n"
+    broken += "\t}\n\ts.mu.Unlock()\n}\n"
+    write(tmp_path, {"s.go": broken})
+    result = run(tmp_path, rules=None)
+    path = str(tmp_path / "s.go")
+    assert [p for p, _ in result.parse_errors] == [path]
+    first_line, skipped = result.unparsed[path]
+    assert first_line in (12, 13)  # the bad line, or where the grammar noticed
+    assert skipped == ("method (*Server).Start",)
+    # Functions that parsed are still analysed.
+    assert sorted(f.line for f in result.findings) == [18, 26]
+
+
+def test_harmless_rules_are_info_in_package_main_and_examples(tmp_path: Path) -> None:
+    client = 'package {pkg}\n\nimport "net/http"\n\nvar C = &http.Client{{}}\n'
+    write(
+        tmp_path,
+        {
+            "svc/c.go": client.format(pkg="svc"),
+            "cmd/tool/main.go": client.format(pkg="main"),
+            "examples/basic/c.go": client.format(pkg="basic"),
+        },
+    )
+    result = run(tmp_path, rules=None)
+    severities = {Path(f.file).parent.name: f.severity for f in result.findings}
+    assert severities == {"svc": "warning", "tool": "info", "basic": "info"}

@@ -78,7 +78,12 @@ def scan(
     from goleash.lint.rules import all_rules
     from goleash.model import SEVERITIES
     from goleash.report.findings_json import render_json
-    from goleash.report.findings_text import profile_lines, render_findings, summary_line
+    from goleash.report.findings_text import (
+        profile_lines,
+        render_findings,
+        summary_line,
+        unparsed_lines,
+    )
     from goleash.report.sarif import render_sarif
 
     known = [r.id for r in all_rules()]
@@ -100,6 +105,8 @@ def scan(
 
     for warning in result.warnings:
         click.echo(f"goleash: warning: {warning}", err=True)
+    for line in unparsed_lines(result):
+        click.echo(f"goleash: note: {line}", err=True)
     to_terminal = output is None and sys.stdout.isatty()
     if output_format == "json":
         report = render_json(result)

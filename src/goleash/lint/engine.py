@@ -57,6 +57,9 @@ class ScanResult:
     packages: int = 0
     cached_packages: int = 0
     rule_seconds: dict[str, float] = field(default_factory=dict)  # with ScanConfig.profile
+    # Per file with syntax errors: the functions not analysed ("func Serve", "method
+    # (*Server).Stop", "top level" for errors outside any function), and the first bad line.
+    unparsed: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def files_with_findings(self) -> int:
@@ -87,6 +90,8 @@ class _FileOutcome:
     display: str
     parse_errors: int
     findings: list[Finding]
+    first_error_line: int = 0
+    skipped: tuple[str, ...] = ()  # functions with syntax errors, not analysed
 
 
 @dataclass
@@ -274,7 +279,13 @@ def _parser() -> tree_sitter.Parser:
 def analyse_package(task: _PackageTask, settings: _Settings) -> _PackageOutcome:
     """Parse every file of one package once, then run each applicable rule on each file."""
     parser = _parser()
-    trees = [parser.parse(f.source) for f in task.files]
+    trees = []
+    files = []
+    for f in task.files:
+        source, tree = parse_modern(parser, f.source)
+        trees.append(tree)
+        files.append(f if source is f.source else replace(f, source=source))
+    task = replace(task, files=tuple(files))
     production = [(f.source, t) for f, t in zip(task.files, trees, strict=True) if not f.is_test]
     package_index = PackageIndex(production)
     test_index: PackageIndex | None = None
@@ -309,11 +320,19 @@ def analyse_package(task: _PackageTask, settings: _Settings) -> _PackageOutcome:
                 )
             if settings.profile:
                 seconds[rule.id] += time.perf_counter() - begin
+        errors = count_parse_errors(tree)
+        first_line, broken = broken_functions(tree) if errors else (0, [])
+        if broken:
+            # A function the grammar misread gives a misleading tree: its findings are dropped
+            # and the function is named as not analysed instead.
+            found = [f for f in found if not any(a <= f.line <= b for _, a, b in broken)]
         outcomes.append(
             _FileOutcome(
                 display=file.display,
-                parse_errors=count_parse_errors(tree),
+                parse_errors=errors,
                 findings=_finish(found, file, settings),
+                first_error_line=first_line,
+                skipped=tuple(name for name, _, _ in broken),
             )
         )
     return _PackageOutcome(outcomes, warnings, dict(seconds))
@@ -325,8 +344,10 @@ def _finish(found: list[Finding], file: _FileInput, settings: _Settings) -> list
         return []  # most files: no need to look for suppression comments
     suppressions = find_suppressions(file.source)
     kept: dict[Finding, None] = {}
+    tool = is_tool_or_example(file.display, file.source)
+    lowered = {r.id: r.tool_severity for r in settings.rules if r.tool_severity} if tool else {}
     for f in found:
-        severity = settings.severity.get(f.rule, f.severity)
+        severity = settings.severity.get(f.rule) or _lowest(f.severity, lowered.get(f.rule))
         if file.is_test and settings.tests == "lower":
             severity = _LOWER.get(severity, severity)
         if is_ignored_by_build(file.source):
@@ -338,6 +359,29 @@ def _finish(found: list[Finding], file: _FileInput, settings: _Settings) -> list
     return list(kept)
 
 
+def _lowest(severity: str, other: str | None) -> str:
+    if other is None or SEVERITIES.index(other) >= SEVERITIES.index(severity):
+        return severity
+    return other
+
+
+_PACKAGE_MAIN = re.compile(rb"^package\s+main\b", re.MULTILINE)
+_EXAMPLE_DIRS = frozenset({"example", "examples", "_example", "_examples", "demo", "demos"})
+
+
+def is_tool_or_example(display: str, source: bytes) -> bool:
+    """A command-line tool (``package main``) or an example (an ``example``/``examples`` or
+    ``demo`` folder, ``example_test.go``): code whose process is short-lived or never run in
+    production, where resource-hygiene findings are true but harmless."""
+    path = Path(display)
+    if path.name.startswith("example_") and path.name.endswith("_test.go"):
+        return True
+    if any(part.lower() in _EXAMPLE_DIRS for part in path.parts[:-1]):
+        return True
+    head = source[:65536]
+    return _PACKAGE_MAIN.search(head) is not None
+
+
 _BUILD_IGNORE = re.compile(rb"^//go:build ignore\s*$", re.MULTILINE)
 
 
@@ -346,6 +390,78 @@ def is_ignored_by_build(source: bytes) -> bool:
     that `go build` never compiles. Their findings are kept, at severity info."""
     head = source[: source.find(b"\npackage ")] if b"\npackage " in source else source[:4096]
     return _BUILD_IGNORE.search(head) is not None
+
+
+_NEW_CALL = re.compile(rb"\bnew\(")
+# What may follow ``new(`` when its argument is a type the grammar's special form reads and an
+# ordinary call could not: slice, array, map, channel, struct, interface and function types.
+_TYPE_START = re.compile(
+    rb"\s*(\[|map\s*\[|chan\b|<-\s*chan\b|struct\s*\{|interface\s*\{|func\s*\()"
+)
+
+
+def parse_modern(parser: tree_sitter.Parser, source: bytes) -> tuple[bytes, Any]:
+    """Parse Go source, reading syntax newer than the grammar where it can.
+
+    tree-sitter-go reads ``new(T)`` as a special form whose argument must be a type, so Go 1.26's
+    ``new(expr)`` (``new(42)``, ``new(f(x))``, ``new(T{…})``) is a syntax error. When a file
+    has errors and such calls, each ``new(`` whose argument does not start like a type literal
+    is read as an ordinary call (``neW(``: same length, so every position stays the same) and
+    the file parsed again; the rewritten parse is kept only when it has fewer errors. Returns
+    the source the tree was parsed from and the tree."""
+    tree = parser.parse(source)
+    if not tree.root_node.has_error or b"new(" not in source:
+        return source, tree
+    rewritten = bytearray(source)
+    for m in _NEW_CALL.finditer(source):
+        if not _TYPE_START.match(source, m.end()):
+            rewritten[m.start() + 2] = ord("W")
+    if rewritten == source:
+        return source, tree
+    other = parser.parse(bytes(rewritten))
+    if count_parse_errors(other) < count_parse_errors(tree):
+        return bytes(rewritten), other
+    return source, tree
+
+
+def broken_functions(tree: Any) -> tuple[int, list[tuple[str, int, int]]]:
+    """Where a tree has syntax errors: the first bad line, and the top-level functions that hold
+    an error as (name, first line, last line), "func F" or "method (R).M"; an error outside every
+    function is "top level" (no lines: nothing there is dropped)."""
+    first = 0
+    broken: dict[str, tuple[int, int]] = {}
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            line = node.start_point[0] + 1
+            first = line if not first else min(first, line)
+            top = node
+            while top.parent is not None and top.parent.type != "source_file":
+                top = top.parent
+            if top.type in ("function_declaration", "method_declaration"):
+                broken[_declared_name(top)] = (top.start_point[0] + 1, top.end_point[0] + 1)
+            else:
+                broken.setdefault("top level", (0, -1))
+            continue
+        stack.extend(c for c in node.children if c.has_error or c.is_missing)
+    ordered = sorted(broken.items(), key=lambda kv: (kv[1][0], kv[0]))
+    return first, [(name, a, b) for name, (a, b) in ordered]
+
+
+def _declared_name(decl: Any) -> str:
+    name = decl.child_by_field_name("name")
+    spelled = name.text.decode("utf-8", "replace") if name is not None else "?"
+    if decl.type == "function_declaration":
+        return f"func {spelled}"
+    receiver = decl.child_by_field_name("receiver")
+    kind = ""
+    if receiver is not None:
+        for param in receiver.named_children:
+            type_node = param.child_by_field_name("type")
+            if type_node is not None:
+                kind = type_node.text.decode("utf-8", "replace")
+    return f"method ({kind}).{spelled}" if kind else f"method {spelled}"
 
 
 def count_parse_errors(tree: Any) -> int:
@@ -371,6 +487,8 @@ def _outcome_to_entry(outcome: _PackageOutcome) -> dict[str, Any]:
                 "display": f.display,
                 "parse_errors": f.parse_errors,
                 "findings": [finding_to_dict(x) for x in f.findings],
+                "first_error_line": f.first_error_line,
+                "skipped": list(f.skipped),
             }
             for f in outcome.files
         ],
@@ -385,6 +503,8 @@ def _outcome_from_entry(entry: dict[str, Any]) -> _PackageOutcome:
                 display=f["display"],
                 parse_errors=f["parse_errors"],
                 findings=[finding_from_dict(x) for x in f["findings"]],
+                first_error_line=int(f.get("first_error_line", 0)),
+                skipped=tuple(f.get("skipped", ())),
             )
             for f in entry["files"]
         ],
@@ -403,6 +523,7 @@ def _assemble(
 ) -> ScanResult:
     findings: list[Finding] = []
     parse_errors: list[tuple[str, int]] = []
+    unparsed: dict[str, tuple[int, tuple[str, ...]]] = {}
     rule_seconds: dict[str, float] = defaultdict(float)
     for i in range(len(tasks)):
         outcome = outcomes[i]
@@ -413,6 +534,7 @@ def _assemble(
             findings.extend(f.findings)
             if f.parse_errors:
                 parse_errors.append((f.display, f.parse_errors))
+                unparsed[f.display] = (f.first_error_line, f.skipped)
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule, -rank.get(f.severity, 0)))
     return ScanResult(
@@ -426,6 +548,7 @@ def _assemble(
         packages=len(tasks),
         cached_packages=cached,
         rule_seconds=dict(rule_seconds),
+        unparsed=dict(sorted(unparsed.items())),
     )
 
 

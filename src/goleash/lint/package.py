@@ -97,6 +97,13 @@ class PackageIndex:
         s = self.summary(name)
         return s is not None and s.never_returns
 
+    def starts_goroutine(self, name: str) -> bool:
+        """Whether a package function or method called ``name`` has a ``go`` statement."""
+        return any(
+            next(descendants(f.node, "go_statement"), None) is not None
+            for f in self._by_name().get(name, ())
+        )
+
     def _by_name(self) -> dict[str, list[_Function]]:
         if self._functions is None:
             self._functions = {}

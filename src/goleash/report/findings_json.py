@@ -30,7 +30,17 @@ def scan_to_dict(result: ScanResult) -> dict[str, Any]:
         ],
         "files": result.files_scanned,
         "lines": result.lines_scanned,
-        "parse_errors": [{"file": path, "errors": n} for path, n in result.parse_errors],
+        "parse_errors": [
+            {
+                "file": path,
+                "errors": n,
+                "line": result.unparsed.get(path, (0, ()))[0],
+                "skipped_functions": [
+                    s for s in result.unparsed.get(path, (0, ()))[1] if s != "top level"
+                ],
+            }
+            for path, n in result.parse_errors
+        ],
         "warnings": list(result.warnings),
     }
 

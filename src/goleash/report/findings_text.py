@@ -100,6 +100,26 @@ def summary_line(result: ScanResult) -> str:
     return text
 
 
+def unparsed_lines(result: ScanResult) -> list[str]:
+    """One line per file the grammar could not fully read: where, and which functions were
+    therefore not analysed (for stderr, next to the warnings)."""
+    lines = []
+    for path, errors in result.parse_errors:
+        first, skipped = result.unparsed.get(path, (0, ()))
+        where = f"{path}:{first}" if first else path
+        text = f"{where}: syntax goleash could not read ({_plural(errors, 'place')})"
+        functions = [s for s in skipped if s != "top level"]
+        if functions:
+            shown = ", ".join(functions[:5]) + (
+                f" and {len(functions) - 5} more" if len(functions) > 5 else ""
+            )
+            text += f"; not analysed: {shown}"
+        else:
+            text += "; findings there may be missing"
+        lines.append(text)
+    return lines
+
+
 def profile_lines(result: ScanResult) -> list[str]:
     """Time spent in each rule, slowest first (from a scan run with profiling on)."""
     total = sum(result.rule_seconds.values())

@@ -23,6 +23,13 @@ def versions(rule: Rule) -> str:
     return "all"
 
 
+def severity_text(rule: Rule) -> str:
+    """``warning``, or ``warning (info in package main tools and examples)``."""
+    if rule.tool_severity:
+        return f"{rule.severity} ({rule.tool_severity} in package main tools and examples)"
+    return rule.severity
+
+
 def _go(v: GoVersion) -> str:
     return f"go{v[0]}.{v[1]}"
 
@@ -55,7 +62,7 @@ def rule_text(rule: Rule) -> str:
     """One rule's page as plain text, for the terminal."""
     out = [
         f"{rule.id}: {rule.title}",
-        f"severity: {rule.severity}; applies to: {versions(rule)}",
+        f"severity: {severity_text(rule)}; applies to: {versions(rule)}",
     ]
     for heading, body in _sections(rule):
         out.append(f"\n{heading}\n\n{body}")
@@ -75,7 +82,13 @@ def rules_markdown(rules: Sequence[Rule]) -> str:
     for rule in rules:
         out.append(f"\n## {rule.id}\n")
         out.append(
-            f"**{rule.title}** · severity `{rule.severity}` · Go versions: {versions(rule)}\n"
+            f"**{rule.title}** · severity `{rule.severity}`"
+            + (
+                f" (`{rule.tool_severity}` in `package main` tools and examples)"
+                if rule.tool_severity
+                else ""
+            )
+            + f" · Go versions: {versions(rule)}\n"
         )
         for heading, body in _sections(rule):
             code = heading in ("Example", "Use instead")

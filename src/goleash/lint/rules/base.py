@@ -85,6 +85,11 @@ class Rule:
     # Half-open range of module Go versions where the rule applies: min <= v < max.
     min_go: GoVersion | None = None
     max_go: GoVersion | None = None
+    # Severity in command-line tools and examples (``package main``, example folders and
+    # ``example_test.go``), where the pattern is true but harmless: the process ends soon and
+    # takes every goroutine and resource with it. Empty: the same severity everywhere (blocking
+    # bugs hang a tool as surely as a service).
+    tool_severity: str = ""
 
     def applies_to(self, version: GoVersion | None) -> bool:
         """Whether the rule applies to a module at this Go version (unknown: assume it does)."""

@@ -115,6 +115,45 @@ def _continues(statements: list[Node]) -> bool:
     return False
 
 
+def _leaves_after_select(ctx: FileContext, loop: Node, select: Node) -> bool:
+    """A statement after the select, straight in the loop body (not under a test), that leaves
+    the loop: ``select { case <-done: break; case v := <-in: …; continue }; break``. The
+    select's ``break`` lands on it, so the loop ends after all."""
+    parent = select.parent
+    if parent is None or parent.type != "statement_list":
+        return False
+    block = parent.parent
+    if block is None or block.parent != loop:
+        return False
+    after = parent.named_children[parent.named_children.index(select) + 1 :]
+    for stmt in after:
+        if stmt.type in ("return_statement", "goto_statement"):
+            return True
+        if stmt.type == "break_statement" and break_target(stmt) is not None:
+            return contains(break_target(stmt), loop)
+        if stmt.type == "expression_statement" and exits_loop(stmt, loop, ctx.package):
+            return True
+        if stmt.type == "continue_statement":
+            return False
+    return False
+
+
+def _made_in_loop(ctx: FileContext, loop: Node, signal: str) -> bool:
+    """``done := make(chan …)`` inside the loop: each iteration's own result signal (a job
+    finished), not a cancellation of the loop."""
+    if not signal.isidentifier():
+        return False
+    body = loop.child_by_field_name("body")
+    if body is None:
+        return False
+    for node in walk(body):
+        if node.type in ("short_var_declaration", "var_spec", "assignment_statement"):
+            left = node.child_by_field_name("left") or node.child_by_field_name("name")
+            if left is not None and signal in identifier_names(left) | {ctx.text(left)}:
+                return True
+    return False
+
+
 def check(ctx: FileContext) -> Iterator[Finding]:
     """Cancellation cases whose body neither returns nor leaves the loop."""
     for case in candidates(ctx, "receive_case"):
@@ -128,6 +167,8 @@ def check(ctx: FileContext) -> Iterator[Finding]:
             continue
         body = case_body(case)
         if any(exits_loop(statement, loop, ctx.package) for statement in body):
+            continue
+        if _made_in_loop(ctx, loop, signal) or _leaves_after_select(ctx, loop, select):
             continue
         root = signal.split(".")[0].split("(")[0]
         signals = _assigned(body) | {root, "Err"}
@@ -210,7 +251,10 @@ Return (or break to a label on the loop):
             "case that sets a flag tested by the loop condition, or tested by an `if` after the "
             'select that leaves the loop, is accepted, and so is a case of an inner "wait or '
             'give up" select when another select of the loop leaves on cancellation. Range and '
-            "three-clause loops are skipped because they end on their own."
+            "three-clause loops are skipped because they end on their own. A `break` that the "
+            "loop follows with an unconditional `break` or `return` after the select is "
+            "accepted, and so is a `done` channel made inside the loop (a per-iteration "
+            "result, not a cancellation)."
         ),
     ),
     check=check,

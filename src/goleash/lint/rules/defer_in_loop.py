@@ -8,7 +8,15 @@ from collections.abc import Iterator
 from goleash.lint.flow import enclosing_loop
 from goleash.lint.resources_flow import anchored
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import Node, call_name, nodes, statements, unwrap_parens, walk
+from goleash.lint.syntax import (
+    Node,
+    call_name,
+    identifier_names,
+    nodes,
+    statements,
+    unwrap_parens,
+    walk,
+)
 from goleash.model import Finding
 
 # Method names that release something: the defers worth reporting.
@@ -87,8 +95,24 @@ def _error_cleanup(ctx: FileContext, defer: Node) -> bool:
     condition = first.child_by_field_name("condition")
     if first.child_by_field_name("initializer") is not None:
         return False  # `if err := l.Close(); …`: the release runs whatever the test says
-    if condition is None or not _ERROR_TEST.fullmatch(ctx.text(condition)):
+    if condition is None:
         return False
+    if not _ERROR_TEST.fullmatch(ctx.text(condition)):
+        # `if !ok { f.Close() }`, `if !committed { tx.Rollback() }`: a flag the function sets
+        # once it succeeded; the release is failure cleanup. A nil test of the resource itself
+        # (`if f != nil`) is not a flag: that defer runs on every path.
+        released = _releasing(defer)
+        resource = _resource(released) or released.rsplit(".", 1)[0]
+        flag = unwrap_parens(condition)
+        is_flag = flag.type == "identifier" or (
+            flag.type == "unary_expression" and ctx.text(flag).startswith("!")
+        )
+        return (
+            len(body) == 1
+            and first.child_by_field_name("alternative") is None
+            and is_flag
+            and resource not in identifier_names(condition)
+        )
     if len(body) == 1 and first.child_by_field_name("alternative") is None:
         return "!=" in ctx.text(condition)  # `if err != nil { release }`
     guard = statements(first.child_by_field_name("consequence"))
@@ -151,9 +175,58 @@ def _kept_for_later(loop: Node, name: str) -> bool:
             elif value.type == "call_expression" and call_name(value) == "append":
                 args = value.child_by_field_name("arguments")
                 extra = args.named_children[1:] if args is not None else []
-                if any(_holds(a, name) for a in extra):
+                if any(_holds(a, name) or _wraps(a, name) for a in extra):
                     return True
+            elif _wraps(value, name) and stmt.type == "assignment_statement":
+                # `dec = json.NewDecoder(f)` into a variable of the function: a reader built
+                # on the resource and used after the iteration.
+                return True
     return False
+
+
+def _wraps(value: Node, name: str) -> bool:
+    """A call that takes the resource as an argument: ``bufio.NewReader(f)``."""
+    value = unwrap_parens(value)
+    if value.type != "call_expression":
+        return False
+    args = value.child_by_field_name("arguments")
+    return args is not None and any(_holds(a, name) for a in args.named_children)
+
+
+def _released_each_iteration(loop: Node, defer: Node, released: str) -> bool:
+    """The same release also runs, not deferred, later in the iteration (``w.Close()`` checked
+    for its error): the defer only covers the early exits in between."""
+    body = loop.child_by_field_name("body")
+    if body is None:
+        return False
+    for call in nodes(body, "call_expression"):
+        if call.start_byte > defer.end_byte and call_name(call) == released:
+            return True
+    return False
+
+
+def _previous_generation(ctx: FileContext, loop: Node, resource: str) -> bool:
+    """``old := s.conn; s.conn = fresh; defer old.Close()``: the loop swaps a resource in and
+    closes the one it replaced when the function is done (on purpose, after a swap)."""
+    body = loop.child_by_field_name("body")
+    if body is None or not resource:
+        return False
+    sources: set[str] = set()
+    assigned: set[str] = set()
+    for stmt in walk(body):
+        if stmt.type not in ("short_var_declaration", "assignment_statement"):
+            continue
+        left = stmt.child_by_field_name("left")
+        right = stmt.child_by_field_name("right")
+        if left is None or right is None:
+            continue
+        targets = [ctx.text(t) for t in left.named_children]
+        values = [unwrap_parens(v) for v in right.named_children]
+        for target, value in zip(targets, values, strict=False):
+            if target == resource and value.type == "selector_expression":
+                sources.add(ctx.text(value))
+        assigned.update(targets)
+    return bool(sources & assigned)
 
 
 def check(ctx: FileContext) -> Iterator[Finding]:
@@ -167,7 +240,12 @@ def check(ctx: FileContext) -> Iterator[Finding]:
         released = _releasing(defer)
         if not released or _error_cleanup(ctx, defer):
             continue
-        if _kept_for_later(loop, _resource(released)):
+        resource = _resource(released)
+        if _kept_for_later(loop, resource):
+            continue
+        if _released_each_iteration(loop, defer, released) or _previous_generation(
+            ctx, loop, resource
+        ):
             continue
         yield RULE.finding(
             ctx,
@@ -183,6 +261,7 @@ RULE = Rule(
     id="defer-in-loop",
     title="Deferred release inside a loop",
     severity="warning",
+    tool_severity="info",
     doc=RuleDoc(
         what=(
             "Finds `defer x.Close()` / `Unlock()` / `Stop()` / `cancel()` / `Done()` directly in "
@@ -227,8 +306,12 @@ Wrap the iteration in a function so the defer runs per iteration:
             "deferred closure that releases only when an error variable is set (`if err != "
             "nil { l.Close() }`, or `if err == nil { return }` first) is an undo-on-failure "
             "and is not reported. Nor is the defer when the loop also stores the resource for "
-            "later (`files = append(files, f)`, `*field = f`, `s.conns[i] = c`): the loop "
-            "gathers resources that must stay open until the function has used them all."
+            "later (`files = append(files, f)`, `*field = f`, `s.conns[i] = c`, or a reader "
+            "built on it: `dec = json.NewDecoder(f)`): the loop gathers resources that must "
+            "stay open until the function has used them all. Also accepted: a closure guarded "
+            "by a flag (`if !ok { f.Close() }`), a defer whose release also runs explicitly "
+            "later in the iteration (it only covers early exits), and closing the resource a "
+            "swap replaced (`old := s.conn; s.conn = c; defer old.Close()`)."
         ),
     ),
     check=check,

@@ -156,6 +156,7 @@ RULE = Rule(
     id="http-client-no-timeout",
     title="HTTP client without a timeout",
     severity="warning",
+    tool_severity="info",
     doc=RuleDoc(
         what=(
             "Finds `http.Client{…}` literals without `Timeout` (and without a Transport whose "

@@ -188,6 +188,7 @@ RULE = Rule(
     id="lost-cancel",
     title="Cancel function of a derived context not called on every path",
     severity="error",
+    tool_severity="info",
     doc=RuleDoc(
         what=(
             "Finds `context.WithCancel`, `WithTimeout`, `WithDeadline` and their `Cause` variants "

@@ -20,10 +20,40 @@ from goleash.model import Finding
 
 
 def _releases_lock(node: Node, ctx: FileContext, unlock: str) -> bool:
-    """A call of the unlock, or of a helper whose name says it unlocks (``s.unlockAndWake()``)."""
+    """A call of this very unlock, or of a helper whose name says it unlocks
+    (``s.unlockAndWake()``). ``other.Unlock()`` releases another mutex, not this one."""
     for call in nodes(node, "call_expression"):
         name = call_name(call)
-        if name == unlock or "unlock" in name.rsplit(".", 1)[-1].lower():
+        last = name.rsplit(".", 1)[-1]
+        if name == unlock or (last not in ("Unlock", "RUnlock") and "unlock" in last.lower()):
+            return True
+    return False
+
+
+def _enters_holding(body: Node, unlock: str, lock: str, before: int) -> bool:
+    """The function's first use of this mutex is an unlock: it is called with the lock held
+    ("mu must be held"), lets go around slow work and takes it back for its caller."""
+    for call in nodes(body, "call_expression"):
+        if call.start_byte >= before:
+            return False
+        name = call_name(call)
+        if name == unlock:
+            return True
+        if name == lock:
+            return False
+    return False
+
+
+def _tracks_lock_state(body: Node, ctx: FileContext, unlock: str, after: int) -> bool:
+    """An unlock guarded by a test that then goes on (``if locked { mu.Unlock() }``): the
+    function records whether it holds the lock in a variable, which this rule cannot follow."""
+    for stmt in nodes(body, "if_statement"):
+        if stmt.start_byte < after or stmt.child_by_field_name("alternative") is not None:
+            continue
+        consequence = stmt.child_by_field_name("consequence")
+        if consequence is None or not _releases_lock(consequence, ctx, unlock):
+            continue
+        if not nodes(consequence, "return_statement", "break_statement", "continue_statement"):
             return True
     return False
 
@@ -63,6 +93,10 @@ def _check_lock(ctx: FileContext, call: Node) -> Finding | None:
     ):
         return None
     if _loop_or_defer_first(body, ctx, unlock, call.start_byte):
+        return None
+    if _enters_holding(body, unlock, locker, call.start_byte):
+        return None
+    if _tracks_lock_state(body, ctx, unlock, call.end_byte):
         return None
     stmt = enclosing_statement(call)
     if stmt is None:
@@ -167,9 +201,13 @@ Unlock with `defer` right after locking (or unlock on every path):
         known_problems=(
             "Only functions that unlock the same mutex themselves are checked: a function that "
             "locks and returns holding the lock on its normal path (a lock helper whose partner "
-            "unlocks), or whose name contains 'lock', is taken as deliberate. Calls to helpers "
-            "whose name contains 'unlock' count as unlocking. Receivers are matched by their "
-            "text, so `a.mu` and an alias of it are different mutexes to this rule."
+            "unlocks), or whose name contains 'lock', is taken as deliberate. So is a function "
+            "that unlocks the mutex before it first locks it (it is called with the lock held "
+            "and hands it back), and one that unlocks under a test and goes on "
+            "(`if locked { mu.Unlock() }`: the lock state lives in a variable). Calls to "
+            "helpers whose name contains 'unlock' count as unlocking; `x.Unlock()` releases "
+            "only `x`. Receivers are matched by their text, so `a.mu` and an alias of it are "
+            "different mutexes to this rule."
         ),
     ),
     check=check,

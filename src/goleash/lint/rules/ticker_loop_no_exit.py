@@ -128,6 +128,7 @@ RULE = Rule(
     id="ticker-loop-no-exit",
     title="Loop over a ticker with no way out",
     severity="warning",
+    tool_severity="info",
     doc=RuleDoc(
         what=(
             "Finds `for range t.C` / `for range time.Tick(d)` loops with no return, break, goto "

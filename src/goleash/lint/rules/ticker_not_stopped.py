@@ -131,6 +131,7 @@ RULE = Rule(
     id="ticker-not-stopped",
     title="Ticker never stopped (Go < 1.23)",
     severity="warning",
+    tool_severity="info",
     doc=RuleDoc(
         what=(
             "Finds `time.NewTicker` whose `Stop` is never called (not deferred, not returned, "

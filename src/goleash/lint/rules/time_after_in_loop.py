@@ -99,6 +99,7 @@ RULE = Rule(
     id="time-after-in-loop",
     title="time.After in a select loop (Go < 1.23)",
     severity="warning",
+    tool_severity="info",
     doc=RuleDoc(
         what=(
             "Finds `case <-time.After(d):` in a `select` that runs inside a `for` loop, when "

@@ -246,6 +246,7 @@ RULE = Rule(
     id="unclosed-body",
     title="HTTP response body not closed",
     severity="error",
+    tool_severity="info",
     doc=RuleDoc(
         what=(
             "Finds `resp, err := client.Do(req)` (and `Get`, `Head`, `Post`, `PostForm`, "

@@ -27,6 +27,28 @@ def _adds(ctx: FileContext, body: Node, literal: Node, names: set[str]) -> Itera
             yield call
 
 
+def _starts_through_helper(ctx: FileContext, body: Node, add: Node) -> bool:
+    """After the Add, the goroutine calls a same-package function that starts one (a setup
+    goroutine counting the worker that its helper launches)."""
+    if ctx.package is None:
+        return False
+    for call in nodes(body, "call_expression"):
+        if call.start_byte <= add.end_byte:
+            continue
+        function = call.child_by_field_name("function")
+        if function is None:
+            continue
+        if function.type == "selector_expression":
+            function = function.child_by_field_name("field")
+        if (
+            function is not None
+            and function.type in ("identifier", "field_identifier")
+            and ctx.package.starts_goroutine(ctx.text(function))
+        ):
+            return True
+    return False
+
+
 def _started_bodies(ctx: FileContext) -> list[Node]:
     """The bodies of the func literals that go statements start (``_STARTED``'s matches)."""
     root = ctx.tree.root_node
@@ -62,7 +84,9 @@ def check(ctx: FileContext) -> Iterator[Finding]:
             # The goroutine counts goroutines of its own and waits for them: its Add is fine.
             if (
                 b"go " in later
+                or b".Go(" in later
                 or f"{receiver}.Wait()".encode() in ctx.source[body.start_byte : body.end_byte]
+                or _starts_through_helper(ctx, body, call)
             ):
                 continue
             yield RULE.finding(

@@ -149,3 +149,28 @@ func count(events <-chan int, stats *Stats) {
 		}
 	}()
 }
+
+// A setup goroutine counts the worker its helper starts before it starts it: Wait cannot run
+// before this Add is accounted for by the caller's own Add of the setup goroutine.
+type Group struct {
+	wg sync.WaitGroup
+}
+
+func (g *Group) spawn(f func()) {
+	go func() {
+		defer g.wg.Done()
+		f()
+	}()
+}
+
+func (g *Group) StartAll(fs []func()) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		for _, f := range fs {
+			g.wg.Add(1)
+			g.spawn(f)
+		}
+	}()
+	g.wg.Wait()
+}
