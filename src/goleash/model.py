@@ -101,20 +101,88 @@ def signature_of(state: str, frames: tuple[Frame, ...], created_by: Frame | None
 # frames, pprof profiles keep them and end in runtime.goexit), so a stack key leaves them out.
 _RUNTIME_PREFIXES: tuple[str, ...] = ("runtime.", "runtime/internal/", "internal/runtime/")
 
+# The first element of every standard-library import path. A stack key keeps these frames'
+# functions but not their lines, which move with every Go release.
+_STDLIB_ROOTS = frozenset(
+    (  # noqa: SIM905 -- fifty words read better as text than as fifty lines
+        "archive bufio bytes cmp compress container context crypto database debug embed "
+        "encoding errors expvar flag fmt go hash html image index internal io iter log maps "
+        "math mime net os path plugin reflect regexp runtime slices sort strconv strings "
+        "structs sync syscall testing text time unicode unique unsafe vendor weak"
+    ).split()
+)
+
+# Frames a stack key reads, innermost first, past the plumbing. Formats cut deep stacks in
+# different places: debug=2 prints the innermost 50 and the outermost 50 frames, profiles keep
+# the innermost 128 PCs (32 before Go 1.23, runtime frames included). Two stacks whose innermost
+# 20 frames agree run the same code for every comparison goleash makes.
+STACK_KEY_DEPTH = 20
+
+
+def _without_type_args(function: str) -> str:
+    """``main.(*box[go.shape.int]).wait`` -> ``main.(*box[...]).wait``.
+
+    Tracebacks print instantiated generics as ``[...]``, pprof profiles with their shapes.
+    """
+    if "[" not in function:
+        return function
+    out: list[str] = []
+    depth = 0
+    for ch in function:
+        if ch == "[":
+            if depth == 0:
+                out.append("[...]")
+            depth += 1
+        elif ch == "]" and depth:
+            depth -= 1
+        elif depth == 0:
+            out.append(ch)
+    return "".join(out)
+
+
+def is_stdlib_function(function: str) -> bool:
+    """True for functions of Go's standard library, judged by the import path alone."""
+    pkg = package_of(function)
+    return pkg != "main" and pkg.split("/", 1)[0] in _STDLIB_ROOTS
+
+
+def stack_key_parts(frames: tuple[Frame, ...]) -> tuple[str, ...]:
+    """What a stack key hashes, one string per frame kept (for docs, tests and debugging).
+
+    From the innermost frame that is not plumbing (runtime, sync, poller: how the goroutine
+    waits, which formats and Go versions print differently) outward, at most
+    ``STACK_KEY_DEPTH`` frames, runtime frames skipped; each as ``function file:line`` with the
+    path reduced to the file name, generic type arguments as ``[...]``, and for the standard
+    library the function alone. A stack that is all plumbing keeps its non-runtime functions
+    (or all of its functions when nothing else is left).
+    """
+    kept = [f for f in frames if not f.function.startswith(_RUNTIME_PREFIXES)]
+    start = next((i for i, f in enumerate(kept) if not f.is_plumbing), None)
+    if start is None:
+        names = kept or list(frames)
+        return tuple(_without_type_args(f.function) for f in names[:STACK_KEY_DEPTH])
+    parts: list[str] = []
+    for f in kept[start : start + STACK_KEY_DEPTH]:
+        function = _without_type_args(f.function)
+        if is_stdlib_function(function):
+            parts.append(function)
+        else:
+            parts.append(f"{function} {f.file_name}:{f.line}")
+    return tuple(parts)
+
 
 def stack_key_of(frames: tuple[Frame, ...]) -> str:
     """A coarser id than the signature, for comparing snapshots over time.
 
-    Functions and lines, with each path reduced to its file name (what survives ``-trimpath``,
-    another build directory or another machine), runtime frames left out, and no state or
-    creator: debug=1 and protobuf profiles print neither. Equal for the same code read from
-    debug=2, debug=1 or protobuf, before and after a restart or a rebuild.
+    Equal for the same code read from debug=2, debug=1 or protobuf, before and after a restart,
+    and after a rebuild at another path (``-trimpath``, another build directory or machine) or
+    with another Go release. No state or creator (debug=1 and protobuf print neither); see
+    ``stack_key_parts`` for what it is made of, and docs/stack-keys.md.
     """
     h = hashlib.blake2b(digest_size=8)
-    for f in frames:
-        if f.function.startswith(_RUNTIME_PREFIXES):
-            continue
-        h.update(f"{f.function}\1{f.file_name}\1{f.line}\0".encode())
+    for part in stack_key_parts(frames):
+        h.update(part.encode())
+        h.update(b"\0")
     return h.hexdigest()
 
 

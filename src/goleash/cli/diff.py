@@ -1,0 +1,101 @@
+"""`goleash diff BEFORE AFTER`: which stacks grew between two dumps, and are they leaking."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from goleash.cli.common import user_errors
+
+
+@click.command("diff")
+@click.argument("before")
+@click.argument("after")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--all", "show_all", is_flag=True, help="Also show unchanged and ignored stacks.")
+@click.option("--top", type=click.IntRange(min=1), default=None, help="Show at most N stacks.")
+@click.option(
+    "--min-delta",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Growth below N goroutines on a stack is not called a leak.",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Config file with [[dump.ignore]] entries (default: ./.goleash.toml).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for a URL.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show every frame, runtime ones included.")
+@user_errors
+def diff(
+    before: str,
+    after: str,
+    fmt: str,
+    show_all: bool,
+    top: int | None,
+    min_delta: int,
+    config: Path | None,
+    timeout: float,
+    verbose: bool,
+) -> None:
+    """Compare two goroutine dumps stack by stack: before, after, delta, new and vanished.
+
+    BEFORE and AFTER are files, `-` (one of them), URLs or pids, as for `goleash dump`, in any
+    format: debug=2, debug=1 and protobuf dumps compare with each other, across restarts and
+    rebuilds (stacks are matched by their stack key: functions and lines, file names without
+    directories). A stack leaks when it grew and its goroutines are still blocked. Exit status:
+    0 no leak, 1 leak, 2 bad input.
+    """
+    from goleash.analysis.growth import compare
+    from goleash.analysis.ignore import load_ignore_packs
+    from goleash.analysis.view import pick_snapshot
+    from goleash.errors import UsageError
+    from goleash.sources import load
+
+    if before == "-" and after == "-":
+        raise UsageError("BEFORE and AFTER cannot both be standard input")
+    ignore = load_ignore_packs(config)
+    snap_before, notes_before = pick_snapshot(load(before, timeout=timeout))
+    snap_after, notes_after = pick_snapshot(load(after, timeout=timeout))
+    warnings = tuple(f"before: {w}" for w in notes_before) + tuple(
+        f"after: {w}" for w in notes_after
+    )
+    comparison = compare(snap_before, snap_after, ignore, min_delta=min_delta)
+    shown = tuple(
+        c
+        for c in comparison.changes
+        if show_all or c.leak or (c.delta != 0 and c.assessment.ignored is None)
+    )
+    hidden = len(comparison.changes) - len(shown)
+    if top is not None and len(shown) > top:
+        hidden += len(shown) - top
+        shown = shown[:top]
+    if fmt == "json":
+        from goleash.report import diff_json
+
+        click.echo(diff_json.render(comparison, shown, warnings), nl=False)
+    else:
+        from rich.console import Console
+
+        from goleash.report import diff_text
+
+        diff_text.render(
+            Console(), comparison, shown, hidden=hidden, warnings=warnings, verbose=verbose
+        )
+    sys.exit(1 if comparison.leaks else 0)
+
+
+command = diff

@@ -1,0 +1,67 @@
+"""The ``goleash.diff/1`` JSON report of two snapshots compared (see docs/json-diff.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from goleash.analysis.growth import Comparison, StackChange
+from goleash.model import Snapshot
+from goleash.report.json import group_dict
+
+SCHEMA = "goleash.diff/1"
+
+
+def snapshot_dict(s: Snapshot) -> dict[str, Any]:
+    """Where a snapshot came from and what it held."""
+    return {
+        "source": s.source,
+        "format": s.format,
+        "profile": s.profile,
+        "taken_at": s.taken_at.isoformat() if s.taken_at else None,
+        "go_version": s.go_version,
+        "total": s.total,
+        "unparsed": s.unparsed,
+    }
+
+
+def change_dict(c: StackChange) -> dict[str, Any]:
+    """One stack: the dump's group fields (of the after snapshot), then the comparison."""
+    data = group_dict(c.assessment)
+    data.update(
+        stack_key=c.stack_key,
+        before=c.before,
+        after=c.after,
+        delta=c.delta,
+        status=c.status,
+        leak=c.leak,
+        growth_reasons=list(c.reasons),
+    )
+    data["count"] = c.after
+    return data
+
+
+def report_dict(
+    comparison: Comparison, shown: tuple[StackChange, ...], warnings: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The whole report as plain data; ``shown`` are the stacks left after the user's filters."""
+    before, after = comparison.before, comparison.after
+    return {
+        "schema": SCHEMA,
+        "verdict": comparison.verdict,
+        "before": snapshot_dict(before),
+        "after": snapshot_dict(after),
+        "total_before": before.total,
+        "total_after": after.total,
+        "leaks": len(comparison.leaks),
+        "warnings": [*before.warnings, *after.warnings, *warnings],
+        "groups": [change_dict(c) for c in shown],
+        "min_delta": comparison.min_delta,
+    }
+
+
+def render(
+    comparison: Comparison, shown: tuple[StackChange, ...], warnings: tuple[str, ...] = ()
+) -> str:
+    """The report as one indented JSON document, newline-terminated."""
+    return json.dumps(report_dict(comparison, shown, warnings), indent=2, ensure_ascii=False) + "\n"
