@@ -175,3 +175,15 @@ def test_a_delta_profile_is_refused_with_the_reason() -> None:
         delta = server.get("/debug/pprof/goroutine?seconds=1")
     with pytest.raises(InputError, match=r"delta profile \(\?seconds=N\)"):
         read_snapshots(io.BytesIO(delta), source="delta")
+
+
+@pytest.mark.parametrize("gzipped", [False, True], ids=["raw", "gzip"])
+def test_a_truncated_profile_says_so(gzipped: bool) -> None:
+    raw = gzip.decompress((FIXTURES / "goroutine.debug0.pb.gz").read_bytes())
+    for cut in (len(raw) // 3, len(raw) // 2, len(raw) - 5):
+        data = gzip.compress(raw, mtime=0)[: cut // 2] if gzipped else raw[:cut]
+        with pytest.raises(InputError) as e:
+            read_snapshots(io.BytesIO(data), source="cut")
+        message = str(e.value)
+        assert ("gzip stream is truncated" if gzipped else "truncated protobuf") in message
+        assert "could be read" in message and "64 MB" not in message

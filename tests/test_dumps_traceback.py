@@ -8,17 +8,19 @@ stream) are derived from those captures by the tests themselves.
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import re
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from goleash.dumps import traceback
+from goleash.dumps import read_snapshots, traceback
 from goleash.dumps.traceback import TRUNCATED, parse
 from goleash.errors import InputError
 from goleash.model import Group, Snapshot
@@ -83,16 +85,45 @@ def test_older_go_versions_count_like_their_runtime(path: Path) -> None:
     assert (s.total, s.unparsed) == (expected["goroutines"], 0)
 
 
-def test_sigquit_system_leaves_out_goroutine_0_and_runtime_goroutines() -> None:
+def test_sigquit_system_keeps_goroutine_0_and_runtime_goroutines_apart() -> None:
     data = read("sigquit_system")
     assert b"goroutine 0 gp=" in data and b"runtime.forcegchelper" in data
     s = one(data)
     assert s.total == COUNTS["traceback.sigquit_system.txt"]
+    assert s.total + s.runtime_total == len(HEADER.findall(data))
     functions = {f.function for g in s.groups for f in g.frames}
     assert "runtime.forcegchelper" not in functions
     assert "runtime.bgsweep" not in functions
     assert "runtime.main" in functions  # goroutine 1 is a user goroutine at every level
+    runtime = {f.function for g in s.runtime_groups for f in g.frames}
+    assert {"runtime.forcegchelper", "runtime.bgsweep", "runtime.mcall"} <= runtime
+    assert sum(g.count for g in s.runtime_groups) == s.runtime_total
     assert s.go_version == "go1.26+"  # labels in headers; gp= alone would say go1.22+
+
+
+@pytest.mark.parametrize(
+    "path", sorted(DUMPS.glob("go1.*/*sigquit*.txt")), ids=lambda p: p.parent.name
+)
+def test_every_sigquit_header_is_counted_once(path: Path) -> None:
+    data = path.read_bytes()
+    s = one(data)
+    assert s.runtime_total > 0
+    assert s.total + s.runtime_total == len(HEADER.findall(data))
+    assert not {g.signature for g in s.groups} & {g.signature for g in s.runtime_groups}
+
+
+def test_dumps_without_system_goroutines_have_no_runtime_groups() -> None:
+    s = one(read("debug2"))
+    assert (s.runtime_total, s.runtime_groups, s.deadlock) == (0, (), False)
+
+
+def test_deadlock_is_marked_on_the_dump_that_follows_the_fatal_error() -> None:
+    data = read("deadlock")
+    assert data.startswith(traceback.DEADLOCK)
+    assert one(data).deadlock
+    stack, deadlock, panic = parse_bytes(read("stack") + b"\n" + data + b"\n" + read("panic_all"))
+    assert (stack.deadlock, deadlock.deadlock, panic.deadlock) == (False, True, False)
+    assert deadlock.total == COUNTS["traceback.deadlock.txt"]
 
 
 # --- header fields ---------------------------------------------------------------------------
@@ -327,6 +358,37 @@ def test_cut_at_every_offset_gives_the_goroutines_before_the_cut(name: str, step
             # cut in the middle of a line of a goroutine's stack
             assert (s.total, s.unparsed) == (complete, 1), cut
             assert TRUNCATED in s.warnings, cut
+
+
+def test_a_small_cut_file_is_not_blamed_on_pprof() -> None:
+    data = read("debug2")
+    (s,) = parse_bytes(data[: data.index(b"main.(*store).flush(") + 10])
+    assert s.unparsed == 1
+    assert TRUNCATED in s.warnings
+    assert not any("64 MB" in w for w in s.warnings)
+
+
+def test_truncated_gzip_names_the_gzip_stream_and_keeps_what_was_read() -> None:
+    data = read("debug2")
+    packed = gzip.compress(data, mtime=0)
+    partial = read_snapshots(io.BytesIO(packed[: len(packed) * 2 // 3]), source="cut.gz")
+    (s,) = partial
+    assert 0 < s.total < COUNTS["traceback.debug2.txt"]
+    assert "input cut short: the gzip stream is truncated" in s.warnings
+    assert not any(w.startswith(traceback.CUT_WARNING) or "64 MB" in w for w in s.warnings)
+    # Cut before the first goroutine's stack is complete: nothing read is an input error.
+    first = data.index(b"\n\n", data.index(b"goroutine 1 ")) - 20
+    tried = 0
+    for n in range(10, len(packed)):
+        unpacked = zlib.decompressobj(31).decompress(packed[:n])
+        if len(unpacked) > first:
+            break
+        if b"goroutine 1 " not in unpacked:
+            continue
+        tried += 1
+        with pytest.raises(InputError, match="the gzip stream is truncated; "):
+            read_snapshots(io.BytesIO(packed[:n]), source="cut.gz")
+    assert tried > 0
 
 
 # --- any input -------------------------------------------------------------------------------

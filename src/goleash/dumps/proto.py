@@ -36,6 +36,9 @@ def parse(
     data = _read_all(stream, name, max_bytes)
     if data.startswith(GZIP_MAGIC):
         data = _gunzip(data, name, max_bytes)
+    problem = truncation(data)
+    if problem:
+        raise InputError(f"{name}: truncated protobuf ({problem}); no goroutine could be read")
     from goleash.dumps.profile_schema import Profile  # protobuf: only when needed
 
     profile = Profile()
@@ -44,6 +47,63 @@ def parse(
     except Exception as e:  # protobuf raises DecodeError, or RuntimeError from upb
         raise InputError(f"{name} is not a goroutine dump: not a valid pprof profile ({e})") from e
     return [_snapshot(profile, source)]
+
+
+def truncation(data: bytes) -> str | None:
+    """Why ``data`` looks like a profile.proto cut short, or None.
+
+    Walks the top-level fields only (a few thousand in a large goroutine profile): a cut inside
+    a field, or a profile with samples but no string table (Go writes the strings last), is a
+    file or download cut short, not a different format.
+    """
+    pos, end = 0, len(data)
+    fields = 0
+    has_strings = has_samples = False
+    while pos < end:
+        problem = None
+        key, pos = _varint(data, pos)
+        if key is None:
+            problem = f"it ends inside a field tag after {pos} bytes"
+        else:
+            number, wire = key >> 3, key & 7
+            if wire == 0:
+                value, pos = _varint(data, pos)
+                if value is None:
+                    problem = f"it ends inside field {number} after {pos} bytes"
+            elif wire == 2:
+                size, start = _varint(data, pos)
+                if size is None or start + size > end:
+                    problem = f"it ends inside field {number} after {end} bytes"
+                pos = start + (size or 0)
+            elif wire in (1, 5):
+                pos += 8 if wire == 1 else 4
+                if pos > end:
+                    problem = f"it ends inside field {number} after {end} bytes"
+            else:
+                return None  # not the protobuf wire format: the decoder says what it is
+        if problem is not None:
+            # Only a start that reads as a profile makes the cut the likely story.
+            return problem if fields else None
+        fields += 1
+        has_strings = has_strings or number == 6
+        has_samples = has_samples or number == 2
+    if has_samples and not has_strings:
+        return f"it ends after {end} bytes, before its string table"
+    return None
+
+
+def _varint(data: bytes, pos: int) -> tuple[int | None, int]:
+    value = shift = 0
+    while pos < len(data):
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            return value, pos
+        shift += 7
+        if shift > 63:
+            return None, pos
+    return None, pos
 
 
 def _read_all(stream: BinaryIO, name: str, max_bytes: int) -> bytes:

@@ -50,13 +50,41 @@ def read_snapshots(stream: BinaryIO, *, source: str = "") -> list[Snapshot]:
         head, stream = peek(_buffered(gunzipped), _HEAD)
         if not head and gunzipped.problem:
             raise InputError(f"{name} is not a goroutine dump: {gunzipped.problem}")
-    snapshots = _parse(head, stream, name, source)
+    try:
+        snapshots = _parse(head, stream, name, source)
+    except InputError as e:
+        if gunzipped is not None and gunzipped.problem:
+            # What was unpacked is cut short: the gzip damage is the cause, not the format.
+            raise InputError(f"{name}: {gunzipped.problem}; {_reason(e, name)}") from e
+        raise
     if gunzipped is not None and gunzipped.problem:
+        from goleash.dumps.traceback import CUT_WARNING
+
+        cause = f"input cut short: {gunzipped.problem}"
         snapshots = [
-            dataclasses.replace(s, warnings=(*s.warnings, f"input cut short: {gunzipped.problem}"))
+            dataclasses.replace(
+                s, warnings=(*(w for w in s.warnings if not w.startswith(CUT_WARNING)), cause)
+            )
             for s in snapshots
         ]
+    if not any(s.total or s.runtime_total for s in snapshots):
+        unread = sum(s.unparsed for s in snapshots)
+        if unread:
+            nothing = f"none of its {unread} goroutine(s) could be read"
+            if gunzipped is not None and gunzipped.problem:
+                raise InputError(f"{name}: {gunzipped.problem}; {nothing}")
+            why = "; ".join(w for s in snapshots for w in s.warnings[:1])
+            raise InputError(f"{name}: {nothing}" + (f" ({why})" if why else ""))
     return snapshots
+
+
+def _reason(error: InputError, name: str) -> str:
+    """The reason part of a parser's message, without the input's name in front."""
+    text = str(error)
+    for lead in (f"{name} is not a goroutine dump: ", f"{name}: ", f"{name} "):
+        if text.startswith(lead):
+            return text[len(lead) :]
+    return text
 
 
 def _parse(head: bytes, stream: BinaryIO, name: str, source: str) -> list[Snapshot]:

@@ -23,8 +23,11 @@ Decisions a caller can rely on:
 - ``goroutine 0`` records (one per M, printed at ``GOTRACEBACK=system``/``crash`` and on SIGQUIT)
   and runtime system goroutines (shown only at those levels: the start function, the frame above
   ``runtime.goexit``, is in package runtime and is not ``runtime.main``; the finalizer and cleanup
-  goroutines count when they run user code) are not counted, so ``total`` equals what
-  ``runtime.NumGoroutine()`` said when the dump was taken.
+  goroutines count when they run user code) are kept apart in ``runtime_groups`` and
+  ``runtime_total``, so ``total`` equals what ``runtime.NumGoroutine()`` said when the dump was
+  taken.
+- ``deadlock`` is set on the dump that follows ``fatal error: all goroutines are asleep -
+  deadlock!``.
 - ``[originating from goroutine N]:`` ancestor sections (``GODEBUG=tracebackancestors=N``) are
   skipped; they are not goroutines.
 - A goroutine whose header reads but whose body does not is counted in ``unparsed`` with a
@@ -71,8 +74,13 @@ MAX_COMPILES = 8
 MAX_PATTERN = 48 << 10
 SEEN_IDS = 65536
 
-TRUNCATED = "the input ends inside a goroutine: the dump was cut (pprof cuts debug=2 at 64 MB)"
+CUT_WARNING = "the input ends inside a goroutine"
+TRUNCATED = CUT_WARNING + ": the dump was cut short"
+# runtime/pprof stops growing its debug=2 buffer at 64 MB: a cut there is pprof's, not the file's.
+PPROF_CUT = 64 << 20
+TRUNCATED_BY_PPROF = CUT_WARNING + ": pprof cuts debug=2 output at 64 MB"
 UNREADABLE = "could not read the stack of {n} goroutine(s)"
+DEADLOCK = b"fatal error: all goroutines are asleep - deadlock!"
 JUNK = "skipped {n} line(s) in or between goroutines that are no part of a traceback"
 
 # Goroutine ids are uint64; a longer number is no id and its record reads as unparsed.
@@ -157,6 +165,9 @@ class _Parser:
         self.source = source
         self.snapshots: list[Snapshot] = []
         self.builder: SnapshotBuilder | None = None
+        # Runtime system goroutines and g0 stacks of the current dump, counted apart.
+        self.runtime: SnapshotBuilder | None = None
+        self.deadlock = False  # the current dump follows "all goroutines are asleep"
         self.seen: set[int] = set()
         self.pending_junk = 0
         self.junk = 0
@@ -175,6 +186,7 @@ class _Parser:
         self.compiles = 0
         self.prefix: re.Pattern[bytes] | None = None
         self.found_any = False
+        self.bytes_read = 0
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -188,6 +200,7 @@ class _Parser:
             except OSError as e:
                 raise InputError(f"cannot read {self.source or 'the input'}: {e}") from e
             size = CHUNK
+            self.bytes_read += len(data)
             eof = not data
             if raw_carry:
                 data, raw_carry = raw_carry + data, b""
@@ -427,13 +440,16 @@ class _Parser:
             self.shape_counts[key] = self.shape_counts.get(key, 0) + 1
         self.slow_since_compile += 1
         self.records_since_compile += 1
+        parent = _parent_of(body) if shape.created_by is not None else None
+        if gid != 0 and len(self.seen) < SEEN_IDS:
+            self.seen.add(gid)
         if gid != 0 and not shape.system:
             self._commit_junk()
-            if len(self.seen) < SEEN_IDS:
-                self.seen.add(gid)
             self._note(header, shape)
-            parent = _parent_of(body) if shape.created_by is not None else None
             self._builder().add(_goroutine(header, shape, gid, parent))
+        else:
+            self.found_any = True
+            self._runtime_builder().add(_goroutine(header, shape, gid, parent))
         self.pending_junk += parsed.junk
 
     def _text(self, text: bytes) -> None:
@@ -444,8 +460,10 @@ class _Parser:
             if not line.strip():
                 continue
             if _PREAMBLE.match(line):
-                if self.builder is not None and (self.builder.total or self.builder.unparsed):
+                if self._has_goroutines():
                     self._finish_dump()
+                if line.startswith(DEADLOCK):
+                    self.deadlock = True
                 continue
             if _QUIET.match(line):
                 continue
@@ -458,6 +476,15 @@ class _Parser:
         if self.builder is None:
             self.builder = SnapshotBuilder(format="traceback", source=self.source)
         return self.builder
+
+    def _runtime_builder(self) -> SnapshotBuilder:
+        if self.runtime is None:
+            self.runtime = SnapshotBuilder(format="traceback", source=self.source)
+        return self.runtime
+
+    def _has_goroutines(self) -> bool:
+        b, r = self.builder, self.runtime
+        return (b is not None and bool(b.total or b.unparsed)) or (r is not None and r.total > 0)
 
     def _unparsed(self, reason: str) -> None:
         self._commit_junk()
@@ -476,14 +503,17 @@ class _Parser:
 
     def _add_many(self, header: _Header, shape: _Shape, ids: list[int], parents: list[int]) -> None:
         if shape.system:
+            self._runtime_builder().add_many(_goroutine(header, shape), ids, parents)
             return
         self._note(header, shape)
         self._builder().add_many(_goroutine(header, shape), ids, parents)
 
     def _finish_dump(self) -> None:
-        b = self.builder
-        if b is not None and (b.total or b.unparsed):
+        if self._has_goroutines():
+            b = self._builder()
             for reason, n in sorted(self.reasons.items()):
+                if reason == TRUNCATED and self.bytes_read >= PPROF_CUT - (1 << 20):
+                    reason = TRUNCATED_BY_PPROF
                 b.warn(reason.format(n=n))
             if self.junk:
                 b.warn(JUNK.format(n=self.junk))
@@ -491,8 +521,19 @@ class _Parser:
                 b.go_version = f"go1.{self.version}+"
             if self.leaked:
                 b.profile = "goroutineleak"
-            self.snapshots.append(b.build())
+            snapshot = b.build()
+            if self.runtime is not None or self.deadlock:
+                rt = self.runtime.build() if self.runtime is not None else None
+                snapshot = dataclasses.replace(
+                    snapshot,
+                    deadlock=self.deadlock,
+                    runtime_groups=rt.groups if rt is not None else (),
+                    runtime_total=rt.total if rt is not None else 0,
+                )
+            self.snapshots.append(snapshot)
         self.builder = None
+        self.runtime = None
+        self.deadlock = False
         self.seen = set()
         self.pending_junk = 0
         self.junk = 0
