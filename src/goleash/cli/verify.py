@@ -1,0 +1,147 @@
+"""`goleash verify`: the CI and staging gate. Load in cycles, settle, fail on what stays."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from goleash.cli.common import user_errors
+
+_SECONDS = click.FloatRange(min=0, min_open=True)
+
+
+@click.command("verify")
+@click.option("--url", required=True, help="The service's base URL (it serves /debug/pprof/).")
+@click.option(
+    "--load",
+    "load_cmd",
+    required=True,
+    metavar="CMD",
+    help="Load command run once per cycle (split into words, run without a shell).",
+)
+@click.option(
+    "--start",
+    "start_cmd",
+    default=None,
+    metavar="CMD",
+    help="Start the service with CMD, wait for its pprof endpoint, stop it at the end.",
+)
+@click.option(
+    "--cycles", type=click.IntRange(min=1), default=3, show_default=True, help="Load cycles."
+)
+@click.option(
+    "--settle-quiet",
+    type=_SECONDS,
+    default=1.0,
+    show_default=True,
+    help="Seconds the counts must hold still to call them settled.",
+)
+@click.option(
+    "--settle-timeout",
+    type=_SECONDS,
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for the counts to settle after each cycle.",
+)
+@click.option(
+    "--startup-timeout",
+    type=_SECONDS,
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for a --start service's pprof endpoint.",
+)
+@click.option(
+    "--load-timeout",
+    type=_SECONDS,
+    default=600.0,
+    show_default=True,
+    help="Seconds one run of the load command may take.",
+)
+@click.option(
+    "--timeout",
+    type=_SECONDS,
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for one pprof fetch.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--all", "show_all", is_flag=True, help="Judge and show the ignored and unmoved stacks too."
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Config file with [[dump.ignore]] entries (default: ./.goleash.toml).",
+)
+@user_errors
+def verify(
+    url: str,
+    load_cmd: str,
+    start_cmd: str | None,
+    cycles: int,
+    settle_quiet: float,
+    settle_timeout: float,
+    startup_timeout: float,
+    load_timeout: float,
+    timeout: float,
+    fmt: str,
+    show_all: bool,
+    config: Path | None,
+) -> None:
+    """Run the load in cycles against a service and fail if goroutines stay behind.
+
+    A warm-up cycle fills pools and caches, then each of --cycles runs the load and polls the
+    goroutine counts per stack until they hold still. A stack that grows with the cycles and
+    does not drain is a leak; one that filled during the warm-up and holds is a pool or cache.
+    Exit status: 0 clean, 1 leak (each named by where it blocks and where it was started),
+    2 bad input (service not reachable, load command failed).
+    """
+    from rich.console import Console
+
+    from goleash.analysis.ignore import load_ignore_packs
+    from goleash.verify import VerifyOptions
+    from goleash.verify import verify as run_verify
+
+    options = VerifyOptions(
+        url=url,
+        load=load_cmd,
+        start=start_cmd,
+        cycles=cycles,
+        settle_quiet=settle_quiet,
+        settle_timeout=settle_timeout,
+        startup_timeout=startup_timeout,
+        load_timeout=load_timeout,
+        fetch_timeout=timeout,
+        include_ignored=show_all,
+    )
+    ignore = load_ignore_packs(config)
+    err = Console(stderr=True)
+    if err.is_terminal:
+        with err.status("verify: starting") as status:
+
+            def progress(text: str) -> None:
+                status.update(f"verify: {text}")
+
+            result = run_verify(options, ignore, progress=progress)
+    else:
+        result = run_verify(options, ignore)
+
+    shown = tuple(s for s in result.series if show_all or s.verdict != "steady")
+    hidden = len(result.series) - len(shown)
+    if fmt == "json":
+        from goleash.report import verify_json
+
+        click.echo(verify_json.render(result, shown), nl=False)
+    else:
+        from goleash.report import verify_text
+
+        verify_text.render(Console(), result, shown, hidden=hidden)
+    sys.exit(1 if result.leaks else 0)
+
+
+command = verify

@@ -1,0 +1,97 @@
+"""The terminal report of ``goleash verify``: the verdict, the settled totals, then each stack
+that moved, leaks first, with where it blocks and where it was started.
+
+Untrusted text (functions, paths, states) goes through ``report.text.literal``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from goleash.analysis.cycles import LEAK, PLATEAU, StackSeries
+from goleash.model import Frame
+from goleash.report.text import frames_that_matter, literal
+from goleash.verify import VerifyResult
+
+_MAX_FRAMES = 6
+_COLOUR = {LEAK: "bold red", PLATEAU: "yellow"}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _site(frame: Frame | None) -> str:
+    if frame is None:
+        return "unknown (this format does not say)"
+    return f"{literal(frame.function)} [dim]({literal(frame.file_name)}:{frame.line})[/]"
+
+
+def summary(result: VerifyResult) -> str:
+    """One line: the verdict and how many cycles it rests on (rich markup)."""
+    n = result.options.cycles
+    if result.leaks:
+        head = f"[bold red]LEAK[/]: {_plural(len(result.leaks), 'stack')} grew with the load"
+    else:
+        head = "[bold green]clean[/]: no stack grew with the load"
+    return f"{head} · {_plural(n, 'cycle')} after a warm-up"
+
+
+def totals_line(result: VerifyResult) -> str:
+    """The settled total after each phase."""
+    parts = []
+    for p in result.points:
+        mark = "" if p.settled else "[yellow]*[/]"
+        parts.append(f"{literal(p.phase.split('/')[0])} {p.total}{mark}")
+    return "goroutines settled at: " + " · ".join(parts)
+
+
+def series_lines(index: int, s: StackSeries, result: VerifyResult) -> list[str]:
+    """The lines of one stack (rich markup)."""
+    colour = _COLOUR.get(s.verdict, "green")
+    counts = " ".join(str(c) for c in s.cycles)
+    lines = [
+        f"[bold]{index:>2}.[/] [{colour}]{s.verdict.upper()}[/] · start {s.start} · "
+        f"after warm-up {s.baseline} · after each cycle {counts}"
+    ]
+    pad = "    "
+    a = result.evidence.get(s.stack_key)
+    if a is not None:
+        g = a.group
+        state = literal(a.state) if a.state else "state not in the dump"
+        lines.append(f"{pad}{'state':<11} {state} ({a.kind})")
+        lines.append(f"{pad}{'blocked at':<11} {_site(g.blocking_site)}")
+        lines.append(f"{pad}{'created at':<11} {_site(g.creation_site)}")
+    lines.append(f"{pad}{'why':<11} {literal(s.reason)}")
+    if a is not None:
+        for i, f in enumerate(frames_that_matter(a.group.frames)[:_MAX_FRAMES]):
+            label = "frames" if i == 0 else ""
+            lines.append(
+                f"{pad}{label:<11} {literal(f.function)} [dim]{literal(f.file)}:{f.line}[/]"
+            )
+    return lines
+
+
+def render(
+    console: Console, result: VerifyResult, shown: Sequence[StackSeries], *, hidden: int = 0
+) -> None:
+    """Print the verdict, the totals, warnings, then each stack shown."""
+
+    def out(markup: str = "") -> None:
+        console.print(markup, highlight=False, emoji=False, soft_wrap=True)
+
+    out(summary(result))
+    out(totals_line(result))
+    if result.final is not None:
+        out(f"[dim]evidence: {literal(result.final.source)} · {result.final.format}[/]")
+    for w in result.warnings:
+        out(f"[yellow]warning:[/] {literal(w)}")
+    for i, s in enumerate(shown, 1):
+        out()
+        for line in series_lines(i, s, result):
+            out(line)
+    if hidden:
+        out()
+        out(f"[dim]{_plural(hidden, 'stack')} that never moved not shown (--all shows them)[/]")
