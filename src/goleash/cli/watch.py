@@ -69,6 +69,13 @@ def parse_duration(text: str, option: str) -> float:
 )
 @click.option("--timeout", default="5s", show_default=True, help="Time limit of one poll.")
 @click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1024),
+    default=64 * 2**20,
+    show_default=True,
+    help="Size cap of one poll's body.",
+)
+@click.option(
     "--cheap-format",
     type=click.Choice(["debug1", "proto"]),
     default="debug1",
@@ -145,6 +152,7 @@ def _run(
     min_windows: int,
     min_growth: float,
     timeout: str,
+    max_bytes: int,
     cheap_format: str,
     no_evidence: bool,
     work_metric: str | None,
@@ -171,6 +179,7 @@ def _run(
         duration=parse_duration(duration, "--duration") if duration else None,
         params=TrendParams(window=window, min_windows=min_windows, min_growth=min_growth),
         timeout=parse_duration(timeout, "--timeout"),
+        max_bytes=max_bytes,
         debug=0 if cheap_format == "proto" else 1,
         evidence=not no_evidence,
         work_metric=work_metric,

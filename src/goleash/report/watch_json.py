@@ -147,6 +147,7 @@ def sample_dict(state: TargetState) -> dict[str, Any]:
         "time": iso(sample.time if sample else 0.0),
         "target": state.name,
         "total": state.last_total,
+        "samples": state.polls - state.failures,
         "stacks": len(tr.stacks),
         "leaking": tr.leaking,
         "top": top,
