@@ -1,0 +1,127 @@
+"""The terminal report of a `goleash test` run: each package, each leaking test, each group."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from goleash.analysis.attribution import Leak, PackageVerdict, TestRunVerdict
+from goleash.model import Frame
+from goleash.report.text import frames_that_matter, literal
+
+_HOW = {
+    "label": "its pprof label",
+    "ancestry": "goroutine ancestry",
+    "timing": "the only test that ran",
+    "rerun": "running the tests one at a time",
+}
+_SETTLED = {
+    "clean": "nothing left",
+    "stable": "left goroutines unchanged",
+    "leak-profile": "goroutineleak profile",
+    "deadline": "--settle deadline reached",
+}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _site(frame: Frame | None) -> str:
+    if frame is None:
+        return "unknown"
+    return f"{literal(frame.function)} [dim]({literal(frame.file_name)}:{frame.line})[/]"
+
+
+def _test_title(test: str | None) -> str:
+    if test is None:
+        return "[bold yellow](no single test)[/]"
+    return f"[bold]{literal(test)}[/]"
+
+
+def _leak_lines(leak: Leak, verbose: bool) -> list[str]:
+    a = leak.assessment
+    g = a.group
+    pad = "      "
+    head = f"    {_plural(g.count, 'goroutine')} · {literal(a.state or 'unknown state')}"
+    if g.leaked:
+        head += f" · [red]marked leaked by the runtime ({g.leaked} of {g.count})[/]"
+    if a.ignored is not None:
+        head += f" · [dim]ignored: {literal(a.ignored)}[/]"
+    lines = [head, f"{pad}blocked at  {_site(g.blocking_site)}"]
+    if g.creation_site is not None:
+        lines.append(f"{pad}created at  {_site(g.creation_site)}")
+    if verbose:
+        for f in frames_that_matter(g.frames):
+            where = f"{literal(f.file)}:{f.line}"
+            lines.append(f"{pad}            [dim]{literal(f.function)} {where}[/]")
+    if leak.note:
+        lines.append(f"{pad}[yellow]note[/]        {literal(leak.note)}")
+    return lines
+
+
+def _package_head(p: PackageVerdict) -> str:
+    status = {
+        "ok": "[green]ok[/]",
+        "fail": "[bold red]FAIL[/]",
+        "build-failed": "[bold red]build failed[/]",
+        "no-tests": "[dim]no test files[/]",
+        "not-checked": "[yellow]not checked[/]",
+    }.get(p.status, literal(p.status))
+    if p.status == "ok" and p.leaks.leaks:
+        status = "[bold red]LEAK[/]"
+    parts = [f"{status}  [bold]{literal(p.package)}[/]"]
+    if p.failed_tests:
+        parts.append(f"[red]{_plural(len(p.failed_tests), 'failing test')}[/]")
+    if p.leaks.leaks:
+        tests = len(p.leaking_tests)
+        parts.append(
+            f"[bold red]{_plural(p.leaks.leaked, 'goroutine')} left by {_plural(tests, 'test')}[/]"
+        )
+    elif p.check is not None:
+        parts.append("[green]no goroutine left[/]")
+    if p.check is not None and p.check.settled in _SETTLED and p.leaks.leaks:
+        parts.append(
+            f"[dim]settled in {p.check.settle_seconds:.2f} s ({_SETTLED[p.check.settled]})[/]"
+        )
+    if p.leaks.ignored:
+        parts.append(f"[dim]{sum(x.group.count for x in p.leaks.ignored)} ignored[/]")
+    return " · ".join(parts)
+
+
+def render(console: Console, run: TestRunVerdict, *, verbose: bool = False) -> None:
+    """Print the report: one line per package, then its leaking tests and their groups."""
+    for w in run.warnings:
+        console.print(f"[yellow]warning:[/] {literal(w)}")
+    for p in run.packages:
+        if p.status == "no-tests" and not verbose:
+            continue
+        console.print(_package_head(p), highlight=False)
+        if p.error:
+            console.print(f"  [red]{literal(p.error)}[/]", highlight=False)
+        for w in p.warnings:
+            console.print(f"  [yellow]warning:[/] {literal(w)}", highlight=False)
+        shown = [*p.leaks.leaks, *(p.leaks.ignored if verbose else ())]
+        current: object = object()
+        for leak in shown:
+            if leak.test != current:
+                current = leak.test
+                how = f" [dim](named by {_HOW[leak.how]})[/]" if leak.how in _HOW else ""
+                console.print(f"  {_test_title(leak.test)}{how}", highlight=False)
+            for line in _leak_lines(leak, verbose):
+                console.print(line, highlight=False)
+    leaking = sum(len(p.leaking_tests) for p in run.packages)
+    failed = sum(len(p.failed_tests) for p in run.packages)
+    parts = []
+    if run.leaked:
+        parts.append(
+            f"[bold red]{_plural(run.leaked, 'goroutine')} left by {_plural(leaking, 'test')}[/]"
+        )
+    else:
+        parts.append("[bold green]no goroutine outlived its test[/]")
+    if failed:
+        parts.append(f"[red]{_plural(failed, 'test')} failed[/]")
+    if run.build_failed:
+        parts.append(f"[red]{_plural(len(run.build_failed), 'package')} did not build[/]")
+    checked = sum(p.check is not None for p in run.packages)
+    parts.append(f"{_plural(checked, 'package')} checked")
+    console.print(" · ".join(parts), highlight=False)

@@ -1,0 +1,5 @@
+// Package good compiles.
+package good
+
+// One is 1.
+func One() int { return 1 }

@@ -1,0 +1,9 @@
+package helper
+
+import "testing"
+
+func TestServeLeaksWorker(t *testing.T) {
+	Serve()
+}
+
+func TestNothingStarted(t *testing.T) {}

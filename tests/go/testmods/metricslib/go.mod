@@ -1,0 +1,3 @@
+module example.com/metricslib
+
+go 1.22
