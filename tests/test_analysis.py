@@ -236,7 +236,10 @@ def test_idle_pool_ranks_below_orphaned_senders(leaky: _Dumps) -> None:
     assert assessments.index(senders) < assessments.index(pool)
     assert senders.suspect and not pool.suspect
     assert pool.suspicion < SUSPECT_THRESHOLD <= senders.suspicion
-    assert any("6 of 6 orphaned" in r for r in senders.reasons)
+    assert any(
+        "the call that started them has returned" in r and "6 of 6 orphaned" in r
+        for r in senders.reasons
+    )
     assert any("main.go:" in r and "chan send" in r for r in senders.reasons)
     assert any("pool" in r for r in pool.reasons)
 

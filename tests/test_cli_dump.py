@@ -168,7 +168,7 @@ def test_text_report_when_piped(dumps: dict[str, Path]) -> None:
     line = marker_line("// LEAK:")
     assert f"main.lookup.func1 (main.go:{line})" in out
     assert 'answer <- "value"' in out  # the dump's file exists here: the code line is shown
-    assert "parent goroutines have exited (6 of 6 orphaned)" in out
+    assert "their parent goroutine has exited (6 of 6 orphaned)" in out
     assert "SUSPECT" in out
 
 

@@ -1,19 +1,28 @@
 """Which groups of one snapshot look like leaks, how strongly, and why.
 
-A single dump carries several signals; each adds to (or takes from) a group's suspicion:
+Two kinds of evidence exist. **Proof** comes from the runtime: a ``(leaked)`` mark from the
+goroutineleak profile, or a ``fatal error: all goroutines are asleep - deadlock!`` dump, where
+every blocked goroutine can never run again. Proof always makes a group suspect: no ignore pack
+and no pool shape overrules it (the report says where a pack would have matched).
 
-- the runtime's own verdict: a ``(leaked)`` mark from the goroutineleak profile puts the
-  suspicion at 0.9 or more;
+Without proof, a dump carries **signals**, each adding to (or taking from) a group's suspicion:
+
 - the kind of wait: a goroutine blocked on a channel, lock, WaitGroup or Cond can only leave
   when someone else acts; ``select {}`` and nil channels never leave; I/O, sleep, syscalls and
   running goroutines are usually busy or idle, not stuck;
 - how long it has waited (``N minutes`` in ``debug=2`` headers);
 - how many goroutines wait at the same place;
-- orphans: goroutines whose parent (``created by … in goroutine N``) has exited, i.e. they were
-  started by a request or call that has returned and left them behind; likewise goroutines
-  whose parent is alive but no longer inside the function that started them;
-- against all of these, the shape of a fixed pool: started once at start-up (by main/init, or
-  by a goroutine that is still running), modest in size, waiting to receive work.
+- whether **the call that started them has returned**. The creation site (``created by F in
+  goroutine N``) and the parent's current stack decide it: the parent has exited, or it is
+  alive but ``F`` is no longer on its stack. Goroutines left behind by a returned call are a
+  leak signal whatever they wait on;
+- against these, the shape of a **pool**: goroutines started once (one burst of consecutive
+  ids), by start-up code (``main.main``, ``init``) or by a call still running, waiting to
+  receive work. A call "still running" that is itself blocked on a channel or lock does not
+  count: its children are stuck with it.
+
+``debug=1`` and protobuf profiles print no states, wait times, ids or parents: their waits are
+inferred from frames, and what they cannot tell is said in the report.
 
 ``SUSPECT_THRESHOLD``: a group whose suspicion is at least 0.5 is *suspect*. Reports, the JSON
 contract and the exit status of ``goleash dump`` all rely on this value.
@@ -22,7 +31,9 @@ contract and the exit status of ``goleash dump`` all rely on this value.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 from goleash.analysis.ignore import IgnorePacks
 from goleash.analysis.waits import classify
@@ -39,18 +50,21 @@ _NEEDS_ANOTHER = frozenset(
 _FOREVER = frozenset({"select-no-cases", "nil-chan"})
 # Kinds that are busy or idle by nature; one dump cannot call them stuck.
 _IDLE = frozenset({"io-wait", "sleep", "syscall"})
-# Kinds an idle worker pool waits in.
-_POOL_KINDS = frozenset({"chan-receive", "select"})
+# Kinds an idle worker waits in: for work on a channel, or for a queue's Cond signal.
+_POOL_KINDS = frozenset({"chan-receive", "select", "cond"})
 _ACTIVE = frozenset({"running", "runnable"})
 
 _BASE: dict[str, float] = {
-    "chan-send": 0.35,
+    # A send, a lock or a WaitGroup wait is not the shape of anything idle: a healthy service
+    # passes through them in microseconds, so a dump rarely catches one.
+    "chan-send": 0.45,
+    "mutex": 0.45,
+    "rwmutex": 0.45,
+    "waitgroup": 0.4,
+    # Receives, selects and Cond waits are also how idle workers wait for work.
     "chan-receive": 0.3,
     "select": 0.3,
-    "mutex": 0.35,
-    "rwmutex": 0.35,
-    "waitgroup": 0.35,
-    "cond": 0.35,
+    "cond": 0.3,
     "select-no-cases": 0.6,
     "nil-chan": 0.6,
     "io-wait": 0.1,
@@ -68,6 +82,30 @@ _POOL_MAX = 256
 _CROWD = ((100, 0.15), (10, 0.1), (3, 0.05))
 _PATIENCE = ((60, 0.15), (10, 0.1), (1, 0.05))
 
+# The weight of "the call that started them has returned", times the share of the group.
+_RETURNED = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the rest of the snapshot says about one group (see ``group_context``)."""
+
+    # A WaitGroup waiter none of whose possible workers is alive: nobody will call Done.
+    no_workers_left: bool = False
+    # The function that started the group is on its parent's stack, but every goroutine that
+    # runs it is itself blocked: "where" it is blocked, else None.
+    creator_blocked_at: str | None = None
+    # The function that started the group is on its parent's stack only because that parent is
+    # writing this very dump (a test's leak check, a deferred profile write): its work is done.
+    creator_dumping: bool = False
+    # Goroutines this group started (their creator is on its stack) are themselves suspect:
+    # "how many at where", else None. A goroutine waiting on stuck children is stuck too.
+    children_stuck: str | None = None
+    # The runtime printed "all goroutines are asleep - deadlock!".
+    deadlock: bool = False
+    # The dump prints no states, wait times or parents (debug=1, protobuf).
+    stateless_format: bool = False
+
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
@@ -79,6 +117,10 @@ class Assessment:
     suspicion: float  # in [0, 1]; suspect when >= SUSPECT_THRESHOLD
     reasons: tuple[str, ...]
     ignored: str | None = None  # the ignore pack that covers the group
+    # The ignore pack that would have covered the group, had the runtime not proved it leaked.
+    overruled: str | None = None
+    proven: bool = False  # a (leaked) mark or a deadlock dump proves the group can never run
+    runtime: bool = False  # a runtime system goroutine or g0 stack, counted apart
 
     @property
     def suspect(self) -> bool:
@@ -96,6 +138,10 @@ def _goroutines(n: int) -> str:
     return f"{n} goroutine" if n == 1 else f"{n} goroutines"
 
 
+def _minutes(text: str, high: int) -> str:
+    return f"{text} minute" if high == 1 and "–" not in text else f"{text} minutes"
+
+
 def _step(value: int, steps: tuple[tuple[int, float], ...]) -> float:
     """The bonus of the first step ``value`` reaches, or 0."""
     return next((bonus for least, bonus in steps if value >= least), 0.0)
@@ -108,6 +154,21 @@ def _is_startup(creator: Frame | None) -> bool:
     return fn == "main.main" or fn.startswith(("main.main.", "main.init")) or ".init." in fn
 
 
+def one_burst(group: Group) -> bool:
+    """True when the group's goroutines look started together, by one call (a pool's shape).
+
+    Goroutine ids are handed out in order; goroutines started by one loop get consecutive ids
+    (the runtime refills its id cache in batches, hence one gap allowed). Goroutines left behind
+    by repeated calls interleave with the other goroutines those calls started. Only the few
+    ids the snapshot keeps per group are looked at; a single goroutine is not a burst.
+    """
+    ids = sorted(set(group.sample_ids))
+    if group.count < 2 or len(ids) < 2:
+        return False
+    gaps = sum(1 for a, b in pairwise(ids) if b != a + 1)
+    return gaps <= 1 and ids[-1] - ids[0] < 2 * len(ids) + 16
+
+
 def _blocked_phrase(state: str, kind: str) -> str:
     if kind == "other" and not state:
         return "parked"
@@ -115,24 +176,25 @@ def _blocked_phrase(state: str, kind: str) -> str:
 
 
 def score(
-    group: Group, state: str, kind: str, *, no_workers_left: bool = False
+    group: Group, state: str, kind: str, *, context: Context | None = None
 ) -> tuple[float, tuple[str, ...]]:
-    """Suspicion of one group and the reasons behind it (pure; no ignore packs involved).
-
-    ``no_workers_left``: the snapshot holds no goroutine started where this WaitGroup waiter
-    was, so nobody is left to call Done (see ``_no_workers_left``).
-    """
+    """Suspicion of one group and the reasons behind it (pure; no ignore packs involved)."""
+    ctx = context or Context()
     n = group.count
     reasons: list[str] = []
     s = _BASE.get(kind, 0.2)
     site = _where(group.blocking_site)
     # debug=1 and protobuf profiles say nothing of creators or parents.
-    stateless = group.with_parent == 0 and group.created_by is None
-    if kind == "other" and not state and group.frames and not group.frames[0].is_plumbing:
-        # debug=1 hides gopark/chanrecv/selectgo: a stack that starts in the user's own code
-        # is parked on a channel operation or select there.
+    stateless = ctx.stateless_format or (group.with_parent == 0 and group.created_by is None)
+    parked_in_user_code = (
+        kind == "other" and not state and bool(group.frames) and not group.frames[0].is_plumbing
+    )
+    if parked_in_user_code:
+        # debug=1 hides gopark/chansend/chanrecv/selectgo: a stack that starts in the user's
+        # own code is parked on a channel operation or select there.
         s = _BASE["chan-receive"]
-    waiting = kind in _NEEDS_ANOTHER or kind in _FOREVER
+    waiting = kind in _NEEDS_ANOTHER or kind in _FOREVER or parked_in_user_code
+    blocked = kind not in _ACTIVE
 
     if kind in _FOREVER:
         reasons.append(f"{_goroutines(n)} {_blocked_phrase(state, kind)} at {site}: never returns")
@@ -140,6 +202,11 @@ def score(
         reasons.append(
             f"{_goroutines(n)} {_blocked_phrase(state, kind)} at {site}: "
             "only another goroutine can release them"
+        )
+    elif parked_in_user_code:
+        reasons.append(
+            f"{_goroutines(n)} parked at {site} on a channel operation or select "
+            "(this format does not say which)"
         )
     elif kind in _ACTIVE:
         reasons.append(f"{_goroutines(n)} {state} at {site}: busy, not blocked")
@@ -150,48 +217,91 @@ def score(
     if waiting or kind == "other":
         s += _step(n, _CROWD)
 
-    if group.wait_minutes is not None and waiting:
+    if group.wait_minutes is not None and (waiting or kind == "other"):
         low, high = group.wait_minutes
-        span = f"{low} minutes" if low == high else f"{low}–{high} minutes"
+        span = _minutes(f"{low}" if low == high else f"{low}–{high}", high)
         s += _step(high, _PATIENCE)
         reasons.append(f"waiting {span}")
 
-    orphaned = group.orphans
     pool = False
-    if group.with_parent and orphaned:
-        frac = orphaned / group.with_parent
-        if kind in _NEEDS_ANOTHER or kind in _FOREVER or kind == "other":
-            s += 0.3 * frac
-        elif kind == "sleep" and orphaned >= 2:
-            # A `for { time.Sleep }` loop per request: each looks idle, together they leak.
-            s += 0.3 * frac + 0.15
-        elif kind in _IDLE:
-            s += 0.1 * frac
+    creator = group.created_by.function if group.created_by else "their creator"
+    returned = group.orphans + group.creator_returned
+    burst = one_burst(group)
+    if group.with_parent and returned:
+        # The call that started them has returned: the parent goroutine has exited, or it runs
+        # on but has left the function with the `go` statement.
+        frac = returned / group.with_parent
+        if kind in _POOL_KINDS and (burst or n == 1) and group.orphans == 0 and n <= _POOL_MAX:
+            # Started once (one goroutine, or one burst of consecutive ids) by a constructor
+            # that returned to a parent still running, such as main's start-up calling
+            # startPool or newFlusher: the shape of a pool or background loop built once.
+            pool = True
+            reasons.append(
+                f"started once by {creator}, which has returned to a goroutine still running: "
+                "the shape of a pool or background loop built at start-up"
+            )
+        else:
+            if waiting or kind == "other":
+                s += _RETURNED * frac
+            elif kind == "sleep" and returned >= 2:
+                # A `for { time.Sleep }` loop per request: each looks idle, together they leak.
+                s += _RETURNED * frac + 0.15
+            elif kind in _IDLE:
+                s += 0.1 * frac
+            parts = []
+            if group.orphans:
+                parts.append(
+                    f"their parent goroutine has exited ({group.orphans} of "
+                    f"{group.with_parent} orphaned)"
+                )
+            if group.creator_returned:
+                parts.append(
+                    f"their parent still runs but has left {creator} "
+                    f"({group.creator_returned} of {group.with_parent})"
+                )
+            reasons.append(f"the call that started them has returned: {'; '.join(parts)}")
+    elif group.with_parent and ctx.creator_dumping:
+        # Like goleak at the end of a test: what the finished call started and is still blocked
+        # has outlived the work it was started for.
+        if waiting or kind == "other":
+            s += _RETURNED
         reasons.append(
-            f"parent goroutines have exited ({orphaned} of {group.with_parent} orphaned): "
-            "started by calls that have returned"
+            f"started by {creator}, whose goroutine is now writing this dump (a test or a "
+            "deferred check): they outlived the call that started them"
         )
-    elif group.creator_returned and (kind in _NEEDS_ANOTHER - _POOL_KINDS or kind in _FOREVER):
-        # The parent still runs, but no longer inside the function that started them: a call
-        # (a helper, a request step) returned and left them behind. Not applied to receives and
-        # selects, the shape of a pool started by a constructor that has returned.
-        frac = group.creator_returned / group.with_parent
-        s += 0.3 * frac
-        creator = group.created_by.function if group.created_by else "their creator"
+    elif (
+        group.with_parent
+        and ctx.creator_blocked_at is not None
+        and blocked
+        and not (kind in _POOL_KINDS and _is_startup(group.created_by))
+    ):
+        # (main parked for the life of the process has finished its start-up: its pools are
+        # pools, not goroutines stuck with it.)
+        # Started by a call still on its parent's stack, but that parent is itself stuck.
+        if waiting:
+            s += 0.15
         reasons.append(
-            f"{creator} has returned ({group.creator_returned} of {group.with_parent}): "
-            "the call that started them left them behind"
+            f"started by {creator}, which is itself blocked ({ctx.creator_blocked_at}): "
+            "stuck with it, not a pool"
         )
     elif kind in _POOL_KINDS and n <= _POOL_MAX:
-        parent_alive = group.with_parent > 0 and orphaned == 0
-        if parent_alive or _is_startup(group.created_by):
+        running_call = group.with_parent > 0
+        if running_call or _is_startup(group.created_by):
             pool = True
-            s -= 0.25
-            creator = group.created_by.function if group.created_by else "its creator"
-            why = "whose goroutine is still running" if parent_alive else "at start-up"
-            reasons.append(f"looks like a fixed pool waiting for work: started by {creator} {why}")
+            why = (
+                "a call still running on its parent goroutine" if running_call else "start-up code"
+            )
+            name = group.created_by.function if group.created_by else "its creator"
+            reasons.append(f"looks like a pool waiting for work: started by {name}, {why}")
 
-    if kind == "waitgroup" and no_workers_left:
+    if ctx.children_stuck is not None and waiting:
+        pool = False
+        s += 0.25
+        reasons.append(
+            f"the goroutines it started are stuck ({ctx.children_stuck}): it waits for them in vain"
+        )
+
+    if kind == "waitgroup" and ctx.no_workers_left:
         s += 0.3
         reasons.append("no goroutine it could be waiting for is left: nobody will call Done")
 
@@ -199,9 +309,9 @@ def score(
     if labelled and (waiting or kind == "other" or (kind == "sleep" and n >= 2)):
         # Goroutines inherit pprof labels from the request (or job) that started them.
         text = ", ".join(f"{k}={v}" for k, v in sorted(group.labels.items()))
-        s += 0.45 if kind == "sleep" and stateless else 0.15
+        s += 0.45 if kind == "sleep" and stateless else 0.2
         reasons.append(f"carry the labels of the request that started them ({text})")
-    if stateless and (kind in _FOREVER or kind in _NEEDS_ANOTHER - {"chan-receive", "select"}):
+    if stateless and (kind in _FOREVER or kind in _NEEDS_ANOTHER - _POOL_KINDS):
         # A blocked send or lock is not the shape of an idle pool, which waits to receive.
         s += 0.1
 
@@ -214,8 +324,15 @@ def score(
             0,
             f"marked leaked by the runtime's goroutineleak profile ({group.leaked} of {n})",
         )
+    elif ctx.deadlock and blocked:
+        s = 1.0
+        reasons.insert(
+            0,
+            "the runtime found a deadlock (all goroutines are asleep): none of them can ever "
+            "run again",
+        )
     elif pool:
-        s = min(s, SUSPECT_THRESHOLD - 0.1)
+        s = min(s - 0.25, SUSPECT_THRESHOLD - 0.1)
 
     return round(min(1.0, max(0.0, s)), 2), tuple(reasons)
 
@@ -238,26 +355,169 @@ def _no_workers_left(group: Group, creators: Counter[str]) -> bool:
     return all(creators[c] - (c == own) <= 0 for c in candidates)
 
 
-def assess_group(
-    group: Group, ignore: IgnorePacks, *, creators: Counter[str] | None = None
+@dataclass(frozen=True, slots=True)
+class _SnapshotFacts:
+    """Per-snapshot lookups that several groups share."""
+
+    creators: Counter[str]
+    # function -> (kind, where, writing the dump) of the groups whose stacks hold it
+    running_in: Mapping[str, tuple[tuple[str, str, bool], ...]] = field(default_factory=dict)
+    deadlock: bool = False
+    stateless: bool = False
+
+
+def _facts(snapshot: Snapshot) -> _SnapshotFacts:
+    creators = Counter(g.created_by.function for g in snapshot.groups if g.created_by)
+    wanted = set(creators)
+    running_in: dict[str, list[tuple[str, str, bool]]] = {}
+    for g in snapshot.groups:
+        kind = classify(g).kind
+        functions = {f.function for f in g.frames}
+        for fn in functions & wanted:
+            dumping = kind in _ACTIVE and any(f.startswith(_DUMP_WRITERS) for f in functions)
+            running_in.setdefault(fn, []).append((kind, _where(g.blocking_site), dumping))
+    return _SnapshotFacts(
+        creators=creators,
+        running_in={k: tuple(v) for k, v in running_in.items()},
+        deadlock=snapshot.deadlock,
+        stateless=snapshot.format in ("debug1", "proto"),
+    )
+
+
+# Functions a goroutine runs while it writes a dump of all goroutines.
+_DUMP_WRITERS: tuple[str, ...] = ("runtime/pprof.", "runtime.Stack")
+
+
+def group_context(group: Group, kind: str, facts: _SnapshotFacts) -> Context:
+    """What the snapshot says around one group: workers left, whether its creator is stuck."""
+    no_workers = kind == "waitgroup" and _no_workers_left(group, facts.creators)
+    blocked_at = None
+    dumping = False
+    if group.created_by is not None and group.with_parent and not group.orphans:
+        holders = facts.running_in.get(group.created_by.function, ())
+        # Every goroutine running the creator waits on a channel or lock: the call that
+        # started this group is in progress only in name.
+        if holders and all(k in _NEEDS_ANOTHER or k in _FOREVER for k, _, _ in holders):
+            blocked_at = f"on {holders[0][0].replace('-', ' ')} at {holders[0][1]}"
+        dumping = bool(holders) and all(d for _, _, d in holders)
+    return Context(
+        no_workers_left=no_workers,
+        creator_blocked_at=blocked_at,
+        creator_dumping=dumping,
+        deadlock=facts.deadlock,
+        stateless_format=facts.stateless,
+    )
+
+
+def _assess(
+    group: Group, ignore: IgnorePacks, facts: _SnapshotFacts, children_stuck: str | None = None
 ) -> Assessment:
-    """The verdict on one group; ``creators`` counts the snapshot's groups per creator function
-    (used for WaitGroup waiters)."""
     wait = classify(group)
-    no_workers = wait.kind == "waitgroup" and _no_workers_left(group, creators or Counter())
-    suspicion, reasons = score(group, wait.state, wait.kind, no_workers_left=no_workers)
+    ctx = replace(group_context(group, wait.kind, facts), children_stuck=children_stuck)
+    suspicion, reasons = score(group, wait.state, wait.kind, context=ctx)
+    proven = group.leaked > 0 or (ctx.deadlock and wait.kind not in _ACTIVE)
     rule = ignore.match_rule(group)
     if rule is None:
-        return Assessment(group, wait.state, wait.kind, suspicion, reasons, None)
+        return Assessment(group, wait.state, wait.kind, suspicion, reasons, proven=proven)
+    if proven:
+        # The runtime's proof wins over a heuristic: say which pack would have hidden it.
+        note = (
+            f"the ignore pack {rule.name!r} would hide this group ({rule.reason}), "
+            "but the runtime's proof wins"
+        )
+        return Assessment(
+            group,
+            wait.state,
+            wait.kind,
+            suspicion,
+            (*reasons, note),
+            overruled=rule.name,
+            proven=True,
+        )
     # Ignored groups are never suspect; the score says so too, so scripts reading JSON with
     # `suspicion >= 0.5` agree with the exit status.
     reasons = (f"ignored ({rule.name}): {rule.reason}", *reasons)
     return Assessment(group, wait.state, wait.kind, 0.0, reasons, rule.name)
 
 
+def assess_group(
+    group: Group, ignore: IgnorePacks, *, creators: Counter[str] | None = None
+) -> Assessment:
+    """The verdict on one group seen alone; ``creators`` counts the snapshot's groups per
+    creator function (used for WaitGroup waiters)."""
+    return _assess(group, ignore, _SnapshotFacts(creators=creators or Counter()))
+
+
 def assess(snapshot: Snapshot, ignore: IgnorePacks) -> list[Assessment]:
     """Every group of the snapshot, most suspect first (then largest, then by signature)."""
-    creators = Counter(g.created_by.function for g in snapshot.groups if g.created_by)
-    result = [assess_group(g, ignore, creators=creators) for g in snapshot.groups]
+    facts = _facts(snapshot)
+    result = [_assess(g, ignore, facts) for g in snapshot.groups]
+    # A goroutine that waits while the goroutines it started are stuck is stuck with them: a
+    # second pass over the waiting groups that are not suspect yet.
+    stuck: dict[str, Assessment] = {}
+    for a in result:
+        if a.suspect and a.group.created_by is not None:
+            fn = a.group.created_by.function
+            if fn not in stuck or a.group.count > stuck[fn].group.count:
+                stuck[fn] = a
+    if stuck:
+        for i, a in enumerate(result):
+            if a.suspect or a.ignored is not None:
+                continue
+            children = [
+                stuck[f.function]
+                for f in a.group.frames
+                if f.function in stuck and stuck[f.function].group is not a.group
+            ]
+            if children:
+                child = children[0]
+                where = f"{_goroutines(child.group.count)} at {_where(child.group.blocking_site)}"
+                result[i] = _assess(a.group, ignore, facts, children_stuck=where)
     result.sort(key=lambda a: (-a.suspicion, -a.group.count, a.group.signature))
     return result
+
+
+_RUNTIME_REASON = (
+    "runtime system goroutine or per-thread g0 stack (GOTRACEBACK=system/crash and SIGQUIT "
+    "print them; runtime.NumGoroutine does not count them)"
+)
+
+
+def assess_runtime(snapshot: Snapshot) -> list[Assessment]:
+    """The snapshot's runtime system goroutines and g0 stacks: listed apart, never suspects."""
+    result = []
+    for g in snapshot.runtime_groups:
+        wait = classify(g)
+        reasons = (
+            f"runtime: {_RUNTIME_REASON}",
+            f"{_goroutines(g.count)} at {_where(g.blocking_site)}",
+        )
+        result.append(
+            Assessment(g, wait.state, wait.kind, 0.0, reasons, ignored="runtime", runtime=True)
+        )
+    result.sort(key=lambda a: (-a.group.count, a.group.signature))
+    return result
+
+
+def format_limits(snapshot: Snapshot) -> tuple[str, ...]:
+    """What the snapshot's format cannot tell, and what to capture for a firmer verdict."""
+    if snapshot.format not in ("debug1", "proto"):
+        return ()
+    what = "a ?debug=1 profile" if snapshot.format == "debug1" else "a ?debug=0 protobuf profile"
+    notes = [
+        f"{what} prints no goroutine states, wait times, ids or parents: waits are inferred "
+        "from frames"
+        + (
+            " (channel operations and selects are not told apart)"
+            if snapshot.format == "debug1"
+            else ""
+        )
+        + ", and an idle pool cannot be told from goroutines left behind by returned calls",
+    ]
+    if snapshot.profile != "goroutineleak":
+        notes.append(
+            "for a firmer verdict capture ?debug=2 (Go 1.27: /debug/pprof/goroutineleak?debug=2 "
+            "marks proven leaks), give goleash the service's base URL, or follow growth over "
+            "time with goleash watch"
+        )
+    return tuple(notes)

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from goleash.analysis.ignore import IgnorePacks
-from goleash.analysis.suspects import Assessment, assess
+from goleash.analysis.suspects import Assessment, assess, assess_runtime, format_limits
+from goleash.analysis.waits import KINDS, is_known_state
 from goleash.errors import InputError, UsageError
 from goleash.model import Snapshot
 
@@ -36,6 +37,10 @@ class DumpView:
     hidden_ignored: int  # ignored groups left out because --all was not given
     filtered_out: int  # groups left out by --match/--state/--min-count/--top
     warnings: tuple[str, ...]  # said about the input as a whole (not the parser's)
+    # What the format cannot tell and what to capture instead (debug=1, protobuf).
+    notes: tuple[str, ...] = ()
+    proven: int = 0  # goroutines the runtime proved stuck (marks, deadlock), before filters
+    hidden_runtime: int = 0  # runtime groups left out because --all was not given
 
 
 def compile_match(pattern: str) -> re.Pattern[str]:
@@ -44,6 +49,15 @@ def compile_match(pattern: str) -> re.Pattern[str]:
         return re.compile(pattern)
     except re.error as e:
         raise UsageError(f"--match: invalid regular expression {pattern!r}: {e}") from None
+
+
+def check_state(state: str) -> None:
+    """A --state value that names no kind or wait reason is a UsageError."""
+    if not is_known_state(state):
+        raise UsageError(
+            f"--state: unknown state {state!r}; use a kind ({', '.join(KINDS[:6])}, …) "
+            "or a wait reason as the dump prints it ('chan send', 'sync.Mutex.Lock', 'IO wait')"
+        )
 
 
 def _passes(a: Assessment, f: DumpFilters, rx: re.Pattern[str] | None) -> bool:
@@ -75,8 +89,13 @@ def pick_snapshot(snapshots: Sequence[Snapshot]) -> tuple[Snapshot, tuple[str, .
 def build_view(
     snapshots: Sequence[Snapshot], ignore: IgnorePacks, filters: DumpFilters
 ) -> DumpView:
-    """Analyse the (last) snapshot and apply the user's filters."""
+    """Analyse the (last) snapshot and apply the user's filters.
+
+    Runtime system goroutines (GOTRACEBACK=system, SIGQUIT) come last and only with --all.
+    """
     rx = compile_match(filters.match) if filters.match is not None else None
+    if filters.state is not None:
+        check_state(filters.state)
     snapshot, warnings = pick_snapshot(snapshots)
     assessed = assess(snapshot, ignore)
     kept: list[Assessment] = []
@@ -90,7 +109,25 @@ def build_view(
         else:
             filtered_out += 1
     suspects = sum(1 for a in kept if a.suspect)
+    hidden_runtime = 0
+    for a in assess_runtime(snapshot):
+        if not filters.include_ignored:
+            hidden_runtime += 1
+        elif _passes(a, filters, rx):
+            kept.append(a)
+        else:
+            filtered_out += 1
     if filters.top is not None and len(kept) > filters.top:
         filtered_out += len(kept) - filters.top
         kept = kept[: filters.top]
-    return DumpView(snapshot, tuple(kept), suspects, hidden_ignored, filtered_out, warnings)
+    return DumpView(
+        snapshot,
+        tuple(kept),
+        suspects,
+        hidden_ignored,
+        filtered_out,
+        warnings,
+        notes=format_limits(snapshot),
+        proven=sum(a.group.count for a in assessed if a.proven),
+        hidden_runtime=hidden_runtime,
+    )

@@ -76,14 +76,15 @@ _SYNC_FRAMES: tuple[tuple[str, str], ...] = (
 # runtime frames (gopark + chansend …); debug=1 hides leading runtime frames, so its first
 # visible frame is used (sync.(*WaitGroup).Wait, internal/poll.runtime_pollWait, time.Sleep).
 _STATELESS_FRAMES: tuple[tuple[str, str], ...] = (
-    ("runtime.chansend", "chan send"),
-    ("runtime.chanrecv", "chan receive"),
+    ("runtime.chansend", "chan send"),  # chansend1, and select-less sends
+    ("runtime.chanrecv", "chan receive"),  # chanrecv1 (<-ch), chanrecv2 (v, ok / range)
     ("runtime.selectgo", "select"),
     ("runtime.block", "select (no cases)"),
     ("runtime.netpollblock", "IO wait"),
-    ("internal/poll.runtime_pollWait", "IO wait"),
+    ("internal/poll.", "IO wait"),
     ("runtime.timeSleep", "sleep"),
     ("time.Sleep", "sleep"),
+    ("runtime.notetsleepg", "syscall"),
     ("runtime/pprof.writeGoroutineStacks", "running"),
     ("runtime/pprof.writeRuntimeProfile", "running"),
     ("os/signal.signal_recv", "syscall"),
@@ -91,6 +92,55 @@ _STATELESS_FRAMES: tuple[tuple[str, str], ...] = (
     ("syscall.RawSyscall", "syscall"),
     ("internal/runtime/syscall.", "syscall"),
 )
+
+
+# Every wait reason and status Go has printed (Go 1.27 spelling), for validating --state.
+KNOWN_STATES: frozenset[str] = frozenset(
+    {
+        *_KIND_OF_STATE,
+        "semacquire",
+        "sync.Cond.Wait",
+        "GC assist marking",
+        "GC assist wait",
+        "GC sweep wait",
+        "GC scavenge wait",
+        "GC worker (idle)",
+        "GC worker (active)",
+        "GC mark termination",
+        "GC weak to strong wait",
+        "dumping heap",
+        "garbage collection",
+        "garbage collection scan",
+        "panicwait",
+        "finalizer wait",
+        "cleanup wait",
+        "force gc (idle)",
+        "GOMAXPROCS updater (idle)",
+        "trace reader (blocked)",
+        "wait for GC cycle",
+        "debug call",
+        "stopping the world",
+        "flushing proc caches",
+        "trace goroutine status",
+        "trace proc status",
+        "page trace flush",
+        "coroutine",
+        "synctest.Run",
+        "synctest.Wait",
+        "idle",
+        "dead",
+        "copystack",
+        "waiting",
+        "leaked",
+        "waiting for cgo callback",
+    }
+)
+
+
+def is_known_state(text: str) -> bool:
+    """True when ``text`` names a kind or a wait reason (case-insensitive), as --state takes."""
+    wanted = text.strip().lower()
+    return wanted in KINDS or any(wanted == s.lower() for s in KNOWN_STATES)
 
 
 @dataclass(frozen=True, slots=True)

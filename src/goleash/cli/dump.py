@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import click
 from goleash.cli.common import user_errors
 
 
-@click.command("dump")
+@click.command("dump", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("source")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -42,7 +43,7 @@ from goleash.cli.common import user_errors
     "source_dirs",
     multiple=True,
     metavar="DIR",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Where the Go source lives: shows the code at each site and names the leak pattern.",
 )
 @click.option(
@@ -84,15 +85,25 @@ def dump(
     SOURCE is a file, `-` for standard input, a URL (a service's base URL fetches its
     goroutineleak profile when it has one, else its goroutine profile), or a local process's pid
     (`4242` when no file has that name, or `pid:4242`; Linux: goleash finds the TCP port that
-    serves /debug/pprof/). A group is suspect when its suspicion is at least 0.5. Exit status:
-    0 no suspect group, 1 some, 2 bad input.
+    serves /debug/pprof/). A group is suspect when its suspicion is at least 0.5; groups the
+    runtime proved stuck (a `(leaked)` mark, or a `fatal error: all goroutines are asleep`
+    dump) are always suspect. Warnings about the input go to stderr.
+
+    \b
+    Exit status:
+      0  no suspect group among those shown (filters apply, --top does not)
+      1  at least one suspect group
+      2  usage error or unreadable input (one line on stderr)
     """
     from goleash.analysis.ignore import load_ignore_packs
-    from goleash.analysis.view import DumpFilters, build_view, compile_match
+    from goleash.analysis.view import DumpFilters, build_view, check_state, compile_match
     from goleash.sources import load
 
+    safe_streams()
     if match is not None:
         compile_match(match)  # a bad regex is a usage error before any fetching
+    if state is not None:
+        check_state(state)
     filters = DumpFilters(
         match=match, state=state, min_count=min_count, top=top, include_ignored=show_all
     )
@@ -102,13 +113,39 @@ def dump(
     sys.exit(1 if view.suspects else 0)
 
 
+def safe_streams() -> None:
+    """Never a traceback for an encoding: what stdout cannot encode is written as escapes."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # a closed or odd stream
+                reconfigure(errors="backslashreplace")
+
+
+def input_warnings(view: Any) -> list[str]:
+    """What to say on stderr about the input: the parser's warnings, then partial input."""
+    snap = view.snapshot
+    lines = [*snap.warnings, *view.warnings]
+    if snap.unparsed:
+        lines.append(
+            f"partial input: {snap.unparsed} goroutine record"
+            f"{'' if snap.unparsed == 1 else 's'} could not be read; the verdict covers only "
+            f"the {snap.total} read"
+        )
+    return lines
+
+
 def print_dump_view(
     view: Any, *, fmt: str, verbose: bool, source_dirs: tuple[Path, ...], explain: bool = True
 ) -> None:
-    from goleash.analysis.explain import explain as explain_groups
-
     roots = source_dirs or (Path.cwd(),)
-    explanations = explain_groups(view.shown, source_roots=roots) if explain else {}
+    for line in input_warnings(view):
+        click.echo(f"goleash: warning: {line}", err=True)
+    explanations = {}
+    if explain:
+        from goleash.analysis.explain import explain as explain_groups
+
+        explanations = explain_groups(view.shown, source_roots=roots)
     if fmt == "json":
         from goleash.report import json as json_report
 
@@ -119,6 +156,7 @@ def print_dump_view(
                 warnings=view.warnings,
                 suspects=view.suspects,
                 explanations=explanations,
+                notes=view.notes,
             ),
             nl=False,
         )
@@ -135,6 +173,10 @@ def print_dump_view(
         filtered_out=view.filtered_out,
         suspects=view.suspects,
         explanations=explanations,
+        notes=view.notes,
+        proven=view.proven,
+        hidden_runtime=view.hidden_runtime,
+        warnings_inline=False,
     )
     text.render(Console(), view.snapshot, view.shown, options)
 

@@ -59,6 +59,8 @@ def group_dict(a: Assessment, explanation: Explanation | None = None) -> dict[st
         "ignored": a.ignored,
         # Extra fields (not in the /1 contract's required set).
         "suspect": a.suspect,
+        "proven": a.proven,
+        "overruled_ignore": a.overruled,
         "raw_state": g.state,
         "orphans": g.orphans,
         "creator_returned": g.creator_returned,
@@ -77,8 +79,15 @@ def report_dict(
     warnings: Sequence[str] = (),
     suspects: int | None = None,
     explanations: Mapping[str, Explanation] | None = None,
+    notes: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The whole report as plain data: ``shown`` are the groups left after the user's filters."""
+    """The whole report as plain data: ``shown`` are the groups left after the user's filters.
+
+    Runtime system goroutines (listed with --all) go to ``runtime_groups``, apart from
+    ``groups``, so ``total`` stays the sum of what ``groups`` can hold.
+    """
+    user = [a for a in shown if not a.runtime]
+    runtime = [a for a in shown if a.runtime]
     return {
         "schema": SCHEMA,
         "format": snapshot.format,
@@ -86,7 +95,7 @@ def report_dict(
         "total": snapshot.total,
         "unparsed": snapshot.unparsed,
         "warnings": [*snapshot.warnings, *warnings],
-        "groups": [group_dict(a, (explanations or {}).get(a.group.signature)) for a in shown],
+        "groups": [group_dict(a, (explanations or {}).get(a.group.signature)) for a in user],
         # Extra fields.
         "profile": snapshot.profile,
         "source": snapshot.source,
@@ -94,6 +103,10 @@ def report_dict(
         "reported_total": snapshot.reported_total,
         "group_count": len(snapshot.groups),
         "suspects": suspects if suspects is not None else sum(a.suspect for a in shown),
+        "deadlock": snapshot.deadlock,
+        "runtime_total": snapshot.runtime_total,
+        "runtime_groups": [group_dict(a) for a in runtime],
+        "notes": list(notes),
     }
 
 
@@ -104,9 +117,15 @@ def render(
     warnings: Sequence[str] = (),
     suspects: int | None = None,
     explanations: Mapping[str, Explanation] | None = None,
+    notes: Sequence[str] = (),
 ) -> str:
     """The report as a JSON document (one object, indented, newline-terminated)."""
     data = report_dict(
-        snapshot, shown, warnings=warnings, suspects=suspects, explanations=explanations
+        snapshot,
+        shown,
+        warnings=warnings,
+        suspects=suspects,
+        explanations=explanations,
+        notes=notes,
     )
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

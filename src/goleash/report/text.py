@@ -49,6 +49,11 @@ class TextOptions:
     hidden_ignored: int = 0  # ignored groups left out (no --all)
     filtered_out: int = 0  # groups left out by --match/--state/--min-count/--top
     suspects: int = 0  # suspect groups among those the filters kept
+    notes: tuple[str, ...] = ()  # what the format cannot tell, what to capture instead
+    proven: int = 0  # goroutines the runtime proved stuck (marks, deadlock)
+    hidden_runtime: int = 0  # runtime groups left out (no --all)
+    # Warnings are printed here only when True; the CLI prints them on stderr instead.
+    warnings_inline: bool = True
     extra: dict[str, str] = field(default_factory=dict)
     explanations: Mapping[str, Explanation] = field(default_factory=dict)  # by signature
 
@@ -78,16 +83,46 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _unknown_state(a: Assessment) -> str:
+    frames = a.group.frames
+    if a.kind == "other" and frames and not frames[0].is_plumbing:
+        # debug=1 hides the runtime frames that would say which channel operation it is.
+        return "channel operation or select"
+    return "unknown state"
+
+
+# Characters of the report's own layout, and what to print instead where stdout cannot encode
+# them (PYTHONIOENCODING=ascii, a latin-1 terminal). Untrusted text is escaped by the stream.
+_ASCII_LAYOUT = str.maketrans({"·": "-", "…": "...", "–": "-", "│": "|"})
+
+
+def _encodable(console: Console, text: str) -> bool:
+    encoding = getattr(console.file, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 def summary(snapshot: Snapshot, groups: Sequence[Assessment], opts: TextOptions) -> str:
     """The one-line summary (rich markup)."""
     suspects = opts.suspects
     colour = "bold red" if suspects else "bold green"
+    counted = _plural(snapshot.total, "goroutine")
+    if snapshot.runtime_total:
+        counted += f" (+{snapshot.runtime_total} runtime)"
     parts = [
-        f"{_plural(snapshot.total, 'goroutine')} in {_plural(len(snapshot.groups), 'group')}",
+        f"{counted} in {_plural(len(snapshot.groups), 'group')}",
         f"[{colour}]{_plural(suspects, 'suspect')}[/]",
     ]
-    if opts.hidden_ignored:
-        parts.append(f"{opts.hidden_ignored} ignored (--all shows them)")
+    if snapshot.deadlock:
+        parts.append("[bold red]deadlock[/]")
+    elif opts.proven:
+        parts.append(f"[red]{opts.proven} marked leaked[/]")
+    hidden = opts.hidden_ignored + opts.hidden_runtime
+    if hidden:
+        parts.append(f"{hidden} ignored (--all shows them)")
     if opts.filtered_out:
         parts.append(f"{opts.filtered_out} filtered out")
     parts.append(f"{snapshot.unparsed} unparsed")
@@ -99,13 +134,15 @@ def summary(snapshot: Snapshot, groups: Sequence[Assessment], opts: TextOptions)
 
 def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
     g = a.group
-    if a.ignored is not None:
+    if a.runtime:
+        verdict, colour = "runtime", "dim"
+    elif a.ignored is not None:
         verdict, colour = f"ignored: {literal(a.ignored)}", "dim"
     elif a.suspect:
         verdict, colour = "SUSPECT", "bold red"
     else:
         verdict, colour = "not suspect", "green"
-    state = a.state or "unknown state"
+    state = a.state or _unknown_state(a)
     head = (
         f"[bold]{index:>2}. {_plural(g.count, 'goroutine')}[/] · {literal(state)} ({a.kind}) · "
         f"suspicion {a.suspicion:.2f} · [{colour}]{verdict}[/]"
@@ -132,10 +169,15 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
         with_code("created at", g.creation_site, note)
     if g.wait_minutes is not None:
         low, high = g.wait_minutes
-        span = f"{low}" if low == high else f"{low}–{high}"
-        lines.append(f"{pad}{'waiting':<11} {span} minutes")
+        span = _plural(low, "minute") if low == high else f"{low}–{high} minutes"
+        lines.append(f"{pad}{'waiting':<11} {span}")
     if g.leaked:
         lines.append(f"{pad}{'leaked':<11} [red]{g.leaked} of {g.count}[/] (goroutineleak)")
+    if a.overruled is not None:
+        lines.append(
+            f"{pad}{'ignore pack':<11} {literal(a.overruled)} would have hidden it; "
+            "the runtime's proof wins"
+        )
     if g.labels:
         text = ", ".join(f"{k}={v}" for k, v in sorted(g.labels.items()))
         lines.append(f"{pad}{'labels':<11} {literal(text)}")
@@ -159,7 +201,8 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
         lines.append(f"{pad}{label:<11} {literal(f.function)} [dim]{literal(f.file)}:{f.line}[/]")
     hidden = len(g.frames) - len(frames) - more
     if more or (hidden and not opts.verbose):
-        lines.append(f"{pad}{'':<11} [dim]… {more + hidden} more frames (-v shows all)[/]")
+        word = _plural(more + hidden, "more frame")
+        lines.append(f"{pad}{'':<11} [dim]… {word} (-v shows all)[/]")
     return lines
 
 
@@ -168,7 +211,11 @@ def render(
 ) -> None:
     """Print the report: summary, source line, warnings, then each group shown."""
 
+    plain = not _encodable(console, "·…–│")
+
     def out(markup: str = "") -> None:
+        if plain:
+            markup = markup.translate(_ASCII_LAYOUT)
         console.print(markup, highlight=False, emoji=False, soft_wrap=True)
 
     out(summary(snapshot, groups, opts))
@@ -178,8 +225,16 @@ def render(
     if snapshot.go_version:
         origin.append(literal(snapshot.go_version))
     out(f"[dim]{' · '.join(origin)}[/]")
-    for w in (*snapshot.warnings, *opts.warnings):
-        out(f"[yellow]warning:[/] {literal(w)}")
+    if snapshot.deadlock:
+        out(
+            "[bold red]the runtime found a deadlock[/] (all goroutines are asleep): every "
+            "blocked goroutine below is stuck for good, whatever the ignore packs say"
+        )
+    if opts.warnings_inline:
+        for w in (*snapshot.warnings, *opts.warnings):
+            out(f"[yellow]warning:[/] {literal(w)}")
+    for note in opts.notes:
+        out(f"[yellow]note:[/] {literal(note)}")
     for i, a in enumerate(groups, 1):
         out()
         for line in _group_lines(i, a, opts):
