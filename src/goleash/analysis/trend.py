@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 LEAK = "leak"
-GROWING = "growing"  # rising, but not (yet) conclusive: a suspect for fleet screening
+GROWING = "growing"  # rising by min_growth, not (yet) conclusive: a suspect for screening
 STEADY = "steady"
 UNKNOWN = "unknown"  # too few windows to say
 
@@ -117,9 +117,9 @@ def assess(xs: Sequence[float], minima: Sequence[float], params: TrendParams) ->
     """The verdict on a series of window minima at positions ``xs`` (time or work done).
 
     LEAK when the floor rises monotonically (Mann–Kendall p < alpha), the Theil–Sen interval
-    lies above zero, the floor rose by at least ``min_growth``, and it still rose over the recent
-    half without draining. GROWING when it rises with weaker evidence. STEADY otherwise, UNKNOWN
-    with fewer than ``min_windows`` minima.
+    lies above zero, and over the recent half alone it still rose by at least ``min_growth``
+    without draining. GROWING when it rose by ``min_growth`` with weaker evidence. STEADY
+    otherwise, UNKNOWN with fewer than ``min_windows`` minima.
     """
     xs, minima = list(xs), list(minima)  # deques do not slice
     n = len(minima)
@@ -135,7 +135,7 @@ def assess(xs: Sequence[float], minima: Sequence[float], params: TrendParams) ->
     _, p = mann_kendall(minima)
     slope, low, _ = theil_sen(xs, minima)
     verdict = STEADY
-    if slope > 0 and p < params.suspect_alpha:
+    if slope > 0 and p < params.suspect_alpha and growth >= params.min_growth:
         verdict = GROWING
         half = n // 2
         # The recent half must rise too, by at least min_growth: a pool that filled early and
