@@ -1,90 +1,99 @@
-"""Which leak pattern a group of a dump shows, and how to fix it: the dump joined with the source.
+"""Why nobody will ever wake a group of goroutines, and how to fix it: the dump joined with the
+source.
 
-For each group that is not ignored, the blocking site and the creation site (paths as the dump
-prints them, possibly from another machine) are mapped to local files, the static rules of
-``goleash scan`` run once over those files, and a finding is attached to the group when it
-describes *this* group:
+A stack tells where goroutines wait; the source tells on what (the channel, the lock, the
+WaitGroup, the ticker, the response) and the rest of the dump tells who else is there to release
+them. For each group, the blocking site and the creation site (paths as the dump prints them,
+possibly from another machine) are mapped to local files and read:
 
-1. a finding on the blocking line (an abandoned send or receive, a range that never ends, the
-   very ``Lock()`` a missing unlock leaves held);
-2. else a finding on the creation line (the ``go`` statement), of a rule about the goroutine it
-   starts;
-3. else a finding in the same function above the blocking line that the blocking line belongs
-   to: the loop with no way out that the goroutine waits in, the ``Lock()`` of the same mutex
-   left held, the goroutine a ``WaitGroup`` waiter waits for that can skip ``Done``;
-4. else a cancel function never called for the context the ``go`` statement hands on, when the
-   goroutine waits in a select or on ``Done()``.
+- the static rules of ``goleash scan`` run over the packages of those files, and a finding that
+  describes *this* group's wait names its pattern (``goleash.analysis.explain_rules``);
+- a lock waiter is traced to its holder: a goroutine of the dump that holds the same mutex (its
+  stack is named), or the return path of a call that kept it (``explain_locks``);
+- a loop that sleeps or ranges over a ticker with no way out is named with its ``for``
+  (``explain_source``);
+- a channel wait is checked against the rest of the dump: is anybody left to send or receive?
+- goroutines inside net/http (``persistConn`` loops piling up) are traced back to the user's
+  code that causes them: response bodies never closed, transports built per call
+  (``explain_http``).
 
-Each rule is only attached to groups whose kind of wait it can cause (an abandoned send to a
-goroutine blocked sending), and only when the source still has the dump's function at that
-line: a wrong explanation is worse than none. Frames in the Go standard library are never
-looked up. Source problems (unreadable files, no parser, syntax errors, a failing scan) leave
-a group unexplained and never raise.
+The result is one plain-words ``Explanation`` per group with a fix, the places in the source
+that cause the leak, and the runtime evidence used. A group gets one only when something
+concrete was found (a rule, a cause in the source, or runtime evidence on a suspect group): a
+wrong explanation is worse than none. Frames in the Go standard library are never looked up as
+user code. Source problems (unreadable files, no parser, syntax errors, a failing scan) leave a
+group unexplained and never raise.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from goleash.analysis.explain_http import (
+    BodyCause,
+    ConnRole,
+    TransportCause,
+    awaiting_response,
+    body_causes,
+    client_of,
+    conn_role,
+    per_call_transports,
+    user_package,
+)
+from goleash.analysis.explain_locks import KeptLock, holds, kept_by_return, lock_id
+from goleash.analysis.explain_objects import Waited, receives_from, sends_on, waited_on
+from goleash.analysis.explain_rules import (
+    RULE_KINDS,
+    Site,
+    in_goroot,
+    match_rule,
+    rule_titles,
+    scan_files,
+)
+from goleash.analysis.explain_source import GoSource
 from goleash.analysis.suspects import Assessment
-from goleash.model import Finding, Frame
-from goleash.sources.sourcefiles import locate, read_lines
+from goleash.model import Finding, Frame, Group
+from goleash.sources.sourcefiles import locate, module_root
 
-__all__ = ["Explanation", "explain"]
+__all__ = ["Cause", "Explanation", "explain"]
+
+# Go files of one package folder read for context (findings on the same mutex elsewhere).
+_MAX_PACKAGE_FILES = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """A place in the source that causes the leak (or keeps it going)."""
+
+    file: str  # local path
+    line: int
+    code: str  # the line, stripped
+    note: str  # what is wrong there
 
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
-    """The static finding that names a group's leak pattern, and its fix."""
+    """Why a group's goroutines will never be released, and the fix.
 
-    rule: str  # e.g. "abandoned-send"
-    title: str  # the rule's title
-    message: str  # the finding's message
-    fix: str  # one-sentence fix hint
-    file: str  # where the finding is (local path)
-    line: int
-    site: str  # "blocking" or "creation": which site of the group it matches
+    ``rule`` (with ``title``, ``message``, ``file``, ``line`` and ``site``) is set when a static
+    rule of ``goleash scan`` names the pattern; "" otherwise.
+    """
 
-
-# The kinds of wait (goleash.analysis.waits.KINDS) each rule's pattern leaves goroutines in.
-# Rules not listed here describe no blocked goroutine of their own (an unclosed body leaves
-# net/http's goroutines behind, a client without timeout is declared far from any stack) and
-# are never attached.
-_KINDS: dict[str, frozenset[str]] = {
-    "abandoned-send": frozenset({"chan-send"}),
-    "abandoned-receive": frozenset({"chan-receive"}),
-    "range-never-closed": frozenset({"chan-receive"}),
-    "blocking-loop-no-exit": frozenset({"chan-send", "chan-receive", "select", "nil-chan"}),
-    "ticker-loop-no-exit": frozenset({"chan-receive", "select"}),
-    "missing-unlock": frozenset({"mutex", "rwmutex"}),
-    "waitgroup-missing-done": frozenset({"waitgroup"}),
-    "lost-cancel": frozenset({"select", "chan-receive"}),
-}
-# Rules whose finding sits on the statement the goroutine blocks at.
-_AT_BLOCKING = frozenset(
-    {
-        "abandoned-send",
-        "abandoned-receive",
-        "range-never-closed",
-        "blocking-loop-no-exit",
-        "ticker-loop-no-exit",
-        "missing-unlock",
-    }
-)
-# Rules whose finding sits on the `go` statement and is about the goroutine it starts.
-_AT_CREATION = frozenset({"waitgroup-missing-done", "lost-cancel"})
-# Rules reported at a loop the goroutine waits inside.
-_LOOPS = frozenset({"blocking-loop-no-exit", "ticker-loop-no-exit"})
-_LOOP_TYPES = frozenset({"for_statement"})
-
-_WAITGROUP = re.compile(r"(?:counted by|started with) ([\w.]+) but")
-_LOCK_CALL = re.compile(r"([\w.\[\]()*]+?)\.(?:R?Lock)\(\)")
-_CANCEL_TARGET = re.compile(r"^\s*(?:var\s+)?(\w+)\s*,\s*\w+\s*:?=")
+    text: str  # plain words: what the goroutines wait on and why nobody will release them
+    fix: str
+    objects: tuple[str, ...] = ()  # the Go objects involved, as code names them
+    causes: tuple[Cause, ...] = ()
+    evidence: tuple[str, ...] = ()  # what the dump itself shows
+    rule: str = ""
+    title: str = ""
+    message: str = ""
+    file: str = ""
+    line: int = 0
+    site: str = ""  # "blocking" | "creation" | "" (no rule)
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 def explain(
@@ -92,363 +101,679 @@ def explain(
     *,
     source_roots: Sequence[Path] = (),
     resolve: Callable[[str], Path | None] | None = None,
+    groups: Sequence[Group] | None = None,
 ) -> dict[str, Explanation]:
-    """Signature → explanation for the groups whose leak pattern a static rule names.
+    """Signature → explanation for the groups whose leak goleash can explain from the source.
 
     ``resolve`` maps a file as the dump prints it to a local file (default: the file itself,
-    else under ``source_roots`` by ever shorter tails of its path, as ``--source`` does).
-    Suspect groups come first in the result; ignored groups are never explained.
+    else under ``source_roots`` through the module path of their ``go.mod`` or by ever shorter
+    tails of its path). ``groups`` are all groups of the snapshot, for runtime evidence (who
+    holds a lock, who is left to send); by default those of ``assessments``. Ignored groups are
+    only explained when they are net/http connection goroutines the source explains.
     """
     roots = tuple(source_roots)
 
     def find(file: str) -> Path | None:
         return resolve(file) if resolve is not None else locate(file, roots)
 
-    chosen = [a for a in assessments if a.ignored is None and a.kind in _ALL_KINDS | {"other"}]
+    chosen = [
+        a
+        for a in assessments
+        if (a.ignored is None and a.kind not in ("running", "runnable"))
+        or conn_role(a.group) is not None
+    ]
     chosen.sort(key=lambda a: not a.suspect)  # stable: suspects first, in the given order
     if not chosen:
         return {}
+    everyone = tuple(groups) if groups is not None else tuple(a.group for a in assessments)
     try:
-        return _Explainer(find).run(chosen)
+        return _Explainer(find, roots, everyone).run(chosen)
     except Exception:  # source problems never fail the dump
         return {}
 
 
-_ALL_KINDS: frozenset[str] = frozenset().union(*_KINDS.values())
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
 
 
-@dataclass(frozen=True, slots=True)
-class _Site:
-    frame: Frame
-    path: Path
-    kind: str  # "blocking" | "creation"
+def _where(path: Path | str, line: int) -> str:
+    return f"{Path(path).name}:{line}"
+
+
+def _short(function: str) -> str:
+    """``example.com/svc.(*inventory).get`` → ``(*inventory).get``."""
+    tail = function[function.rfind("/") + 1 :]
+    return tail.split(".", 1)[1] if "." in tail else tail
 
 
 class _Explainer:
-    def __init__(self, find: Callable[[str], Path | None]) -> None:
+    def __init__(
+        self, find: Callable[[str], Path | None], roots: tuple[Path, ...], groups: tuple[Group, ...]
+    ) -> None:
         self._find = find
+        self._roots = roots
+        self._groups = groups
         self._paths: dict[str, Path | None] = {}
-        self._sources: dict[Path, _Source | None] = {}
+        self._sources: dict[Path, GoSource | None] = {}
+        self._findings: dict[Path, list[Finding]] = {}
+        self._module_done: dict[Path, tuple[list[BodyCause], list[TransportCause]]] = {}
+        self._timeouts: dict[Path, list[Finding]] = {}
 
-    def run(self, chosen: Sequence[Assessment]) -> dict[str, Explanation]:
-        sites: dict[str, tuple[_Site | None, _Site | None]] = {}
-        for a in chosen:
-            group = a.group
-            blocking = self._site(group.blocking_site, "blocking")
-            creation = self._site(group.creation_site, "creation")
-            if blocking is not None or creation is not None:
-                sites[group.signature] = (blocking, creation)
-        files = sorted({s.path for pair in sites.values() for s in pair if s is not None})
-        if not files:
-            return {}
-        findings = _scan(files)
-        if not findings:
-            return {}
-        titles = _titles()
-        result: dict[str, Explanation] = {}
-        for a in chosen:
-            pair = sites.get(a.group.signature)
-            if pair is None:
-                continue
-            try:
-                match = self._match(a, *pair, findings)
-            except Exception:  # a surprise in one file must not cost the others
-                match = None
-            if match is not None:
-                finding, site = match
-                result[a.group.signature] = Explanation(
-                    rule=finding.rule,
-                    title=titles.get(finding.rule, finding.rule),
-                    message=finding.message,
-                    fix=finding.fix,
-                    file=finding.file,
-                    line=finding.line,
-                    site=site.kind,
-                )
-        return result
+    # --- files ---------------------------------------------------------------------------------
 
-    def _site(self, frame: Frame | None, kind: str) -> _Site | None:
-        if frame is None or frame.line < 1 or frame.is_plumbing:
-            return None
-        if frame.file not in self._paths:
-            path = self._find(frame.file)
+    def _path(self, file: str) -> Path | None:
+        if file not in self._paths:
+            path = self._find(file)
             if path is not None:
                 try:
                     path = path.resolve()
-                    if not path.is_file() or path.suffix != ".go" or _in_goroot(path):
+                    if not path.is_file() or path.suffix != ".go" or in_goroot(path):
                         path = None
                 except OSError:
                     path = None
-            self._paths[frame.file] = path
-        path = self._paths[frame.file]
-        return None if path is None else _Site(frame, path, kind)
+            self._paths[file] = path
+        return self._paths[file]
 
-    def _source(self, path: Path) -> _Source | None:
+    def source(self, path: Path) -> GoSource | None:
         if path not in self._sources:
-            self._sources[path] = _Source.read(path)
+            self._sources[path] = GoSource.read(path)
         return self._sources[path]
 
-    def _match(
-        self,
-        a: Assessment,
-        blocking: _Site | None,
-        creation: _Site | None,
-        findings: dict[Path, list[Finding]],
-    ) -> tuple[Finding, _Site] | None:
-        def fits(f: Finding) -> bool:
-            kinds = _KINDS.get(f.rule)
-            if kinds is None:
-                return False
-            # debug=1 dumps print no wait reason: the line alone has to tell.
-            return a.kind in kinds or (a.kind == "other" and not a.state)
-
-        b_src = self._checked(blocking)
-        c_src = self._checked(creation)
-        b_found = [f for f in findings.get(blocking.path, []) if fits(f)] if blocking else []
-        c_found = [f for f in findings.get(creation.path, []) if fits(f)] if creation else []
-
-        # 1. On the blocking line.
-        if blocking is not None and b_src is not None:
-            line = blocking.frame.line
-            hits = [f for f in b_found if f.line == line and f.rule in _AT_BLOCKING]
-            if hits:
-                return hits[0], blocking
-        # 2. On the `go` statement.
-        if creation is not None and c_src is not None:
-            line = creation.frame.line
-            hits = [f for f in c_found if f.line == line and f.rule in _AT_CREATION]
-            if hits and c_src.is_go_statement(line):
-                return hits[0], creation
-        # 3. Above the blocking line, in the function it belongs to.
-        if blocking is not None and b_src is not None:
-            hit = _above_blocking(b_src, blocking.frame.line, b_found)
-            if hit is not None:
-                return hit, blocking
-        # 4. A context never cancelled, handed to the goroutine by its `go` statement: only
-        # for goroutines that wait in a select or on Done(), as a context's users do.
-        if creation is not None and c_src is not None:
-            on_done = a.kind != "chan-receive" or (
-                blocking is not None
-                and b_src is not None
-                and ".Done()" in b_src.line_text(blocking.frame.line)
-            )
-            hit = _cancel_above(c_src, creation.frame.line, c_found) if on_done else None
-            if hit is not None:
-                return hit, creation
-        return None
-
-    def _checked(self, site: _Site | None) -> _Source | None:
-        """The site's source, when it still has the dump's function at the dump's line."""
-        if site is None:
+    def _site(self, frame: Frame | None, kind: str) -> Site | None:
+        if frame is None or frame.line < 1 or frame.is_plumbing:
             return None
-        src = self._source(site.path)
-        if src is None or not src.agrees(site.frame):
+        path = self._path(frame.file)
+        if path is None:
             return None
-        return src
+        src = self.source(path)
+        return Site(frame, path, kind, src if src is not None and src.agrees(frame) else None)
 
-
-def _above_blocking(src: _Source, line: int, found: Iterable[Finding]) -> Finding | None:
-    """The closest finding above ``line`` in the same function that explains a wait there."""
-    func = src.function_at(line)
-    if func is None:
-        return None
-    text = src.line_text(line)
-    best: Finding | None = None
-    for f in found:
-        if f.line >= line or src.function_at(f.line, f.column) != func:
-            continue
-        if f.rule in _LOOPS:
-            ok = src.loop_spans(f.line, f.column, line)
-        elif f.rule == "missing-unlock":
-            ok = _same_lock(src.line_text(f.line), f.column, text)
-        elif f.rule == "waitgroup-missing-done":
-            m = _WAITGROUP.search(f.message)
-            ok = m is not None and f"{m.group(1)}.Wait()" in text
-        else:
-            ok = False
-        if ok and (best is None or f.line > best.line):
-            best = f
-    if best is not None:
-        return best
-    # A WaitGroup waiter is often a closure of its own (`go func() { wg.Wait(); close(done) }()`)
-    # in the function that starts the workers: look in the declared function around it.
-    outer = src.outermost_at(line)
-    for f in found:
-        if f.rule != "waitgroup-missing-done" or src.outermost_at(f.line, f.column) != outer:
-            continue
-        m = _WAITGROUP.search(f.message)
-        if outer is not None and m is not None and f"{m.group(1)}.Wait()" in text:
-            if not src.declares(outer, m.group(1), line):
+    def _user_frames(self, group: Group) -> list[tuple[Frame, GoSource]]:
+        """The frames of a group found in the local source (and agreeing with it)."""
+        found = []
+        for f in group.frames:
+            if f.is_plumbing or f.line < 1:
                 continue
-            return f
-    return None
+            path = self._path(f.file)
+            src = self.source(path) if path is not None else None
+            if src is not None and src.agrees(f):
+                found.append((f, src))
+        return found
+
+    # --- the run -------------------------------------------------------------------------------
+
+    def run(self, chosen: Sequence[Assessment]) -> dict[str, Explanation]:
+        sites: dict[str, tuple[Site | None, Site | None]] = {}
+        for a in chosen:
+            group = a.group
+            sites[group.signature] = (
+                self._site(group.blocking_site, "blocking"),
+                self._site(group.creation_site, "creation"),
+            )
+        folders = {s.path.parent for pair in sites.values() for s in pair if s is not None}
+        files: list[Path] = []
+        for folder in sorted(folders):
+            files.extend(sorted(folder.glob("*.go"))[:_MAX_PACKAGE_FILES])
+        if files:
+            self._findings = scan_files(files)
+        titles = rule_titles()
+        result: dict[str, Explanation] = {}
+        for a in chosen:
+            blocking, creation = sites[a.group.signature]
+            try:
+                found = self._explain(a, blocking, creation, titles)
+            except Exception:  # a surprise in one file must not cost the others
+                found = None
+            if found is not None:
+                result[a.group.signature] = found
+        return result
+
+    def _explain(
+        self, a: Assessment, blocking: Site | None, creation: Site | None, titles: dict[str, str]
+    ) -> Explanation | None:
+        role = conn_role(a.group)
+        if role is not None:
+            return self._http(a, role)
+        if a.ignored is not None:
+            return None
+        request = awaiting_response(a.group)
+        if request is not None:
+            return self._no_response(a, request)
+        rule: tuple[Finding, Site] | None = None
+        if a.kind in RULE_KINDS or a.kind == "other":
+            rule = match_rule(a, blocking, creation, self._findings)
+        src = blocking.source if blocking is not None else None
+        line = blocking.frame.line if blocking is not None else 0
+        kind = a.kind
+        waited = waited_on(kind, src, line) if src is not None else None
+        story = _Story(a, blocking, creation, waited)
+        if rule is not None:
+            story.rule(rule[0], rule[1], titles.get(rule[0].rule, rule[0].rule), self.source)
+        if src is not None and waited is not None:
+            if waited.what in ("mutex", "RWMutex"):
+                self._lock(story, src, line, waited)
+            elif waited.what == "ticker" or (waited.what == "sleep"):
+                self._loop(story, src, line, waited)
+            elif waited.what == "channel" and waited.expr:
+                self._peers(story, waited)
+            elif waited.what == "WaitGroup":
+                self._waitgroup(story, waited)
+        if not story.concrete(a):
+            return None
+        return story.build(src)
+
+    # --- knowledge areas -----------------------------------------------------------------------
+
+    def _lock(self, story: _Story, src: GoSource, line: int, waited: Waited) -> None:
+        if not waited.expr:
+            return
+        lock = lock_id(src, line, waited.expr)
+        holders: list[tuple[Group, Frame, int]] = []
+        unseen = False  # a goroutine runs code whose source is not here: it could hold it
+        for g in self._groups:
+            if g is story.a.group:
+                continue
+            mine = self._user_frames(g)
+            unseen = unseen or any(
+                not f.is_plumbing and user_package(f.function) and f not in dict(mine)
+                for f in g.frames
+            )
+            for f, fsrc in mine:
+                at = holds(fsrc, f.line, lock)
+                if at is not None:
+                    holders.append((g, f, at))
+                    break
+        if holders:
+            story.holders(holders, waited, self.source)
+            return
+        package = [f for p, fs in self._findings.items() if p.parent == src.path.parent for f in fs]
+        kept = kept_by_return(lock, package, self._sources)
+        story.no_holder(waited, kept, self.source, seen_all=not unseen)
+
+    def _loop(self, story: _Story, src: GoSource, line: int, waited: Waited) -> None:
+        loop = src.loop_around(line)
+        if loop is None or not loop.endless or loop.exits:
+            return
+        story.endless(src, loop.line, loop.header, waited)
+
+    def _peers(self, story: _Story, waited: Waited) -> None:
+        """Is anybody in the dump about to do the other half of this channel operation?"""
+        sending = story.a.kind == "chan-send"
+        peers = 0
+        for g in self._groups:
+            if g is story.a.group:
+                continue
+            site = g.blocking_site
+            if site is None:
+                continue
+            path = self._path(site.file)
+            src = self.source(path) if path is not None else None
+            if src is None:
+                continue
+            text = src.line_text(site.line)
+            if (receives_from if sending else sends_on)(text, waited.expr):
+                peers += g.count
+        story.peers(waited, peers, sending)
+
+    def _waitgroup(self, story: _Story, waited: Waited) -> None:
+        creator = story.a.group.created_by
+        if creator is None:
+            return
+        own = creator.function
+        workers = sum(
+            g.count
+            for g in self._groups
+            if g is not story.a.group and g.created_by is not None and g.created_by.function == own
+        )
+        if workers == 0:
+            story.evidence.append(
+                f"no goroutine started by {_short(own)} is left alive to call "
+                f"{waited.expr or 'the WaitGroup'}.Done()"
+            )
+
+    def _http(self, a: Assessment, role: ConnRole) -> Explanation | None:
+        modules = self._modules()
+        bodies: list[BodyCause] = []
+        transports: list[TransportCause] = []
+        for root in modules:
+            b, t = self._module_causes(root)
+            bodies.extend(b)
+            transports.extend(t)
+        if role.loop == "readLoop":
+            if role.waiting_for_body:
+                transports = []
+            else:
+                bodies = []
+        if not bodies and not transports:
+            return None
+        if not role.waiting_for_body:
+            # Connections of requests still waiting for their response are busy, not left over.
+            in_flight = sum(g.count for g in self._groups if awaiting_response(g) is not None)
+            if a.group.count <= in_flight:
+                return None
+        n = a.group.count
+        are = _plural(n, "is", "are")
+        head = f"{n} net/http client connection {_plural(n, 'goroutine', 'goroutines')}"
+        if role.waiting_for_body:
+            what = (
+                f"{head} ({role.loop}) {are} waiting for a response body to be read or closed: "
+                "while it is open the connection can be neither reused nor closed"
+            )
+        elif role.loop == "readLoop":
+            what = (
+                f"{head} ({role.loop}) {are} idle connections kept open by their transport: "
+                "a transport made per call keeps its connections forever"
+            )
+        else:
+            what = (
+                f"{head} ({role.loop}) {are} connections that are never reused or closed: one "
+                "pair of goroutines stays per response left open or per transport made per call"
+            )
+        causes = [
+            Cause(b.file, b.line, b.code, f"the response body is never closed (in {b.function})")
+            for b in bodies
+        ]
+        causes += [
+            Cause(
+                t.file,
+                t.line,
+                t.code,
+                f"a new Transport per call of {t.function}: its idle connections are never "
+                "reused or closed",
+            )
+            for t in transports
+        ]
+        first = causes[0]
+        text = f"{what}. Caused by {_where(first.file, first.line)}: {first.note}"
+        if len(causes) > 1:
+            text += f", and {len(causes) - 1} more {_plural(len(causes) - 1, 'place', 'places')}"
+        fixes = []
+        if bodies:
+            fixes.append(
+                "close every response body (`defer resp.Body.Close()` after the error check)"
+            )
+        if transports:
+            fixes.append(
+                "make one http.Client (and Transport) at start-up and reuse it for every request"
+            )
+        labels = a.group.labels
+        evidence = []
+        if labels:
+            pairs = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+            evidence.append(f"the connections were dialled while serving {pairs}")
+        return Explanation(
+            text=text + ".",
+            fix=("; ".join(fixes) + ".")[0].upper() + ("; ".join(fixes) + ".")[1:],
+            objects=("http.Response.Body",) * bool(bodies) + ("http.Transport",) * bool(transports),
+            causes=tuple(causes),
+            evidence=tuple(evidence),
+        )
+
+    def _no_response(self, a: Assessment, request: Frame) -> Explanation | None:
+        """Goroutines waiting for an HTTP response: the client that sent it has no timeout."""
+        path = self._path(request.file)
+        src = self.source(path) if path is not None else None
+        if path is None or src is None or not src.agrees(request):
+            return None
+        call = src.line_text(request.line)
+        client = client_of(call)
+        if not client:
+            return None
+        name = client.rsplit(".", 1)[-1]
+        causes = [Cause(str(path), request.line, call.strip(), "sends the request")]
+        if client == "http":
+            causes[0] = Cause(
+                str(path), request.line, call.strip(), "uses http.DefaultClient: no timeout"
+            )
+        else:
+            root = module_root(path)
+            if root is not None:
+                self._module_causes(root)
+            word = re.compile(rf"\b{re.escape(name)}\b")
+            for f in self._timeouts.get(root, []) if root is not None else []:
+                fsrc = self.source(Path(f.file).resolve())
+                text = fsrc.line_text(f.line) if fsrc is not None else ""
+                if word.search(text.split("=", 1)[0]) or word.search(text.split(":", 1)[0]):
+                    causes.append(Cause(f.file, f.line, text.strip(), "a client without Timeout"))
+            if len(causes) == 1:
+                return None
+        n = a.group.count
+        waited = ""
+        if a.group.wait_minutes is not None:
+            waited = f" for up to {a.group.wait_minutes[1]} minutes"
+        text = (
+            f"{n} {_plural(n, 'goroutine', 'goroutines')} {_plural(n, 'waits', 'wait')}"
+            f"{waited} for an HTTP response at {_where(path, request.line)} in "
+            f"{_short(request.function)}: the server does not answer and `{client}` sets no "
+            f"timeout, so nothing ends the wait. Client declared at "
+            f"{_where(causes[-1].file, causes[-1].line)}."
+        )
+        return Explanation(
+            text=text,
+            fix=(
+                "Set `Timeout` on the http.Client, or send the request with a context that has "
+                "a deadline (http.NewRequestWithContext)."
+            ),
+            objects=(f"http.Client `{client}`",),
+            causes=tuple(causes),
+            rule="http-client-no-timeout" if len(causes) > 1 and client != "http" else "",
+        )
+
+    def _modules(self) -> list[Path]:
+        """The module folders of the user code in the dump (and of the source roots)."""
+        roots: set[Path] = set()
+        for g in self._groups:
+            for f in (*g.frames, *((g.created_by,) if g.created_by else ())):
+                if f.is_plumbing:
+                    continue
+                path = self._path(f.file)
+                if path is not None:
+                    root = module_root(path)
+                    if root is not None:
+                        roots.add(root)
+        for r in self._roots:
+            root = module_root(r / "go.mod") if (r / "go.mod").is_file() else None
+            if root is not None:
+                roots.add(root)
+        return sorted(roots)
+
+    def _module_causes(self, root: Path) -> tuple[list[BodyCause], list[TransportCause]]:
+        if root not in self._module_done:
+            from goleash.analysis.explain_http import MAX_FILES
+
+            files = []
+            for p in root.rglob("*.go"):
+                if any(
+                    part in ("vendor", "testdata") or part.startswith(".")
+                    for part in p.relative_to(root).parts[:-1]
+                ):
+                    continue
+                files.append(p)
+                if len(files) >= MAX_FILES:
+                    break
+            rules = ("unclosed-body", "http-client-no-timeout")
+            found = scan_files(files, rules=rules) if files else {}
+            for path in found:
+                self.source(path)
+            every = [f for fs in found.values() for f in fs]
+            bodies = body_causes(every, self._sources)
+            self._timeouts[root] = [f for f in every if f.rule == "http-client-no-timeout"]
+            sources = [s for s in (self.source(p.resolve()) for p in files) if s is not None]
+            self._module_done[root] = (bodies, per_call_transports(sources))
+        return self._module_done[root]
 
 
-def _same_lock(finding_text: str, column: int, blocking_text: str) -> bool:
-    """The blocking line locks the same mutex expression the finding's Lock() call names."""
-    m = _LOCK_CALL.match(finding_text[max(column - 1, 0) :])
-    if m is None:
-        return False
-    receiver = m.group(1)
-    return f"{receiver}.Lock()" in blocking_text or f"{receiver}.RLock()" in blocking_text
+class _Story:
+    """An explanation being put together for one group."""
 
+    def __init__(
+        self, a: Assessment, blocking: Site | None, creation: Site | None, waited: Waited | None
+    ) -> None:
+        self.a = a
+        self.blocking = blocking
+        self.creation = creation
+        self.waited = waited
+        self.why: list[str] = []
+        self.fix = ""
+        self.causes: list[Cause] = []
+        self.evidence: list[str] = []
+        self.objects: list[str] = []
+        self.finding: Finding | None = None
+        self.finding_site = ""
+        self.title = ""
+        self.definite = False  # a rule or a cause in the source, not only runtime evidence
+        if waited is not None and waited:
+            self.objects.append(f"{waited.what} `{waited.expr}`" if waited.expr else waited.noun)
 
-def _cancel_above(src: _Source, line: int, found: Iterable[Finding]) -> Finding | None:
-    """A lost-cancel finding above the ``go`` statement at ``line``, in its function, whose
-    context the statement hands to the goroutine."""
-    if not src.is_go_statement(line):
-        return None
-    func = src.function_at(line)
-    go_text = src.line_text(line)
-    best: Finding | None = None
-    for f in found:
-        if f.rule != "lost-cancel" or f.line >= line:
-            continue
-        if src.function_at(f.line, f.column) != func:
-            continue
-        m = _CANCEL_TARGET.match(src.line_text(f.line))
-        if m is None or re.search(rf"\b{re.escape(m.group(1))}\b", go_text) is None:
-            continue
-        if best is None or f.line > best.line:
-            best = f
-    return best
+    @property
+    def count(self) -> int:
+        return self.a.group.count
 
+    def rule(
+        self, finding: Finding, site: Site, title: str, source: Callable[[Path], GoSource | None]
+    ) -> None:
+        self.finding, self.finding_site, self.title = finding, site.kind, title
+        self.why.append(finding.message)
+        self.fix = finding.fix
+        self.definite = True
+        src = source(Path(finding.file).resolve())
+        code = src.line_text(finding.line).strip() if src is not None else ""
+        self.causes.append(Cause(finding.file, finding.line, code, f"found by {finding.rule}"))
+        if src is not None:
+            for m in re.finditer(r"\bline (\d+)\b", finding.message):
+                n = int(m.group(1))
+                if n != finding.line and 0 < n <= src.line_count:
+                    note = "the path it takes" if "return" in finding.message else "related"
+                    ctx = finding.message[max(0, m.start() - 40) : m.start()]
+                    if "return" in ctx:
+                        note = "returns here and leaves it behind"
+                    elif "receive" in ctx or "select" in ctx:
+                        note = "the receive that can be skipped"
+                    self.causes.append(Cause(finding.file, n, src.line_text(n).strip(), note))
 
-def _scan(files: Sequence[Path]) -> dict[Path, list[Finding]]:
-    """Findings of every rule in the given files (their packages read for context), by file."""
-    from goleash.lint.config import ScanConfig
-    from goleash.lint.engine import scan
+    def holders(
+        self,
+        holders: list[tuple[Group, Frame, int]],
+        waited: Waited,
+        source: Callable[[Path], GoSource | None],
+    ) -> None:
+        g, frame, at = holders[0]
+        state = g.state or "blocked"
+        where = _where(frame.file, frame.line)
+        stack = " ← ".join(
+            f"{_short(f.function)} ({f.file_name}:{f.line})" for f in g.frames if not f.is_plumbing
+        )
+        n = sum(h[0].count for h in holders)
+        self.why.append(
+            f"`{waited.expr}` is held by {n} {_plural(n, 'goroutine', 'goroutines')} that locked "
+            f"it at line {at} in {_short(frame.function)} and {_plural(n, 'is', 'are')} "
+            f"{_plural(n, 'itself', 'themselves')} "
+            f"blocked ({state}) at {where}, so it never unlocks"
+        )
+        self.evidence.append(f"holder's stack: {stack}")
+        self.fix = self.fix or (
+            f"Do not block while holding `{waited.expr}`: release it before the operation at "
+            f"{where}, or give that operation a timeout or a ctx.Done() case."
+        )
+        self.definite = True
+        path = self.blocking.path if self.blocking is not None else None
+        if path is not None:
+            src = source(path)
+            if src is not None and Path(frame.file).name == path.name:
+                self.causes.append(
+                    Cause(
+                        str(path),
+                        frame.line,
+                        src.line_text(frame.line).strip(),
+                        "the holder blocks here",
+                    )
+                )
 
-    result = scan(files, config=ScanConfig())
-    by_file: dict[Path, list[Finding]] = defaultdict(list)
-    for f in result.findings:
-        by_file[Path(f.file).resolve()].append(f)
-    for found in by_file.values():
-        found.sort(key=lambda f: (f.line, f.column, f.rule))
-    return dict(by_file)
+    def no_holder(
+        self,
+        waited: Waited,
+        kept: list[KeptLock],
+        source: Callable[[Path], GoSource | None],
+        *,
+        seen_all: bool,
+    ) -> None:
+        if seen_all:
+            self.evidence.append(f"no goroutine in the dump holds `{waited.expr}`")
+        if kept and self.finding is None:
+            k = kept[0]
+            src = source(Path(k.finding.file).resolve())
+            self.why.append(
+                f"nobody holds `{waited.expr}` any more: {k.function} locked it at line "
+                f"{k.lock_line} and returned at line {k.return_line} without unlocking"
+            )
+            self.fix = k.finding.fix
+            self.definite = True
+            if src is not None:
+                self.causes.append(
+                    Cause(
+                        k.finding.file,
+                        k.return_line,
+                        src.line_text(k.return_line).strip(),
+                        "returns with the lock held",
+                    )
+                )
+                self.causes.append(
+                    Cause(
+                        k.finding.file,
+                        k.lock_line,
+                        src.line_text(k.lock_line).strip(),
+                        "locked here",
+                    )
+                )
+        elif self.finding is None and seen_all:
+            self.why.append(
+                f"no goroutine holds `{waited.expr}`: a call locked it and returned without "
+                "unlocking"
+            )
+            self.fix = (
+                f"Unlock `{waited.expr}` on every return path: `defer {waited.expr}.Unlock()` "
+                "right after Lock()."
+            )
 
+    def endless(self, src: GoSource, loop_line: int, header: str, waited: Waited) -> None:
+        self.definite = True
+        self.causes.append(Cause(str(src.path), loop_line, header, "the loop has no way out"))
+        if waited.what == "ticker":
+            made = f" (made at line {waited.ticker_line})" if waited.ticker_line else ""
+            if self.finding is None:
+                self.why.append(
+                    f"the loop over ticker `{waited.expr}`{made} never ends: a ticker's channel "
+                    "is never closed and the loop has no return or break"
+                )
+            self.fix = self.fix or (
+                f"Select on `{waited.expr}.C` and `<-ctx.Done()` (or a stop channel), return on "
+                f"the stop, and `defer {waited.expr}.Stop()`."
+            )
+        else:
+            self.objects[:] = ["time.Sleep loop"]
+            self.why.append(
+                f"they sleep in `{header.rstrip('{ ').strip()}` at line {loop_line}, a loop with "
+                "no return, break or stop signal: each one runs for the life of the process"
+            )
+            self.fix = self.fix or (
+                "Give the loop a way to stop: wait with `select { case <-ticker.C: case "
+                "<-ctx.Done(): return }` instead of time.Sleep, and cancel ctx when its owner "
+                "is done."
+            )
 
-def _titles() -> dict[str, str]:
-    from goleash.lint.rules import all_rules
+    def peers(self, waited: Waited, peers: int, sending: bool) -> None:
+        if peers:
+            return
+        if sending:
+            self.evidence.append(f"no goroutine in the dump is receiving from `{waited.expr}`")
+        else:
+            self.evidence.append(f"no goroutine in the dump is sending on `{waited.expr}`")
+        if self.finding is None:
+            op = "receive from" if sending else "send on"
+            ops = "receives from" if sending else "sends on"
+            if waited.ranging:
+                self.why.append(
+                    f"nobody is left to send on or close `{waited.expr}`: the range only ends "
+                    "when the channel is closed"
+                )
+                self.fix = f"Close `{waited.expr}` when the last value has been sent."
+            else:
+                self.why.append(f"nobody is left to {op} `{waited.expr}`")
+                self.fix = (
+                    f"Make sure some goroutine always {ops} `{waited.expr}`, or "
+                    + (
+                        "buffer it for every sender (make(chan T, n))"
+                        if sending
+                        else "close it when no value will come"
+                    )
+                    + ", or select on ctx.Done() as well."
+                )
 
-    return {r.id: r.title for r in all_rules()}
-
-
-def _in_goroot(path: Path) -> bool:
-    """Whether a file is part of a Go installation's standard library (GOROOT/src/...)."""
-    for parent in path.parents:
-        if parent.name == "src" and (parent / "runtime" / "proc.go").is_file():
+    def concrete(self, a: Assessment) -> bool:
+        """Enough is known to say something true: a rule or a cause in the source, or runtime
+        evidence about a suspect group."""
+        if self.definite:
             return True
-    return False
+        return a.suspect and bool(self.why)
+
+    def build(self, src: GoSource | None) -> Explanation:
+        a, g = self.a, self.a.group
+        n = g.count
+        goroutines = f"{n} {_plural(n, 'goroutine', 'goroutines')}"
+        verb = self._verb(n)
+        where = ""
+        if self.blocking is not None:
+            where = (
+                f" at {_where(self.blocking.path, self.blocking.frame.line)} in "
+                f"{_short(self.blocking.frame.function)}"
+            )
+        text = f"{goroutines} {verb}{where}"
+        if self.why:
+            text += "; " + "; ".join(self.why)
+        creator = g.created_by
+        if creator is not None and not creator.is_plumbing:
+            started = f"started at {creator.file_name}:{creator.line} by {_short(creator.function)}"
+            if g.orphans and g.with_parent:
+                started += f", which has returned ({g.orphans} of {g.with_parent})"
+            elif g.creator_returned and g.with_parent:
+                started += f", which has moved on ({g.creator_returned} of {g.with_parent})"
+            text += f". {started[0].upper()}{started[1:]}"
+        f = self.finding
+        return Explanation(
+            text=text + ".",
+            fix=self.fix or _GENERIC_FIX.get(a.kind, "Give the goroutine a way to stop."),
+            objects=tuple(dict.fromkeys(self.objects)),
+            causes=_first_per_line(self.causes),
+            evidence=tuple(self.evidence),
+            rule=f.rule if f else "",
+            title=self.title,
+            message=f.message if f else "",
+            file=f.file if f else "",
+            line=f.line if f else 0,
+            site=self.finding_site,
+        )
+
+    def _verb(self, n: int) -> str:
+        w = self.waited
+        are = _plural(n, "is", "are")
+        kind = self.a.kind
+        if w is not None and w.what == "sleep":
+            return f"{_plural(n, 'sleeps', 'sleep')} in a loop"
+        if w is None or not w:
+            state = self.a.state or "parked"
+            return f"{are} blocked ({state})"
+        if w.what == "channel" and kind == "chan-send":
+            return f"{are} stuck sending on channel `{w.expr}`"
+        if w.what == "channel" and w.ranging:
+            return f"{_plural(n, 'ranges', 'range')} over channel `{w.expr}`"
+        if w.what == "channel":
+            return f"{_plural(n, 'waits', 'wait')} to receive from channel `{w.expr}`"
+        if w.what == "ticker":
+            return f"{_plural(n, 'loops', 'loop')} on ticker `{w.expr}`"
+        if w.what == "select":
+            return f"{_plural(n, 'waits', 'wait')} in {w.noun}"
+        if w.what in ("mutex", "RWMutex"):
+            return f"{_plural(n, 'waits', 'wait')} to lock {w.what} `{w.expr}`"
+        if w.what in ("WaitGroup", "Cond"):
+            return f"{_plural(n, 'waits', 'wait')} on {w.what} `{w.expr}`"
+        return f"{are} blocked"
 
 
-_FUNCTION_TYPES = frozenset({"function_declaration", "method_declaration", "func_literal"})
+def _first_per_line(causes: Sequence[Cause]) -> tuple[Cause, ...]:
+    """One cause per source line: the first said about it."""
+    seen: dict[tuple[str, int], Cause] = {}
+    for c in causes:
+        seen.setdefault((c.file, c.line), c)
+    return tuple(seen.values())
 
 
-class _Source:
-    """One parsed Go file: which function each line belongs to."""
-
-    def __init__(self, lines: tuple[str, ...], tree: Any) -> None:
-        self._lines = lines
-        self._root = tree.root_node
-
-    @classmethod
-    def read(cls, path: Path) -> _Source | None:
-        lines = read_lines(str(path))
-        if lines is None:
-            return None
-        try:
-            from goleash.lint import syntax
-
-            tree = syntax.parse(path.read_bytes())
-        except Exception:  # no parser, unreadable: nothing to say about this file
-            return None
-        return cls(lines, tree)
-
-    def line_text(self, line: int) -> str:
-        return self._lines[line - 1] if 0 < line <= len(self._lines) else ""
-
-    def _node(self, line: int, column: int | None = None) -> Any:
-        text = self.line_text(line)
-        if not text.strip():
-            return None
-        if column is None:
-            column = len(text) - len(text.lstrip()) + 1
-        # tree-sitter points count bytes; lines here are text.
-        col = len(text[: column - 1].encode("utf-8"))
-        return self._root.descendant_for_point_range((line - 1, col), (line - 1, col))
-
-    def function_at(self, line: int, column: int | None = None) -> tuple[int, int] | None:
-        """The innermost function (declaration, method or literal) around a position, as its
-        byte range, or None at package level."""
-        node = self._node(line, column)
-        while node is not None and node.type not in _FUNCTION_TYPES:
-            node = node.parent
-        return None if node is None else (node.start_byte, node.end_byte)
-
-    def _outermost(self, line: int, column: int | None = None) -> Any:
-        node = self._node(line, column)
-        outer = None
-        while node is not None:
-            if node.type in ("function_declaration", "method_declaration"):
-                return node
-            if node.type == "func_literal":
-                outer = node
-            node = node.parent
-        return outer
-
-    def outermost_at(self, line: int, column: int | None = None) -> tuple[int, int] | None:
-        """The declared function or method around a position (through func literals)."""
-        node = self._outermost(line, column)
-        return None if node is None else (node.start_byte, node.end_byte)
-
-    def declares(self, func: tuple[int, int], name: str, before_line: int) -> bool:
-        """Whether the function at ``func`` mentions ``name`` before ``before_line``: the
-        WaitGroup is one of its own, not a namesake in another function."""
-        pattern = re.compile(rf"\b{re.escape(name)}\b")
-        node = self._root.descendant_for_byte_range(func[0], func[1])
-        if node is None:
-            return False
-        first = int(node.start_point[0]) + 1
-        return any(pattern.search(self.line_text(n)) for n in range(first, before_line))
-
-    def agrees(self, frame: Frame) -> bool:
-        """The file still has the frame's function at the frame's line (not a different
-        version of the file than the binary was built from)."""
-        node = self._outermost(frame.line)
-        if node is None:
-            return False
-        name_node = node.child_by_field_name("name")
-        if name_node is None:
-            return True  # a func literal at package level: no name to compare
-        name = name_node.text.decode("utf-8", "replace")
-        return name in _name_parts(frame.function)
-
-    def is_go_statement(self, line: int) -> bool:
-        node = self._node(line)
-        while node is not None and node.type not in _FUNCTION_TYPES:
-            if node.type == "go_statement":
-                return int(node.start_point[0]) + 1 == line
-            if node.type in ("block", "statement_list", "source_file"):
-                break
-            node = node.parent
-        return False
-
-    def loop_spans(self, line: int, column: int, inner: int) -> bool:
-        """The loop that starts at ``line:column`` encloses line ``inner``."""
-        node = self._node(line, column)
-        while node is not None and node.type not in _LOOP_TYPES:
-            if int(node.start_point[0]) + 1 != line or node.type in _FUNCTION_TYPES:
-                return False
-            node = node.parent
-        if node is None:
-            return False
-        return int(node.start_point[0]) + 1 <= inner <= int(node.end_point[0]) + 1
-
-
-def _name_parts(function: str) -> set[str]:
-    """The name components of a function as tracebacks print it:
-    ``example.com/x.(*T[...]).run.func1`` → {"T", "run", "func1", …}."""
-    tail = function[function.rfind("/") + 1 :]
-    tail = re.sub(r"\[[^\]]*\]", "", tail)
-    return {p.strip("()*") for p in tail.split(".")}
+_GENERIC_FIX = {
+    "chan-send": "Buffer the channel for every sender, or send in a select with <-ctx.Done().",
+    "chan-receive": "Make sure a value or a close always comes, or select on <-ctx.Done() too.",
+    "select": "Add a case that ends the wait (<-ctx.Done() or a stop channel) and return on it.",
+    "mutex": "Unlock on every path (defer Unlock right after Lock) and never block holding it.",
+    "rwmutex": "Unlock on every path (defer Unlock right after Lock) and never block holding it.",
+    "waitgroup": "Call Done with defer as each worker's first statement.",
+    "cond": "Signal or Broadcast the Cond on every path that changes its condition.",
+    "sleep": "Give the loop a way to stop: select on a ticker and <-ctx.Done().",
+}

@@ -15,7 +15,12 @@ from goleash.cli.common import user_errors
 @click.command("dump", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("source")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+    help="html: one self-contained page (summary, groups, flame graph) for a browser.",
 )
 @click.option("--top", type=click.IntRange(min=1), default=None, help="Show at most N groups.")
 @click.option(
@@ -65,6 +70,14 @@ from goleash.cli.common import user_errors
     help="Do not run the scan rules on the source to name each leak's pattern.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show every frame, runtime ones included.")
+@click.option("--tree", is_flag=True, help="Show each group's frames with their source lines.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the report to FILE instead of standard output.",
+)
 @user_errors
 def dump(
     source: str,
@@ -79,6 +92,8 @@ def dump(
     timeout: float,
     no_explain: bool,
     verbose: bool,
+    tree: bool,
+    output: Path | None,
 ) -> None:
     """Read one goroutine dump and list the suspect groups, most suspect first.
 
@@ -109,7 +124,15 @@ def dump(
     )
     ignore = load_ignore_packs(config)
     view = build_view(load(source, timeout=timeout), ignore, filters)
-    print_dump_view(view, fmt=fmt, verbose=verbose, source_dirs=source_dirs, explain=not no_explain)
+    print_dump_view(
+        view,
+        fmt=fmt,
+        verbose=verbose,
+        source_dirs=source_dirs,
+        explain=not no_explain,
+        tree=tree,
+        output=output,
+    )
     sys.exit(1 if view.suspects else 0)
 
 
@@ -136,7 +159,14 @@ def input_warnings(view: Any) -> list[str]:
 
 
 def print_dump_view(
-    view: Any, *, fmt: str, verbose: bool, source_dirs: tuple[Path, ...], explain: bool = True
+    view: Any,
+    *,
+    fmt: str,
+    verbose: bool,
+    source_dirs: tuple[Path, ...],
+    explain: bool = True,
+    tree: bool = False,
+    output: Path | None = None,
 ) -> None:
     roots = source_dirs or (Path.cwd(),)
     for line in input_warnings(view):
@@ -145,11 +175,29 @@ def print_dump_view(
     if explain:
         from goleash.analysis.explain import explain as explain_groups
 
-        explanations = explain_groups(view.shown, source_roots=roots)
+        explanations = explain_groups(view.shown, source_roots=roots, groups=view.snapshot.groups)
+    if fmt == "html":
+        from goleash.report.html import render_dump_html
+
+        write_report(
+            render_dump_html(
+                view.snapshot,
+                view.shown,
+                explanations=explanations,
+                suspects=view.suspects,
+                warnings=view.warnings,
+                notes=view.notes,
+                hidden_ignored=view.hidden_ignored,
+                filtered_out=view.filtered_out,
+                source_roots=roots,
+            ),
+            output,
+        )
+        return
     if fmt == "json":
         from goleash.report import json as json_report
 
-        click.echo(
+        write_report(
             json_report.render(
                 view.snapshot,
                 view.shown,
@@ -158,7 +206,7 @@ def print_dump_view(
                 explanations=explanations,
                 notes=view.notes,
             ),
-            nl=False,
+            output,
         )
         return
     from rich.console import Console
@@ -177,8 +225,32 @@ def print_dump_view(
         proven=view.proven,
         hidden_runtime=view.hidden_runtime,
         warnings_inline=False,
+        tree=tree,
     )
-    text.render(Console(), view.snapshot, view.shown, options)
+    if output is None:
+        text.render(Console(), view.snapshot, view.shown, options)
+        return
+    with open_output(output) as f:
+        text.render(Console(file=f), view.snapshot, view.shown, options)
+
+
+def open_output(path: Path) -> Any:
+    """The report file, or a one-line usage error when it cannot be written."""
+    from goleash.errors import UsageError
+
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"--output {path}: {e.strerror or e}") from None
+
+
+def write_report(document: str, output: Path | None) -> None:
+    """A whole report to --output, or to standard output."""
+    if output is None:
+        click.echo(document, nl=False)
+        return
+    with open_output(output) as f:
+        f.write(document)
 
 
 command = dump

@@ -27,7 +27,7 @@ _NOWHERE: dict[str, Any] = {"function": "", "file": "", "line": 0}
 
 
 def _pattern(e: Explanation | None) -> dict[str, Any] | None:
-    if e is None:
+    if e is None or not e.rule:
         return None
     return {
         "rule": e.rule,
@@ -37,6 +37,22 @@ def _pattern(e: Explanation | None) -> dict[str, Any] | None:
         "file": e.file,
         "line": e.line,
         "site": e.site,
+    }
+
+
+def explanation_dict(e: Explanation | None) -> dict[str, Any] | None:
+    """Why a group will never be released, and the fix (None when goleash cannot say)."""
+    if e is None:
+        return None
+    return {
+        "text": e.text,
+        "fix": e.fix,
+        "objects": list(e.objects),
+        "causes": [
+            {"file": c.file, "line": c.line, "code": c.code, "note": c.note} for c in e.causes
+        ],
+        "evidence": list(e.evidence),
+        "rule": e.rule or None,
     }
 
 
@@ -69,6 +85,7 @@ def group_dict(a: Assessment, explanation: Explanation | None = None) -> dict[st
         "locked_to_thread": g.locked_to_thread,
         "sample_ids": list(g.sample_ids),
         "pattern": _pattern(explanation),
+        "explanation": explanation_dict(explanation),
     }
 
 

@@ -56,6 +56,7 @@ class TextOptions:
     warnings_inline: bool = True
     extra: dict[str, str] = field(default_factory=dict)
     explanations: Mapping[str, Explanation] = field(default_factory=dict)  # by signature
+    tree: bool = False  # each frame with its source line
 
 
 def is_stdlib(frame: Frame) -> bool:
@@ -183,14 +184,9 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
         lines.append(f"{pad}{'labels':<11} {literal(text)}")
     for i, reason in enumerate(a.reasons):
         lines.append(f"{pad}{'why' if i == 0 else '':<11} {literal(reason)}")
-    pattern = opts.explanations.get(g.signature)
-    if pattern is not None:
-        where = f"{Path(pattern.file).name}:{pattern.line}"
-        lines.append(
-            f"{pad}{'pattern':<11} [magenta]{pattern.rule}[/]: {literal(pattern.message)} "
-            f"[dim]({literal(where)})[/]"
-        )
-        lines.append(f"{pad}{'fix':<11} {literal(pattern.fix)}")
+    explanation = opts.explanations.get(g.signature)
+    if explanation is not None:
+        lines.extend(explanation_lines(explanation, pad))
     frames = list(g.frames) if opts.verbose else frames_that_matter(g.frames)
     more = 0
     if not opts.verbose and len(frames) > _MAX_FRAMES:
@@ -199,10 +195,38 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
     for i, f in enumerate(frames):
         label = "frames" if i == 0 else ""
         lines.append(f"{pad}{label:<11} {literal(f.function)} [dim]{literal(f.file)}:{f.line}[/]")
+        if opts.tree:
+            code = source_line(f.file, f.line, opts.source_roots)
+            if code:
+                code = code if len(code) <= _MAX_CODE else code[: _MAX_CODE - 1] + "…"
+                lines.append(f"{pad}{'':<11}   [cyan]│ {literal(code)}[/]")
     hidden = len(g.frames) - len(frames) - more
     if more or (hidden and not opts.verbose):
         word = _plural(more + hidden, "more frame")
         lines.append(f"{pad}{'':<11} [dim]… {word} (-v shows all)[/]")
+    return lines
+
+
+def explanation_lines(e: Explanation, pad: str = "    ") -> list[str]:
+    """Why the group's goroutines will never be released: the explanation, the rule that
+    names the pattern, the places in the source that cause it, the evidence and the fix."""
+    lines = [f"{pad}{'explains':<11} [bold]{literal(e.text)}[/]"]
+    if e.rule:
+        where = f"{Path(e.file).name}:{e.line}" if e.file else ""
+        lines.append(
+            f"{pad}{'pattern':<11} [magenta]{e.rule}[/]: {literal(e.title or e.message)} "
+            f"[dim]({literal(where)})[/]"
+        )
+    for i, c in enumerate(e.causes[:6]):
+        where = f"{Path(c.file).name}:{c.line}"
+        code = c.code if len(c.code) <= _MAX_CODE else c.code[: _MAX_CODE - 1] + "…"
+        lines.append(
+            f"{pad}{'cause' if i == 0 else '':<11} {literal(where)} [cyan]│ {literal(code)}[/] "
+            f"[dim]· {literal(c.note)}[/]"
+        )
+    for i, ev in enumerate(e.evidence):
+        lines.append(f"{pad}{'evidence' if i == 0 else '':<11} {literal(ev)}")
+    lines.append(f"{pad}{'fix':<11} [green]{literal(e.fix)}[/]")
     return lines
 
 

@@ -1,7 +1,10 @@
 """Local copies of the Go source files a dump names.
 
-Dumps carry the paths of the machine that built the binary. A file is looked up as printed,
-then under each source root by ever shorter tails of its path, so a dump built in
+Dumps carry the paths of the machine that built the binary. A file is looked up as printed;
+then through the module path of the ``go.mod`` at (or above, or just below) each source root, so
+that a path from another machine, a GOPATH (``…/src/example.com/svc/x.go``), the module cache
+(``…/pkg/mod/example.com/svc@v1.2.0/x.go``) or a ``-trimpath`` build (``example.com/svc/x.go``)
+finds ``ROOT/x.go``; then under each root by ever shorter tails of its path, so a dump built in
 ``/build/src/svc/handler.go`` finds ``./svc/handler.go`` with root ``.``. Used by the text
 report (``--source``) and by ``goleash.analysis.explain``.
 
@@ -13,6 +16,7 @@ huge or endless file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -30,6 +34,10 @@ def locate(file: str, roots: Sequence[Path] = ()) -> Path | None:
         return printed
     parts = PurePosixPath(file.replace("\\", "/")).parts
     parts = tuple(p for p in parts if p not in ("/", "", ".", "..") and not p.endswith(":"))
+    for root in roots:
+        found = _through_module(parts, root)
+        if found is not None:
+            return found
     for root in roots:
         for start in range(len(parts)):
             candidate = root.joinpath(*parts[start:])
@@ -57,3 +65,79 @@ def read_lines(path: str) -> tuple[str, ...] | None:
     if lines[-1] == "":
         lines.pop()
     return tuple(line[:-1] if line.endswith("\r") else line for line in lines)
+
+
+_VERSION = re.compile(r"@v[^/]*$")
+_MODULE_LINE = re.compile(r"^\s*module\s+\"?([^\s\"]+)\"?", re.MULTILINE)
+_MAX_UP = 40  # folders climbed looking for go.mod
+
+
+def module_root(path: Path) -> Path | None:
+    """The folder of the ``go.mod`` that governs a file or folder (itself or the nearest one
+    above), or None."""
+    try:
+        start = path.resolve()
+    except OSError:
+        return None
+    folder = start if start.is_dir() else start.parent
+    return _module_root(folder)
+
+
+@lru_cache(maxsize=1024)
+def _module_root(folder: Path) -> Path | None:
+    for i, candidate in enumerate((folder, *folder.parents)):
+        if i > _MAX_UP:
+            break
+        if (candidate / "go.mod").is_file():
+            return candidate
+    return None
+
+
+@lru_cache(maxsize=256)
+def module_path(root: Path) -> str | None:
+    """The module path a ``go.mod`` in ``root`` declares (``example.com/svc``), or None."""
+    try:
+        with open(root / "go.mod", "rb") as f:
+            head = f.read(64 << 10).decode("utf-8", "replace")
+    except OSError:
+        return None
+    m = _MODULE_LINE.search(head)
+    return m.group(1) if m else None
+
+
+@lru_cache(maxsize=64)
+def _modules_of(root: Path) -> tuple[tuple[tuple[str, ...], Path], ...]:
+    """(module path split in parts, its folder) for the module at or above ``root`` and the
+    modules one or two folders below it (a repository with several modules)."""
+    found: list[tuple[tuple[str, ...], Path]] = []
+    folders: list[Path] = []
+    above = module_root(root)
+    if above is not None:
+        folders.append(above)
+    try:
+        for pattern in ("*/go.mod", "*/*/go.mod"):
+            folders.extend(sorted(p.parent for p in root.glob(pattern))[:200])
+    except OSError:
+        pass
+    for folder in folders:
+        path = module_path(folder)
+        if path:
+            found.append((tuple(path.split("/")), folder))
+    # The longest module path first: a nested module wins over the one around it.
+    found.sort(key=lambda m: -len(m[0]))
+    return tuple(found)
+
+
+def _through_module(parts: tuple[str, ...], root: Path) -> Path | None:
+    """The local file for a printed path that contains a module path of ``root``'s tree."""
+    if not parts:
+        return None
+    plain = tuple(_VERSION.sub("", p) for p in parts)
+    for mod, folder in _modules_of(root):
+        n = len(mod)
+        for start in range(len(plain) - n):
+            if plain[start : start + n] == mod:
+                candidate = folder.joinpath(*parts[start + n :])
+                if candidate.is_file():
+                    return candidate
+    return None

@@ -1,0 +1,280 @@
+"""Self-contained HTML reports: one file that opens offline, shares by mail and attaches to an
+incident.
+
+One public function per report kind (``render_dump_html``, and for the over-time commands
+``render_diff_html``, ``render_watch_html``, ``render_verify_html``, ``render_test_html``) turns
+the analysis results into one HTML document: inline CSS and a little hand-written JavaScript
+(search, flame graph zoom), no CDN, no font, nothing fetched at view time.
+
+Everything a dump or a source file supplies is untrusted: the templates are rendered with
+jinja2's autoescape on, and data handed to scripts is JSON with ``<``, ``>`` and ``&`` written
+as ``\\u`` escapes, so a function name or a label cannot close a tag or open a script.
+
+Size: the flame graph merges all goroutines by stack and drops the slivers too thin to see
+(under ``1/_FLAME_RESOLUTION`` of the total), and the group list shows every suspect group plus
+at most ``MAX_OTHER_GROUPS`` others, so a 100k-goroutine dump stays a small page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from markupsafe import Markup
+
+from goleash.analysis.suspects import Assessment
+from goleash.model import Frame, Group, Snapshot
+from goleash.sources.sourcefiles import locate, read_lines
+
+if TYPE_CHECKING:
+    from goleash.analysis.explain import Explanation
+
+__all__ = ["flame_tree", "page", "render_dump_html", "source_snippet"]
+
+MAX_OTHER_GROUPS = 300  # groups shown besides the suspects
+MAX_FRAMES = 64  # frames listed per group
+_FLAME_RESOLUTION = 4000  # nodes thinner than total/this are merged into their parent
+_FLAME_DEPTH = 96
+_SNIPPET = 3  # lines of context around a site
+_MAX_CODE = 240  # characters of a source line shown
+
+
+@cache
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("goleash.report", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["tojson_safe"] = script_json
+    env.filters["plural"] = _plural
+    return env
+
+
+def script_json(value: Any) -> Markup:
+    """JSON safe inside ``<script>``: no ``<``, ``>`` or ``&`` that could end the element."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return Markup(text)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def page(template: str, **context: Any) -> str:
+    """Render one of the report templates (``dump.html.j2``, …) with ``context``."""
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return _env().get_template(template).render(generated=generated, **context)
+
+
+# --- flame graph -------------------------------------------------------------------------------
+
+
+def flame_tree(groups: Iterable[tuple[Group, bool]]) -> dict[str, Any]:
+    """All goroutines merged by stack, outermost frame first, for the icicle graph.
+
+    ``groups`` are (group, suspect) pairs. The result is ``{"names": [...], "root": node}``
+    with a node ``[name index, goroutines, suspect goroutines, [children]]``; slivers thinner
+    than 1/_FLAME_RESOLUTION of the total are folded into their parent.
+    """
+    names: dict[str, int] = {}
+    root: list[Any] = [-1, 0, 0, {}]
+    for g, suspect in groups:
+        n = g.count
+        root[1] += n
+        root[2] += n if suspect else 0
+        node = root
+        frames = [f for f in reversed(g.frames) if f.function != "runtime.goexit"]
+        for f in frames[:_FLAME_DEPTH]:
+            label = f.function
+            idx = names.setdefault(label, len(names))
+            child = node[3].get(idx)
+            if child is None:
+                child = node[3][idx] = [idx, 0, 0, {}]
+            child[1] += n
+            child[2] += n if suspect else 0
+            node = child
+    least = max(1, root[1] // _FLAME_RESOLUTION)
+
+    def pack(node: list[Any]) -> list[Any]:
+        kids = sorted((c for c in node[3].values() if c[1] >= least), key=lambda c: (-c[1], c[0]))
+        return [node[0], node[1], node[2], [pack(c) for c in kids]]
+
+    return {"names": list(names), "root": pack(root)}
+
+
+# --- groups ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SnippetLine:
+    number: int
+    text: str
+    target: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """A few lines of source around a site."""
+
+    label: str
+    file: str
+    line: int
+    lines: tuple[SnippetLine, ...]
+
+
+def source_snippet(
+    label: str, frame: Frame | None, roots: Sequence[Path], *, path: str | None = None
+) -> Snippet | None:
+    """The lines around ``frame`` (or ``path:frame.line``) when the file is found locally."""
+    if frame is None or frame.line < 1:
+        return None
+    local = Path(path) if path else locate(frame.file, tuple(roots))
+    if local is None:
+        return None
+    lines = read_lines(str(local))
+    if lines is None or frame.line > len(lines):
+        return None
+    first = max(1, frame.line - _SNIPPET)
+    last = min(len(lines), frame.line + _SNIPPET)
+    shown = tuple(
+        SnippetLine(n, _clip(lines[n - 1]), n == frame.line) for n in range(first, last + 1)
+    )
+    return Snippet(label, str(local), frame.line, shown)
+
+
+def _clip(text: str) -> str:
+    text = text.replace("\t", "    ")
+    return text if len(text) <= _MAX_CODE else text[: _MAX_CODE - 1] + "…"
+
+
+@dataclass
+class GroupView:
+    """One group as the templates show it."""
+
+    index: int
+    anchor: str
+    a: Assessment
+    verdict: str  # "suspect" | "ignored" | "clean"
+    search: str
+    frames: list[Frame]
+    more_frames: int
+    snippets: list[Snippet]
+    explanation: Explanation | None
+    cause_snippets: list[Snippet] = field(default_factory=list)
+
+
+def _verdict(a: Assessment) -> str:
+    if a.ignored is not None:
+        return "ignored"
+    return "suspect" if a.suspect else "clean"
+
+
+def group_views(
+    shown: Sequence[Assessment],
+    explanations: Mapping[str, Explanation],
+    roots: Sequence[Path],
+) -> tuple[list[GroupView], int]:
+    """The groups to show (every suspect, then at most MAX_OTHER_GROUPS others) and how many
+    were left out."""
+    views: list[GroupView] = []
+    others = 0
+    left_out = 0
+    for i, a in enumerate(shown, 1):
+        if not a.suspect:
+            others += 1
+            if others > MAX_OTHER_GROUPS:
+                left_out += 1
+                continue
+        g = a.group
+        frames = list(g.frames[:MAX_FRAMES])
+        words = [f"{f.function} {f.file}:{f.line}" for f in g.frames]
+        if g.created_by is not None:
+            words.append(f"{g.created_by.function} {g.created_by.file}:{g.created_by.line}")
+        words += [f"{k}={v}" for k, v in sorted(g.labels.items())]
+        words += [a.state, a.kind]
+        e = explanations.get(g.signature)
+        snippets = [
+            s
+            for s in (
+                source_snippet("blocked at", g.blocking_site, roots),
+                source_snippet("created at", g.creation_site, roots),
+            )
+            if s is not None
+        ]
+        causes = []
+        if e is not None:
+            for c in e.causes[:6]:
+                s = source_snippet(c.note, Frame("", c.file, c.line), roots, path=c.file)
+                if s is not None:
+                    causes.append(s)
+        views.append(
+            GroupView(
+                index=i,
+                anchor=f"g{i}",
+                a=a,
+                verdict=_verdict(a),
+                search="\n".join(words).lower(),
+                frames=frames,
+                more_frames=len(g.frames) - len(frames),
+                snippets=snippets,
+                explanation=e,
+                cause_snippets=causes,
+            )
+        )
+    return views, left_out
+
+
+# --- dump --------------------------------------------------------------------------------------
+
+
+def render_dump_html(
+    snapshot: Snapshot,
+    shown: Sequence[Assessment],
+    *,
+    explanations: Mapping[str, Explanation] | None = None,
+    suspects: int | None = None,
+    warnings: Sequence[str] = (),
+    notes: Sequence[str] = (),
+    hidden_ignored: int = 0,
+    filtered_out: int = 0,
+    source_roots: Sequence[Path] = (),
+    all_assessed: Sequence[Assessment] | None = None,
+) -> str:
+    """The HTML report of one analysed snapshot (``goleash dump --format html``).
+
+    ``shown`` are the groups the user's filters kept; the flame graph covers every goroutine
+    of the snapshot (``all_assessed`` colours the suspect ones; by default ``shown``).
+    """
+    explanations = explanations or {}
+    views, left_out = group_views(shown, explanations, source_roots)
+    suspect_of = {a.group.signature: a.suspect for a in (all_assessed or shown)}
+    every = [*snapshot.groups, *snapshot.runtime_groups]
+    flame = flame_tree((g, suspect_of.get(g.signature, False)) for g in every)
+    n_suspects = suspects if suspects is not None else sum(a.suspect for a in shown)
+    suspect_goroutines = sum(a.group.count for a in shown if a.suspect)
+    return page(
+        "dump.html.j2",
+        title=f"goleash dump · {snapshot.source or 'goroutine dump'}",
+        snapshot=snapshot,
+        groups=views,
+        left_out=left_out,
+        flame=flame,
+        suspects=n_suspects,
+        suspect_goroutines=suspect_goroutines,
+        explained=sum(1 for v in views if v.explanation is not None),
+        warnings=[*snapshot.warnings, *warnings],
+        notes=list(notes),
+        hidden_ignored=hidden_ignored,
+        filtered_out=filtered_out,
+    )
