@@ -66,7 +66,7 @@ func serve(args []string) int {
 		return 2
 	}
 
-	s := &service{poolSize: *poolSize, cache: newCache(*cacheMax), started: time.Now()}
+	s := &service{poolSize: *poolSize, cache: newCache[string](*cacheMax), started: time.Now()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/leak", s.counted("leak", s.handleLeak))
@@ -96,7 +96,7 @@ type service struct {
 	poolSize int
 	poolOnce sync.Once
 	jobs     chan job
-	cache    *cache
+	cache    *cache[string]
 	served   atomic.Int64
 	started  time.Time
 	requests sync.Map // endpoint name -> *atomic.Int64
@@ -210,15 +210,17 @@ func intParam(r *http.Request, name string, fallback int) int {
 }
 
 // cache keeps at most max entries, each with a goroutine that refreshes it until evicted.
-type cache struct {
+// It is generic, as caches often are: tracebacks print its functions as main.refresh[...],
+// pprof profiles as main.refresh[go.shape.string].
+type cache[K comparable] struct {
 	mu      sync.Mutex
 	max     int
-	order   []string
-	entries map[string]context.CancelFunc
+	order   []K
+	entries map[K]context.CancelFunc
 }
 
-func newCache(max int) *cache {
-	return &cache{max: max, entries: map[string]context.CancelFunc{}}
+func newCache[K comparable](max int) *cache[K] {
+	return &cache[K]{max: max, entries: map[K]context.CancelFunc{}}
 }
 
 func (s *service) handleCache(w http.ResponseWriter, r *http.Request) {
@@ -230,7 +232,7 @@ func (s *service) handleCache(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "cached", key)
 }
 
-func (c *cache) add(key string) {
+func (c *cache[K]) add(key K) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.entries[key]; ok {
@@ -248,7 +250,7 @@ func (c *cache) add(key string) {
 	go refresh(ctx, key)
 }
 
-func refresh(ctx context.Context, key string) {
+func refresh[K comparable](ctx context.Context, key K) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -256,7 +258,7 @@ func refresh(ctx context.Context, key string) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			_ = lookup(key)
+			_ = lookup(fmt.Sprint(key))
 		}
 	}
 }
