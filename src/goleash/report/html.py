@@ -204,6 +204,8 @@ def group_views(
         words += [f"{k}={v}" for k, v in sorted(g.labels.items())]
         words += [a.state, a.kind]
         e = explanations.get(g.signature)
+        if e is not None:
+            words += [f"{c.file}:{c.line}" for c in e.causes] + list(e.objects)
         snippets = [
             s
             for s in (
