@@ -15,6 +15,7 @@ from typing import Any
 
 from goleash.lint.flow import ends_path, inside_func_literal, never_ends
 from goleash.lint.syntax import Node, captures, declarations, descendants, statements, text
+from goleash.lint.types import PackageTypes
 
 _PARAM_USES = """
 (call_expression
@@ -53,6 +54,13 @@ class PackageIndex:
     _functions: dict[str, list[_Function]] | None = None
     _summaries: dict[str, FunctionSummary] = field(default_factory=dict)
     _in_progress: set[str] = field(default_factory=set)
+    _types: PackageTypes | None = None
+
+    def types(self) -> PackageTypes:
+        """The package's declared types of fields and its methods by type (built once)."""
+        if self._types is None:
+            self._types = PackageTypes(self.files)
+        return self._types
 
     def summary(self, name: str) -> FunctionSummary | None:
         """The merged summary of the package's functions and methods called ``name``."""

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from goleash.lint.channel_flow import LocalChannel, Use, local_channels, once, return_between
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
-from goleash.lint.syntax import line_of, program_lifetime
+from goleash.lint.syntax import Node, line_of, program_lifetime
 from goleash.model import Finding
 
 
@@ -37,10 +37,61 @@ def _reason(chan: LocalChannel, waiting: Use) -> str:
     return ""
 
 
+def _declared_here(chan: LocalChannel) -> bool:
+    """``ch := make(…)`` or ``var ch = make(…)``: a name that exists only in this function."""
+    holder = chan.make.parent
+    while holder is not None and holder.type == "expression_list":
+        holder = holder.parent
+    return holder is not None and holder.type in ("short_var_declaration", "var_spec")
+
+
+def _select_of_nothing(chans: list[LocalChannel]) -> Iterator[tuple[Node, list[str]]]:
+    """Selects in goroutines whose every case receives from a local channel that nothing in
+    the function sends on, closes or hands on, and that have no default."""
+    silent: dict[int, list[str]] = {}
+    selects: dict[int, Node] = {}
+    for chan in chans:
+        if chan.escapes or chan.of_kind("send", "close", "range") or program_lifetime(chan.func):
+            continue
+        if not _declared_here(chan):
+            continue  # `x = make(…)` may fill a package variable others send on
+        for use in chan.of_kind("receive"):
+            statement = use.node.parent
+            while statement is not None and statement.type == "expression_list":
+                statement = statement.parent
+            case = statement.parent if statement is not None else None
+            if (
+                use.where.kind != "go"
+                or statement is None
+                or statement.type != "receive_statement"
+                or case is None
+                or case.type != "communication_case"
+                or case.parent is None
+            ):
+                continue
+            selects[case.parent.id] = case.parent
+            silent.setdefault(case.parent.id, []).append(chan.name)
+    for key, select in selects.items():
+        cases = [
+            c for c in select.named_children if c.type in ("communication_case", "default_case")
+        ]
+        if len(cases) == len(silent[key]) and all(c.type == "communication_case" for c in cases):
+            yield select, silent[key]
+
+
 def check(ctx: FileContext) -> Iterator[Finding]:
     """Goroutines blocked in a plain receive that an early return leaves without a partner."""
     seen: set[int] = set()  # a worker started from two places is reported once
-    for chan in local_channels(ctx):
+    chans = list(local_channels(ctx))
+    for select, names in _select_of_nothing(chans):
+        listed = ", ".join(f"`{n}`" for n in names)
+        yield RULE.finding(
+            ctx,
+            select,
+            f"goroutine's select can wait forever: nothing in this function sends on or closes "
+            f"{listed}",
+        )
+    for chan in chans:
         if chan.escapes or chan.of_kind("range") or program_lifetime(chan.func):
             continue
         receives = chan.of_kind("receive")

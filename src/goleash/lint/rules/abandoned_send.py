@@ -221,6 +221,10 @@ def _reason(ctx: FileContext, chan: LocalChannel, sends: list[Use]) -> str:
     """Why the send can be left without a receiver, or '' when every send is matched."""
     goes = {u.where.node.id: u.where.node for u in sends if u.where.node is not None}
     receives = chan.of_kind("receive", "range")
+    if not receives:
+        if chan.capacity or chan.of_kind("close"):
+            return ""
+        return "nothing ever receives from it"
     senders = sum(_starts(ctx, chan, go, receives) for go in goes.values())
     unbounded = senders >= _UNBOUNDED
     capacity = chan.capacity or 0
@@ -292,7 +296,7 @@ def local_channels_with_senders(ctx: FileContext) -> Iterable[LocalChannel]:
             continue
         sends = chan.of_kind("send")
         receives = chan.of_kind("receive", "range")
-        if not sends or not receives:
+        if not sends:
             continue
         if any(u.where.kind != "go" for u in sends):
             continue

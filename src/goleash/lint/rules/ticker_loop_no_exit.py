@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from goleash.lint.flow import ends_path
+from goleash.lint.locks import package_types
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
 from goleash.lint.syntax import (
     Node,
@@ -12,10 +13,10 @@ from goleash.lint.syntax import (
     captures,
     enclosing_function,
     function_name,
-    identifiers,
     in_program_lifetime,
     nodes,
 )
+from goleash.lint.types import TICKER, local_kind
 from goleash.model import Finding
 
 _RANGES = "(for_statement (range_clause right: (_)) body: (block)) @loop"
@@ -38,18 +39,12 @@ def _ticker_channel(ctx: FileContext, over: Node, time_names: set[str]) -> str:
         return ""
     if "tick" in ctx.text(base).rsplit(".", 1)[-1].lower():
         return text
-    if base.type == "identifier":
-        func = enclosing_function(over)
-        if func is not None:
-            name = ctx.text(base)
-            for ident in identifiers(func, name):
-                holder = ident.parent.parent if ident.parent is not None else None
-                if (
-                    holder is not None
-                    and holder.type == "short_var_declaration"
-                    and "NewTicker(" in ctx.text(holder)
-                ):
-                    return text
+    if base.type == "identifier" and local_kind(ctx.source, ctx.text(base), over) == TICKER:
+        return text  # `beat := time.NewTicker(d)`, `var t *time.Ticker`, a *time.Ticker param
+    if base.type == "selector_expression":
+        field = base.child_by_field_name("field")
+        if field is not None and package_types(ctx).field_kind("", ctx.text(field)) == TICKER:
+            return text  # a struct field declared *time.Ticker
     return ""
 
 
