@@ -111,17 +111,17 @@ def render(console: Console, run: TestRunVerdict, *, verbose: bool = False) -> N
                 console.print(line, highlight=False)
     leaking = sum(len(p.leaking_tests) for p in run.packages)
     failed = sum(len(p.failed_tests) for p in run.packages)
+    checked = sum(p.check is not None for p in run.packages)
     parts = []
     if run.leaked:
         parts.append(
             f"[bold red]{_plural(run.leaked, 'goroutine')} left by {_plural(leaking, 'test')}[/]"
         )
-    else:
+    elif checked:
         parts.append("[bold green]no goroutine outlived its test[/]")
     if failed:
         parts.append(f"[red]{_plural(failed, 'test')} failed[/]")
     if run.build_failed:
         parts.append(f"[red]{_plural(len(run.build_failed), 'package')} did not build[/]")
-    checked = sum(p.check is not None for p in run.packages)
     parts.append(f"{_plural(checked, 'package')} checked")
     console.print(" · ".join(parts), highlight=False)

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -87,11 +89,17 @@ def _store(folder: Path, data: bytes, suffix: str = ".go") -> str:
     """Keep ``data`` in ``folder`` under a name made of its content; return the path."""
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     path = folder / f"{digest}{suffix}"
-    if not path.exists():
+    if path.exists():
+        return str(path)
+    try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{id(data)}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        # A file of our own, renamed into place: runs in parallel may store the same content.
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise InputError(f"cannot write goleash's overlay files in {folder}: {e}") from None
     return str(path)
 
 

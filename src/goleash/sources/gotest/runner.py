@@ -147,7 +147,7 @@ class GoTest:
 
     # --- preparing ---------------------------------------------------------------------------
 
-    def _go(self, *args: str, check_msg: str) -> str:
+    def _go(self, *args: str, check_msg: str, not_module: bool = False) -> str:
         try:
             proc = subprocess.run(
                 [str(self.go), *args],
@@ -160,19 +160,29 @@ class GoTest:
         except OSError as e:
             raise InputError(f"cannot run {self.go}: {e.strerror or e}") from None
         if proc.returncode != 0:
-            raise InputError(_first_line(proc.stderr) or f"{check_msg} failed")
+            message = _first_line(proc.stderr) or f"{check_msg} failed"
+            if not_module:
+                message = f"{self.cwd} is not in a Go module (no go.mod here or above): {message}"
+            raise InputError(message)
         if not proc.stdout.strip() and "matched no packages" in proc.stderr:
             raise InputError(f"no packages to test: {_first_line(proc.stderr)}")
         return proc.stdout
 
     def prepare(self, patterns: Sequence[str]) -> tuple[TestPackage, ...]:
         """List the packages and write the overlay; InputError with go's message on failure."""
-        env = json.loads(self._go("env", "-json", "GOROOT", "GOVERSION", check_msg="go env"))
+        env = json.loads(
+            self._go("env", "-json", "GOROOT", "GOVERSION", "GOMOD", check_msg="go env")
+        )
         goroot = Path(env.get("GOROOT", ""))
         self.go_version = env.get("GOVERSION", "")
         fields = "ImportPath,Name,Dir,GoFiles,TestGoFiles,XTestGoFiles"
         out = self._go(
-            "list", f"-json={fields}", *self.flags.listing, *patterns, check_msg="go list"
+            "list",
+            f"-json={fields}",
+            *self.flags.listing,
+            *patterns,
+            check_msg="go list",
+            not_module=env.get("GOMOD", "") in ("", os.devnull),
         )
         packages = []
         for obj in _json_stream(out):

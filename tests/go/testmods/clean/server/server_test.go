@@ -34,7 +34,7 @@ func TestGreets(t *testing.T) {
 
 func TestGreetsInParallel(t *testing.T) {
 	srv := httptest.NewServer(Handler())
-	defer srv.Close()
+	t.Cleanup(srv.Close) // the parallel subtests run after this function returns
 	for _, name := range []string{"dee", "eli"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
