@@ -26,7 +26,7 @@ from goleash.analysis.suspects import Assessment, assess_group
 from goleash.errors import InputError, UsageError
 from goleash.model import Group, Snapshot
 from goleash.sources import pprof
-from goleash.sources.service import Service, run_load
+from goleash.sources.service import Service, run_load, split_command
 
 Progress = Callable[[str], None]
 
@@ -207,6 +207,7 @@ def verify(
         raise UsageError("--cycles must be at least 1")
     run = _Run(options, ignore, progress or (lambda _: None))
     run.root = pprof_root(options.url)
+    split_command(options.load, "--load")  # a command that cannot be split fails before any work
     if options.start is not None:
         run.service = Service(options.start, options.url)
     try:

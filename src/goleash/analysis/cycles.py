@@ -5,8 +5,8 @@ the warm-up cycle) and one count per load cycle. Leaked goroutines stay: a stack
 the load grows with the cycles and does not drain once the load stops. A pool or cache fills
 during the warm-up (or the first cycles) and then holds still. So:
 
-- **leak**: the settled count grew in most cycles, including the last one, and stays above the
-  baseline;
+- **leak**: the settled count grew in most cycles, including the last one, and never fell:
+  leaked goroutines do not exit, so a stack whose count drops at some point drains;
 - **plateau**: above its start, but not growing with the cycles: a pool or a cache that filled
   (during the warm-up, or during a cycle and then held);
 - **drained**: rose during the run and came back to (or below) the baseline;
@@ -63,18 +63,19 @@ def judge(start: int, baseline: int, cycles: Sequence[int]) -> tuple[str, str]:
     grew = [now > prev for now, prev in zip(cycles, before, strict=True)]
     n, ups = len(cycles), sum(grew)
     last = cycles[-1]
-    if ups * 2 > n and grew[-1] and last > baseline:
+    dropped = any(now < prev for now, prev in zip(cycles, before, strict=True))
+    if ups * 2 > n and grew[-1] and not dropped:
         per = (last - baseline) / n
         return LEAK, (
             f"grew in {ups} of {n} cycles ({baseline} → {last}, {per:+.3g} per cycle) "
             "and did not drain"
         )
     peak = max(baseline, *cycles)
-    if last > start and last >= peak:
+    if dropped or last < baseline:
+        return DRAINED, f"rose to {max(peak, start)} and came back to {last}"
+    if last > start:
         when = "the warm-up" if peak == baseline else "the first cycles"
         return PLATEAU, f"filled during {when} ({start} → {peak}), then held: a pool or a cache"
-    if peak > min(start, baseline) or last < baseline:
-        return DRAINED, f"rose to {max(peak, start)} and came back to {last}"
     return STEADY, f"held at {last}"
 
 
