@@ -46,6 +46,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "example.com/leaky/subtests": {"TestWatch/never_stopped": 1},
     "example.com/leaky/useslib": {},  # the library's flusher is covered by ignore.toml
     "example.com/leaky/withmain": {"TestForgetsToStop": 1},
+    "example.com/leaky/xmain": {"TestPollForever": 1},  # TestMain in package xmain_test
 }
 # Where each leak blocks: (file, line of the statement).
 BLOCKS = {

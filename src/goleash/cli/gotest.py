@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -86,13 +87,15 @@ def gotest(
     (`goleash test ./... -- -race -run TestAPI`). Exit status: 0 clean, 1 a test leaked or
     failed, 2 the tests could not be built or bad input.
     """
-    from goleash.analysis.attribution import TestRunVerdict, judge_package
-    from goleash.analysis.ignore import IgnorePacks, load_ignore_packs, parse_rules
-    from goleash.lint.cache import default_cache_dir
-    from goleash.sources.gotest.runner import GoFlags, GoTest, build_error, run_pattern
+    # What runs after the tests is imported meanwhile, while go builds and runs them.
+    preload = threading.Thread(target=_preload, daemon=True)
+    preload.start()
+    from goleash.sources.gotest.runner import GoFlags, GoTest, build_error, cache_dir, run_pattern
     from goleash.toolchain import find_go
 
     patterns, go_flags = _split_args(args)
+    from goleash.analysis.ignore import IgnorePacks, load_ignore_packs, parse_rules
+
     packs = load_ignore_packs(config)
     if ignores:
         entries = [{"name": "--ignore", "prefix": p, "where": "any"} for p in ignores]
@@ -113,7 +116,7 @@ def gotest(
 
     workers = os.cpu_count() or 1
     with GoTest(
-        go, Path.cwd(), GoFlags.parse(go_flags), settle=settle, cache_dir=default_cache_dir()
+        go, Path.cwd(), GoFlags.parse(go_flags), settle=settle, cache_dir=cache_dir()
     ) as runner:
         runner.prepare(patterns or ["."])
         progress.say("running go test")
@@ -121,6 +124,8 @@ def gotest(
         progress.clear()
         if not verbose:
             _print_failures(run)
+        from goleash.analysis.attribution import TestRunVerdict, judge_package
+
         verdicts = []
         for pkg in run.packages:
             events = run.events.packages.get(pkg.import_path)
@@ -165,6 +170,13 @@ def gotest(
         for p in result.build_failed:
             click.echo(f"goleash: {p.package}: {p.error}", err=True)
     sys.exit(result.exit_code)
+
+
+def _preload() -> None:
+    import goleash.analysis.attribution
+    import goleash.report.gotest_json
+    import goleash.report.gotest_text
+    import goleash.sources.gotest.result  # noqa: F401
 
 
 def _split_args(args: tuple[str, ...]) -> tuple[list[str], list[str]]:

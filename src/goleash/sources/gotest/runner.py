@@ -11,14 +11,17 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from goleash.errors import InputError
 from goleash.sources.gotest.events import EventLog
 from goleash.sources.gotest.overlay import Overlay, TestPackage, build_overlay
-from goleash.sources.gotest.result import CheckResult, read_results
+
+if TYPE_CHECKING:
+    from goleash.sources.gotest.result import CheckResult
 
 # Flags that choose which files a package has: `go list` must see them too.
 _LIST_FLAGS_WITH_VALUE = frozenset({"-tags", "-mod", "-modfile"})
@@ -100,6 +103,19 @@ class GoTestRun:
     warnings: list[str] = field(default_factory=list)
 
 
+def cache_dir() -> Path:
+    """goleash's cache folder, as the scan cache finds it: ``$GOLEASH_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/goleash``, else ``~/.cache/goleash``. (Not imported from the lint
+    package, whose import costs more than this whole function.)"""
+    explicit = os.environ.get("GOLEASH_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "goleash"
+    return Path.home() / ".cache" / "goleash"
+
+
 def _first_line(text: str) -> str:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
@@ -147,7 +163,7 @@ class GoTest:
 
     # --- preparing ---------------------------------------------------------------------------
 
-    def _go(self, *args: str, check_msg: str, not_module: bool = False) -> str:
+    def _go(self, *args: str, check_msg: str) -> str:
         try:
             proc = subprocess.run(
                 [str(self.go), *args],
@@ -160,30 +176,33 @@ class GoTest:
         except OSError as e:
             raise InputError(f"cannot run {self.go}: {e.strerror or e}") from None
         if proc.returncode != 0:
-            message = _first_line(proc.stderr) or f"{check_msg} failed"
-            if not_module:
-                message = f"{self.cwd} is not in a Go module (no go.mod here or above): {message}"
-            raise InputError(message)
+            raise InputError(_first_line(proc.stderr) or f"{check_msg} failed")
         if not proc.stdout.strip() and "matched no packages" in proc.stderr:
             raise InputError(f"no packages to test: {_first_line(proc.stderr)}")
         return proc.stdout
 
     def prepare(self, patterns: Sequence[str]) -> tuple[TestPackage, ...]:
         """List the packages and write the overlay; InputError with go's message on failure."""
-        env = json.loads(
-            self._go("env", "-json", "GOROOT", "GOVERSION", "GOMOD", check_msg="go env")
-        )
+        # Both at once: each costs a go command start-up, and they do not depend on each other.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            env_future = pool.submit(
+                self._go, "env", "-json", "GOROOT", "GOVERSION", "GOMOD", check_msg="go env"
+            )
+            fields = "ImportPath,Name,Dir,GoFiles,TestGoFiles,XTestGoFiles"
+            try:
+                out = self._go(
+                    "list", f"-json={fields}", *self.flags.listing, *patterns, check_msg="go list"
+                )
+            except InputError as e:
+                env = json.loads(env_future.result())
+                if env.get("GOMOD", "") in ("", os.devnull):
+                    raise InputError(
+                        f"{self.cwd} is not in a Go module (no go.mod here or above): {e}"
+                    ) from None
+                raise
+            env = json.loads(env_future.result())
         goroot = Path(env.get("GOROOT", ""))
         self.go_version = env.get("GOVERSION", "")
-        fields = "ImportPath,Name,Dir,GoFiles,TestGoFiles,XTestGoFiles"
-        out = self._go(
-            "list",
-            f"-json={fields}",
-            *self.flags.listing,
-            *patterns,
-            check_msg="go list",
-            not_module=env.get("GOMOD", "") in ("", os.devnull),
-        )
         packages = []
         for obj in _json_stream(out):
             packages.append(
@@ -257,6 +276,8 @@ class GoTest:
                 on_event(event)
         proc.wait()
         reader.join()
+        from goleash.sources.gotest.result import read_results
+
         results = {
             p.import_path: read_results(out_dir, p.key) for p in self.packages if p.has_tests
         }
@@ -299,6 +320,8 @@ class GoTest:
             )
         except OSError as e:
             raise InputError(f"cannot run {self.go}: {e.strerror or e}") from None
+        from goleash.sources.gotest.result import read_results
+
         return read_results(out_dir, package.key)
 
 
