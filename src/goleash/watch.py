@@ -26,7 +26,7 @@ from goleash.analysis.tracker import (
     TargetTracker,
 )
 from goleash.analysis.trend import TrendParams
-from goleash.model import Frame, Group, Snapshot
+from goleash.model import Frame, Group
 from goleash.sources.poller import Capture, Poll, Poller, PollError, Target
 from goleash.store import Store
 
@@ -199,7 +199,7 @@ class Watch:
 
     async def _handle(self, state: TargetState, poll: Poll, poller: Poller) -> None:
         state.polls += 1
-        if poll.snapshot is None:
+        if poll.error is not None:
             state.failures += 1
             state.consecutive_failures += 1
             state.last_error = poll.error or "failed"
@@ -208,12 +208,12 @@ class Watch:
             return
         state.consecutive_failures = 0
         state.last_error = ""
-        sample, frames = to_sample(poll, poll.snapshot)
+        sample = to_sample(poll)
         state.last_total = sample.total
-        for key, fr in frames.items():
-            state.frames.setdefault(key, fr)
+        new = {k: fr for k, fr in poll.frames.items() if k not in state.frames}
+        state.frames.update(new)
         if self.store is not None:
-            self.store.add_sample(state.name, sample, frames)
+            self.store.add_sample(state.name, sample, new)
         events = state.tracker.observe(sample)
         window_closed = state.tracker.in_window == 0
         for event in events:
@@ -274,17 +274,9 @@ class Watch:
             sink.event(report, state)
 
 
-def to_sample(poll: Poll, snapshot: Snapshot) -> tuple[Sample, dict[str, tuple[Frame, ...]]]:
-    """Counts per stack key from a polled snapshot, and each key's frames."""
-    counts: dict[str, int] = {}
-    frames: dict[str, tuple[Frame, ...]] = {}
-    for g in snapshot.groups:
-        key = g.stack_key
-        counts[key] = counts.get(key, 0) + g.count
-        frames.setdefault(key, g.frames)
-    total = snapshot.reported_total if snapshot.reported_total is not None else snapshot.total
-    sample = Sample(poll.time, total, counts, poll.work, poll.start_time, poll.pid)
-    return sample, frames
+def to_sample(poll: Poll) -> Sample:
+    """The tracker's view of a successful poll."""
+    return Sample(poll.time, poll.total, poll.counts, poll.work, poll.start_time, poll.pid)
 
 
 def evidence_report(
