@@ -29,6 +29,7 @@ from goleash.analysis.ignore import IgnorePacks
 from goleash.analysis.suspects import Assessment, assess
 from goleash.model import Group, Snapshot
 from goleash.sources.gotest.events import PackageEvents
+from goleash.sources.gotest.result import LABEL as LABEL_KEY
 from goleash.sources.gotest.result import CheckResult, Leftover
 
 LABEL = "label"
@@ -177,6 +178,8 @@ def leaks_of(
         ids = sorted(m.id for m in members)
         group = dataclasses.replace(
             base,
+            # goleash's own test label says nothing the report does not; the user's stay.
+            labels={k: v for k, v in base.labels.items() if k != LABEL_KEY},
             count=len(members),
             leaked=sum(m.group.leaked for m in members),
             sample_ids=tuple(ids[:8]),
