@@ -185,8 +185,10 @@ def test_a_service_restarted_mid_watch_splits_its_series() -> None:
 def test_the_store_survives_sigkill_and_the_watch_resumes(tmp_path: Path) -> None:
     db = tmp_path / "watch.db"
     with services(("leak",)) as (svc,):
+        # Normalised by the service's request counter: the slope reads "per request".
+        work = ("--work-metric", "watchsvc_requests_total")
         proc = subprocess.Popen(
-            goleash("watch", svc.url, *POLL, "--store", str(db), "--format", "json"),
+            goleash("watch", svc.url, *POLL, *work, "--store", str(db), "--format", "json"),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -214,7 +216,16 @@ def test_the_store_survives_sigkill_and_the_watch_resumes(tmp_path: Path) -> Non
 
         again = subprocess.run(
             goleash(
-                "watch", svc.url, *POLL, "--store", str(db), "--duration", "3s", "--format", "json"
+                "watch",
+                svc.url,
+                *POLL,
+                *work,
+                "--store",
+                str(db),
+                "--duration",
+                "3s",
+                "--format",
+                "json",
             ),
             capture_output=True,
             text=True,
@@ -227,6 +238,10 @@ def test_the_store_survives_sigkill_and_the_watch_resumes(tmp_path: Path) -> Non
     # Six windows are needed for a verdict: 3 s alone give three, with the resumed ones more.
     assert target["leaking"], again.stdout
     assert again.returncode == 1
+    # watchsvc leaks one goroutine in every 5 requests (-leakevery 5).
+    (found,) = events(lines, "leak")
+    assert found["trend"]["slope_unit"] == "goroutines per unit of work"
+    assert 0.1 < found["trend"]["slope"] < 0.3
     with sqlite3.connect(db) as conn:
         kinds = [k for (k,) in conn.execute("SELECT kind FROM events")]
         profiles = {p for (p,) in conn.execute("SELECT profile FROM evidence")}
