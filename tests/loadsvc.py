@@ -117,13 +117,15 @@ class Service:
         raise AssertionError(f"goroutine count never settled: {seen[-10:]}")
 
     def capture(self, kind: str) -> bytes:
-        """A settled dump: ``debug=2``, ``debug=1``, ``debug=0`` (protobuf) or ``leak``."""
+        """A settled dump: ``debug=2``, ``debug=1``, ``debug=0`` (protobuf), ``leak`` (the
+        goroutineleak profile at debug=2) or ``leak debug=0``."""
         self.settle()
         query = {
             "debug=2": "goroutine?debug=2",
             "debug=1": "goroutine?debug=1",
             "debug=0": "goroutine?debug=0",
             "leak": "goroutineleak?debug=2",
+            "leak debug=0": "goroutineleak?debug=0",
         }[kind]
         return self.get("/debug/pprof/" + query)
 

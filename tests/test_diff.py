@@ -53,8 +53,8 @@ def captures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             files[f"clean {fmt}"] = _save(d, f"clean-{fmt}", svc.capture(fmt))
         svc.load("/leak", n=LEAKS_A)
         svc.load(*CLEAN, n=60)
-        for fmt in (*FORMATS, "leak"):
-            files[f"after {fmt}"] = _save(d, f"after-{fmt}", svc.capture(fmt))
+        for fmt in (*FORMATS, "leak", "leak debug=0"):
+            files[f"after {fmt}"] = _save(d, f"after-{fmt.replace(' ', '-')}", svc.capture(fmt))
     elsewhere = loadsvc.binary_elsewhere()
     with loadsvc.serving("-cache", CACHE_MAX, exe=elsewhere) as svc:
         svc.load(*CLEAN, n=60)
@@ -245,3 +245,19 @@ def test_bad_input_is_one_line_and_exit_2(
     assert len(err.strip().splitlines()) == 1, err
     assert err.startswith("goleash: ")
     assert message in err
+
+
+@pytest.mark.slow
+def test_a_leaked_only_profile_is_flagged(
+    captures: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # goroutineleak at debug=0 lists only what the runtime proved leaked: the leak is there,
+    # the pool and cache seem gone, and the report says why.
+    code, report = run_json(
+        capsys, str(captures["before debug=0"]), str(captures["after leak debug=0"]), "--all"
+    )
+    assert code == 1
+    assert report["after"]["profile"] == "goroutineleak"
+    assert by_blocking(report, loadsvc.LEAK_FUNCTION)["after"] == LEAKS_A
+    assert by_blocking(report, loadsvc.POOL_FUNCTION)["status"] == "vanished"
+    assert any("only the goroutines the runtime marked leaked" in w for w in report["warnings"])

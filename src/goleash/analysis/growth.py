@@ -179,6 +179,12 @@ def assess_stacks(
     return result
 
 
+def leaked_only(snapshot: Snapshot) -> bool:
+    """True for a goroutineleak profile in debug=1 or protobuf: it lists only the goroutines
+    the runtime marked leaked (at debug=2 it lists them all, marked)."""
+    return snapshot.profile == "goroutineleak" and snapshot.format != "traceback"
+
+
 def looks_like_pool(a: Assessment) -> bool:
     """Started once by a goroutine that still runs (or at start-up), waiting to receive work."""
     return any(r.startswith("looks like a fixed pool") for r in a.reasons)

@@ -59,7 +59,7 @@ def diff(
     directories). A stack leaks when it grew and its goroutines are still blocked. Exit status:
     0 no leak, 1 leak, 2 bad input.
     """
-    from goleash.analysis.growth import compare
+    from goleash.analysis.growth import compare, leaked_only
     from goleash.analysis.ignore import load_ignore_packs
     from goleash.analysis.view import pick_snapshot
     from goleash.errors import UsageError
@@ -73,6 +73,12 @@ def diff(
     warnings = tuple(f"before: {w}" for w in notes_before) + tuple(
         f"after: {w}" for w in notes_after
     )
+    for label, snap in (("before", snap_before), ("after", snap_after)):
+        if leaked_only(snap):
+            warnings += (
+                f"{label}: a goroutineleak profile in {snap.format} lists only the goroutines "
+                "the runtime marked leaked; other stacks look absent from it",
+            )
     comparison = compare(snap_before, snap_after, ignore, min_delta=min_delta)
     shown = tuple(
         c
