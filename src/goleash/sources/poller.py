@@ -431,8 +431,8 @@ def _pid_start_time(pid: int) -> float | None:
 
 def _reason(e: Exception) -> str:
     text = str(e)
-    if isinstance(e, httpx.ConnectError) or "Connection refused" in text:
-        return "connection refused" if "refused" in text.lower() or not text else text
+    if isinstance(e, httpx.ConnectError):
+        return "cannot connect" + (f" ({text.splitlines()[0]})" if text else "")
     if isinstance(e, httpx.TimeoutException):
         return "timed out"
     return text.splitlines()[0] if text else type(e).__name__
