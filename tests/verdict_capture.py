@@ -113,8 +113,8 @@ def _truth(capture: Capture, leak2: Snapshot) -> None:
             capture.leaked_by_stack[_site(g)] += n
 
 
-def _ready(proc: subprocess.Popen[bytes]) -> str:
-    """Read stdout until `listening on ADDR`; return ADDR."""
+def _ready(proc: subprocess.Popen[bytes], count_file: Path) -> str:
+    """Read stdout until `listening on ADDR`; return ADDR (the count goes to COUNT_FILE)."""
     assert proc.stdout is not None
     result: list[str] = []
 
@@ -122,6 +122,8 @@ def _ready(proc: subprocess.Popen[bytes]) -> str:
         assert proc.stdout is not None
         for raw in proc.stdout:
             line = raw.decode(errors="replace").strip()
+            if line.startswith("goroutines "):
+                count_file.write_text(line.removeprefix("goroutines "))
             if line.startswith("listening on "):
                 result.append(line.removeprefix("listening on "))
                 return
@@ -150,7 +152,7 @@ def _running(
                 env=env,
             )
         try:
-            yield proc, _ready(proc), err_path
+            yield proc, _ready(proc, Path(tmp) / "count"), err_path
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -183,6 +185,20 @@ def capture_served(mode: str, n: int = 4) -> Capture:
         cap.dumps["sigquit"] = strip_marks(err_path.read_bytes())
     _truth(cap, parse(leak2, f"{mode}/leak2"))
     return cap
+
+
+def sigquit(mode: str, gotraceback: str = "system", n: int = 2) -> tuple[bytes, int]:
+    """SIGQUIT output of the program in MODE, and the goroutine count it printed when ready."""
+    env = dict(os.environ, GOTRACEBACK=gotraceback)
+    with _running(mode, n, env) as (proc, _, err_path):
+        proc.send_signal(signal.SIGQUIT)
+        proc.wait(timeout=30)
+        return err_path.read_bytes(), proc_count(err_path)
+
+
+def proc_count(err_path: Path) -> int:
+    """The `goroutines N` line the program printed (kept beside its stderr)."""
+    return int((err_path.parent / "count").read_text())
 
 
 def capture_inline(shape: str, n: int = 4) -> Capture:

@@ -294,7 +294,8 @@ def score(
             name = group.created_by.function if group.created_by else "its creator"
             reasons.append(f"looks like a pool waiting for work: started by {name}, {why}")
 
-    if ctx.children_stuck is not None and waiting:
+    if ctx.children_stuck is not None and waiting and kind != "select":
+        # (A select may also wait on a deadline, which one dump cannot see.)
         pool = False
         s += 0.25
         reasons.append(

@@ -129,7 +129,8 @@ def summary(snapshot: Snapshot, groups: Sequence[Assessment], opts: TextOptions)
     parts.append(f"{snapshot.unparsed} unparsed")
     warnings = len(snapshot.warnings) + len(opts.warnings)
     if warnings:
-        parts.append(f"[yellow]{_plural(warnings, 'warning')}[/]")
+        where = "" if opts.warnings_inline else " on stderr"
+        parts.append(f"[yellow]{_plural(warnings, 'warning')}{where}[/]")
     return " · ".join(parts)
 
 

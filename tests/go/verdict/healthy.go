@@ -134,8 +134,9 @@ func startHealthy(base string) {
 	})
 }
 
-// deadlock: main waits for workers that wait for each other; nothing else runs.
-func deadlock() {
+// startDeadlock starts workers that wait for each other and returns the WaitGroup main waits
+// on; nothing else runs, so the runtime reports that all goroutines are asleep.
+func startDeadlock() *sync.WaitGroup {
 	var wg sync.WaitGroup
 	results := make(chan int)
 	for i := 0; i < 3; i++ {
@@ -150,6 +151,5 @@ func deadlock() {
 	go func() {
 		mu.Lock() // LEAK
 	}()
-	wg.Wait() // LEAK
-	close(results)
+	return &wg
 }

@@ -61,7 +61,8 @@ func main() {
 	flag.Parse()
 
 	if *mode == "deadlock" {
-		deadlock()
+		wg := startDeadlock()
+		wg.Wait() // LEAK
 		return
 	}
 	ln, err := net.Listen("tcp", *addr)
