@@ -149,6 +149,52 @@ def _holds(node: Node, name: str) -> bool:
 
 
 def _kept_for_later(loop: Node, name: str) -> bool:
+    """``_stored(loop, name)`` for the resource or for a value built on it in the loop
+    (``mux := NewMux(Params{Conn: conn})`` then ``muxes = append(muxes, mux)``)."""
+    if _stored(loop, name):
+        return True
+    return any(_stored(loop, derived) for derived in _derived(loop, name))
+
+
+def _derived(loop: Node, name: str) -> set[str]:
+    """Names bound in the loop to a call that takes the resource (one step)."""
+    body = loop.child_by_field_name("body")
+    found: set[str] = set()
+    if body is None or not name:
+        return found
+    for stmt in walk(body):
+        if stmt.type != "short_var_declaration":
+            continue
+        left = stmt.child_by_field_name("left")
+        right = stmt.child_by_field_name("right")
+        if left is None or right is None:
+            continue
+        targets = left.named_children
+        for target, value in zip(targets, right.named_children, strict=False):
+            if target.type == "identifier" and _wraps(value, name):
+                found.add(target.text.decode("utf-8", "replace"))
+    found.discard(name)
+    return found
+
+
+def _stored_element(ctx: FileContext, loop: Node, released: str) -> bool:
+    """``h[i] = server.NewHash(); defer h[i].Close()``: the resource lives in an element or
+    field of something made before the loop, which keeps them all for later use."""
+    receiver = released.rsplit(".", 1)[0] if "." in released else ""
+    if not receiver or receiver.isidentifier():
+        return False
+    body = loop.child_by_field_name("body")
+    if body is None:
+        return False
+    for stmt in walk(body):
+        if stmt.type == "assignment_statement":
+            left = stmt.child_by_field_name("left")
+            if left is not None and any(ctx.text(t) == receiver for t in left.named_children):
+                return True
+    return False
+
+
+def _stored(loop: Node, name: str) -> bool:
     """Whether the loop stores the resource where code after the iteration reads it.
 
     `files = append(files, f)` (then `io.MultiReader(files...)`), `*v.field = f`,
@@ -241,7 +287,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
         if not released or _error_cleanup(ctx, defer):
             continue
         resource = _resource(released)
-        if _kept_for_later(loop, resource):
+        if _kept_for_later(loop, resource) or _stored_element(ctx, loop, released):
             continue
         if _released_each_iteration(loop, defer, released) or _previous_generation(
             ctx, loop, resource

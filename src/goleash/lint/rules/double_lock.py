@@ -64,6 +64,8 @@ def check(ctx: FileContext) -> Iterator[Finding]:
             name = _callee(ctx, call, var, methods)
             if not name or enclosing_function(call) != decl:
                 continue  # a call in a goroutine or closure runs without the caller's locks
+            if call.parent is not None and call.parent.type == "go_statement":
+                continue  # `go s.helper()`: another goroutine, which waits its turn
             held = held_at(events, call)
             if not held:
                 continue

@@ -78,6 +78,103 @@ def _wraps_client(ctx: FileContext, transport: Node) -> bool:
     )
 
 
+_REQUEST_CONTEXT = re.compile(rb"NewRequestWithContext\(|\.WithContext\(|\w+WithContext\(")
+_DEADLINE_SET = re.compile(rb"context\.With(?:Timeout|Deadline)\(")
+
+
+def _bound_name(literal: Node, ctx: FileContext) -> str:
+    """The variable or field a client literal is stored in (``apiClient``, ``s.client``)."""
+    node = literal.parent
+    if node is not None and node.type == "unary_expression":
+        node = node.parent
+    if node is not None and node.type == "expression_list":
+        holder = node.parent
+        if holder is not None and holder.type in (
+            "var_spec",
+            "short_var_declaration",
+            "assignment_statement",
+        ):
+            left = holder.child_by_field_name("left") or holder.child_by_field_name("name")
+            if left is not None:
+                names = left.named_children if left.type == "expression_list" else [left]
+                return ctx.text(names[0]) if len(names) == 1 else ""
+    return ""
+
+
+def _requests_carry_contexts(ctx: FileContext, literal: Node) -> bool:
+    """Every use of the client in the file is ``c.Do(req)`` in a function that builds the
+    request with a context and sets a deadline on a context (``WithTimeout`` per request): the
+    deadline travels with each request, not on the client."""
+    name = _bound_name(literal, ctx)
+    if not name:
+        return False
+    last = name.rsplit(".", 1)[-1]
+    uses = [
+        m
+        for m in re.finditer(rb"\b" + re.escape(last.encode()) + rb"\.(\w+)\(", ctx.source)
+        if m.group(1) in (b"Do", b"Get", b"Head", b"Post", b"PostForm")
+    ]
+    if not uses:
+        return False
+    for use in uses:
+        if use.group(1) != b"Do":
+            return False
+        node = ctx.tree.root_node.descendant_for_byte_range(use.start(), use.end())
+        func = enclosing_function(node) if node is not None else None
+        body = ctx.source[func.start_byte : func.end_byte] if func is not None else b""
+        if not (_REQUEST_CONTEXT.search(body) and _DEADLINE_SET.search(body)):
+            return False
+    return True
+
+
+def _handed_to_sdk(ctx: FileContext, literal: Node) -> bool:
+    """``cfg.WithHTTPClient(&http.Client{…})`` or ``sdk.Config{HTTPClient: &http.Client{…}}``:
+    the client is given to a library whose calls take per-call contexts (``…WithContext(ctx,
+    …)`` in this file), which bound each request."""
+    node = literal.parent
+    if node is not None and node.type == "unary_expression":
+        node = node.parent
+    if node is None:
+        return False
+    handed = node.type == "argument_list" and _other_package_call(ctx, node.parent)
+    if node.type == "literal_element" and node.parent is not None:
+        outer = node.parent.parent  # keyed_element -> literal_value
+        composite = outer.parent if outer is not None else None
+        type_node = composite.child_by_field_name("type") if composite is not None else None
+        handed = type_node is not None and type_node.type == "qualified_type"
+    return handed and re.search(rb"WithContext\(\s*ctx\b", ctx.source) is not None
+
+
+def _other_package_call(ctx: FileContext, call: Node | None) -> bool:
+    """A call into another package or onto a value of one (``cfg.WithHTTPClient(…)``), not a
+    constructor of this package (``NewGateway(…)``) nor net/http itself."""
+    function = call.child_by_field_name("function") if call is not None else None
+    if function is None or function.type != "selector_expression":
+        return False
+    operand = function.child_by_field_name("operand")
+    return operand is not None and ctx.text(operand) not in ctx.imports("net/http")
+
+
+def _local_round_tripper(ctx: FileContext, transport: Node) -> bool:
+    """``Transport: &fakeTransport{…}`` / ``roundTripFunc(f)``: a round tripper of this
+    package's own type, which answers without the network (a test double, a file or memory
+    transport) or wraps one whose timeouts are set where it is built."""
+    value = _element(transport)
+    if value.type == "unary_expression":
+        value = value.child_by_field_name("operand") or value
+    if value.type == "composite_literal":
+        type_node = value.child_by_field_name("type")
+        return type_node is not None and type_node.type == "type_identifier"
+    if value.type == "call_expression":
+        function = value.child_by_field_name("function")
+        return (
+            function is not None
+            and function.type == "identifier"
+            and (ctx.text(function)[:1].islower())
+        )
+    return False
+
+
 def _literal_finding(ctx: FileContext, literal: Node, body: Node) -> Finding | None:
     keys = _keys(ctx, body)
     if "Timeout" in keys:
@@ -88,6 +185,10 @@ def _literal_finding(ctx: FileContext, literal: Node, body: Node) -> Finding | N
         # A transport built elsewhere may carry its own timeouts: be lenient.
         if "Timeout" in text or "{" not in text or _wraps_client(ctx, transport):
             return None
+        if _local_round_tripper(ctx, transport):
+            return None
+    if _requests_carry_contexts(ctx, literal) or _handed_to_sdk(ctx, literal):
+        return None
     func = enclosing_function(literal)
     scope = func if func is not None else literal
     if b".Timeout =" in ctx.source[scope.start_byte : scope.end_byte]:
@@ -188,7 +289,14 @@ Give the client a Timeout (or give each request a context with a deadline):
             "function is taken as a deadline, without checking that it applies to this request. "
             "`http.DefaultClient.Do` of a request given the function's own context parameter "
             "(`req.WithContext(ctx)`, `NewRequestWithContext(ctx, …)`, `r.Context()`) is not "
-            "reported: the deadline is the caller's to set."
+            "reported: the deadline is the caller's to set. Nor is a client whose every use in "
+            "the file is `Do` in a function that builds the request with a context and sets "
+            "`context.WithTimeout`/`WithDeadline` (the deadline travels with each request), a "
+            "client handed to an SDK whose calls take "
+            "per-call contexts (`WithHTTPClient(&http.Client{})` with `…WithContext(ctx, …)` "
+            "calls in the file), or one whose Transport is a round tripper of the package's own "
+            "type (a test double or an in-memory transport). In `package main` tools and "
+            "examples the finding is info."
         ),
     ),
     check=check,

@@ -128,3 +128,47 @@ func sizesOf(names []string) (int64, error) {
 	}
 	return total, nil
 }
+
+type Mux struct{ conn net.Conn }
+
+func NewMux(c net.Conn) *Mux { return &Mux{conn: c} }
+
+// The connections live on inside muxes used after the loop.
+func muxAll(addrs []string) ([]*Mux, error) {
+	var muxes []*Mux
+	for _, a := range addrs {
+		c, err := net.Dial("tcp", a)
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		m := NewMux(c)
+		muxes = append(muxes, m)
+	}
+	for _, m := range muxes {
+		_ = m.conn.LocalAddr()
+	}
+	return muxes, nil
+}
+
+// Every element of the array is used after the loop.
+func openEach(names [4]string) (int64, error) {
+	var files [4]*os.File
+	for i := range files {
+		f, err := os.Open(names[i])
+		if err != nil {
+			return 0, err
+		}
+		files[i] = f
+		defer files[i].Close()
+	}
+	var total int64
+	for _, f := range files {
+		st, err := f.Stat()
+		if err != nil {
+			return 0, err
+		}
+		total += st.Size()
+	}
+	return total, nil
+}
