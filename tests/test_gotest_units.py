@@ -102,6 +102,15 @@ def test_go_flags_are_sorted_out() -> None:
     assert g.without_run() == ()
 
 
+def test_flags_for_a_test_binary_run_directly() -> None:
+    flags = GoFlags.parse(
+        ["-race", "-tags", "x", "-run", "T", "-short", "-timeout", "30s", "-count=2", "-cpu", "1,2"]
+    )
+    build, binary = flags.for_binary()
+    assert build == ("-race", "-tags", "x")
+    assert binary == ("-test.short", "-test.timeout", "30s", "-test.cpu", "1,2")
+
+
 def test_run_patterns_select_one_test_or_subtest() -> None:
     assert run_pattern("TestWatch") == "^TestWatch$"
     assert run_pattern("TestWatch/never_stopped") == "^TestWatch$/^never_stopped$"

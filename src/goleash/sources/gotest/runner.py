@@ -28,6 +28,19 @@ _LIST_FLAGS_WITH_VALUE = frozenset({"-tags", "-mod", "-modfile"})
 _LIST_BOOL_FLAGS = frozenset({"-race", "-msan", "-asan"})
 # Flags goleash sets itself.
 _OWN_FLAGS = frozenset({"-json", "-overlay"})
+# Build flags (`go help build`): they go to `go test -c`; every other flag is the test binary's.
+_BUILD_WITH_VALUE = frozenset(
+    {
+        "-tags", "-mod", "-modfile", "-gcflags", "-ldflags", "-asmflags", "-gccgoflags",
+        "-buildmode", "-compiler", "-installsuffix", "-pkgdir", "-toolexec", "-pgo", "-p",
+        "-covermode", "-coverpkg", "-overlay", "-exec",
+    }
+)  # fmt: skip
+_BUILD_BOOL = frozenset(
+    {"-race", "-msan", "-asan", "-cover", "-trimpath", "-a", "-n", "-x", "-work", "-linkshared"}
+)
+# Test-binary flags that take no value (the others take one, as `-flag value` or `-flag=value`).
+_TEST_BOOL = frozenset({"-short", "-v", "-failfast", "-benchmem", "-fullpath", "-json"})
 
 EventHook = Callable[[dict[str, Any]], None]
 
@@ -72,6 +85,36 @@ class GoFlags:
             if bare in _LIST_FLAGS_WITH_VALUE or bare in _LIST_BOOL_FLAGS:
                 listing.extend(pair)
         return cls(tuple(test), tuple(listing), overlay, has_count, has_run)
+
+    def for_binary(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The flags split for `go test -c` (build flags) and for running the binary directly
+        (``-test.``-prefixed), without -run, -count and -vet."""
+        build: list[str] = []
+        binary: list[str] = []
+        tokens = list(self.test)
+        i = 0
+        while i < len(tokens):
+            flag = tokens[i]
+            i += 1
+            if not flag.startswith("-"):
+                binary.append(flag)
+                continue
+            name, eq, _ = flag.partition("=")
+            bare = "-" + name.lstrip("-").removeprefix("test.")
+            value: list[str] = []
+            takes = not eq and bare not in _BUILD_BOOL and bare not in _TEST_BOOL
+            if (
+                takes
+                and i < len(tokens)
+                and (bare in _BUILD_WITH_VALUE or not tokens[i].startswith("-"))
+            ):
+                value = [tokens[i]]
+                i += 1
+            if bare in _BUILD_WITH_VALUE or bare in _BUILD_BOOL:
+                build += [flag, *value]
+            elif bare not in ("-run", "-count", "-vet"):
+                binary += ["-test." + flag.lstrip("-").removeprefix("test."), *value]
+        return tuple(build), tuple(binary)
 
     def without_run(self) -> tuple[str, ...]:
         """The test flags minus -run and -count, for re-running one test."""
@@ -151,6 +194,8 @@ class GoTest:
         self.go_version = ""
         self._reruns = 0
         self._lock = threading.Lock()
+        self._binaries: dict[str, Path | None] = {}
+        self._binary_locks: dict[str, threading.Lock] = {}
 
     def close(self) -> None:
         self._tmp.cleanup()
@@ -299,30 +344,55 @@ class GoTest:
             self._reruns += 1
             out_dir = self.tmp / f"rerun-{self._reruns}"
         out_dir.mkdir()
-        args = [
-            str(self.go),
-            "test",
-            "-overlay",
-            str(self.overlay_file),
-            "-count=1",
-            "-run",
-            run,
-            *self.flags.without_run(),
-            package.import_path,
-        ]
+        binary = self._binary(package)
+        _, binary_flags = self.flags.for_binary()
+        if binary is not None:
+            # As go test runs it: in the package's folder, with its default timeout.
+            timeout = (
+                ()
+                if any(f.startswith("-test.timeout") for f in binary_flags)
+                else ("-test.timeout=10m0s",)
+            )
+            args = [str(binary), "-test.paniconexit0", *timeout, "-test.count=1"]
+            args += [f"-test.run={run}", *binary_flags]
+            cwd = package.dir
+        else:
+            args = [str(self.go), "test", "-overlay", str(self.overlay_file), "-count=1"]
+            args += ["-run", run, *self.flags.without_run(), package.import_path]
+            cwd = self.cwd
         try:
             subprocess.run(
                 args,
-                cwd=self.cwd,
+                cwd=cwd,
                 env=self._env(out_dir),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
         except OSError as e:
-            raise InputError(f"cannot run {self.go}: {e.strerror or e}") from None
+            raise InputError(f"cannot run {args[0]}: {e.strerror or e}") from None
         from goleash.sources.gotest.result import read_results
 
         return read_results(out_dir, package.key)
+
+    def _binary(self, package: TestPackage) -> Path | None:
+        """The package's test binary with goleash's check, built once for all its re-runs
+        (one link instead of one per test); None if it cannot be built that way."""
+        with self._lock:
+            lock = self._binary_locks.setdefault(package.import_path, threading.Lock())
+        with lock:
+            if package.import_path in self._binaries:
+                return self._binaries[package.import_path]
+            build_flags, _ = self.flags.for_binary()
+            out = self.tmp / "bin" / f"{package.key}.test"
+            out.parent.mkdir(exist_ok=True)
+            args = [str(self.go), "test", "-c", "-o", str(out), "-overlay", str(self.overlay_file)]
+            args += [*build_flags, package.import_path]
+            proc = subprocess.run(
+                args, cwd=self.cwd, env=self.base_env, capture_output=True, text=True
+            )
+            built = out if proc.returncode == 0 and out.is_file() else None
+            self._binaries[package.import_path] = built
+            return built
 
 
 def _json_stream(text: str) -> Iterable[dict[str, Any]]:
