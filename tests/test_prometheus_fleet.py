@@ -111,6 +111,12 @@ def test_screening_picks_the_leaking_instance_and_names_its_leak_site(tmp_path: 
             text=True,
             timeout=30,
         )
+        nothing = subprocess.run(
+            goleash("watch", "--prometheus", prom, "--selector", '{job="checkout"}'),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     lines = parse_lines(done.stdout)
     screened = {e["instance"]: e for e in events(lines, "screen")}
     leaky_instance = leaky.url.removeprefix("http://")
@@ -133,3 +139,8 @@ def test_screening_picks_the_leaking_instance_and_names_its_leak_site(tmp_path: 
     assert bad.returncode == 2
     assert bad.stderr.startswith("goleash: Prometheus rejected the query")
     assert len(bad.stderr.strip().splitlines()) == 1
+
+    # A selector that matches nothing: one line naming what is missing, exit 2.
+    assert nothing.returncode == 2
+    assert 'no go_goroutines{job="checkout"} samples' in nothing.stderr
+    assert len(nothing.stderr.strip().splitlines()) == 1

@@ -249,6 +249,24 @@ def test_the_store_survives_sigkill_and_the_watch_resumes(tmp_path: Path) -> Non
     assert profiles == {"goroutine", "goroutineleak"}
 
 
+def test_ctrl_c_ends_the_watch_with_its_summary() -> None:
+    with services(("clean",)) as (svc,):
+        proc = subprocess.Popen(
+            goleash("watch", svc.url, *POLL, "--format", "json"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # the first window's sample summary
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=20)
+    lines = parse_lines(first + rest)
+    assert lines[0]["event"] == "sample"
+    assert lines[-1]["event"] == "summary" and lines[-1]["verdict"] == "clean"
+    assert proc.returncode == 0, err
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

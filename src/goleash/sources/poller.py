@@ -40,6 +40,7 @@ from goleash.model import Frame, Group, Snapshot
 
 DEFAULT_POLL_BYTES = 64 * 2**20  # debug=1 of a 100k-goroutine service is well under 1 MB
 DEFAULT_EVIDENCE_BYTES = 256 * 2**20
+EVIDENCE_TIMEOUT = 60.0  # seconds, at least, for a debug=2 or goroutineleak capture
 _PPROF = "/debug/pprof"
 _METRICS_BYTES = 4 * 2**20
 
@@ -148,6 +149,8 @@ class Poller:
         work_metric: str | None = None,
     ) -> None:
         self.timeout = timeout
+        # A debug=2 dump of a big service takes seconds to write: evidence gets more time.
+        self.evidence_timeout = max(timeout, EVIDENCE_TIMEOUT)
         self.max_bytes = max_bytes
         self.evidence_bytes = evidence_bytes
         self.work_metric = work_metric
@@ -168,7 +171,7 @@ class Poller:
                 headers={"User-Agent": f"goleash/{__version__}"},
                 follow_redirects=True,
                 max_redirects=3,
-                timeout=httpx.Timeout(self.timeout),
+                timeout=httpx.Timeout(self.evidence_timeout),
                 limits=httpx.Limits(max_connections=2, max_keepalive_connections=2),
             )
             self._clients[netloc] = client
@@ -223,7 +226,7 @@ class Poller:
         for profile in profiles:
             url = f"{target.base}/{profile}?debug=2"
             try:
-                body = await self._get(url, self.evidence_bytes)
+                body = await self._get(url, self.evidence_bytes, self.evidence_timeout)
                 captures.append(Capture(profile, url, body, _parse(body, url)))
                 if profile == "goroutineleak":
                     target.leak_profile = True
@@ -269,13 +272,14 @@ class Poller:
             target.metrics_url = None  # serves nothing goleash reads
         return work, start
 
-    async def _get(self, url: str, cap: int) -> bytes:
+    async def _get(self, url: str, cap: int, timeout: float | None = None) -> bytes:
         """GET ``url`` within the deadline and the body cap. Raises PollError with one line."""
+        limit = self.timeout if timeout is None else timeout
         async with self._gate:
             try:
-                return await asyncio.wait_for(self._read(url, cap), self.timeout)
+                return await asyncio.wait_for(self._read(url, cap), limit)
             except asyncio.TimeoutError:
-                raise PollError(f"{url} did not answer within {self.timeout:g} s") from None
+                raise PollError(f"{url} did not answer within {limit:g} s") from None
             except httpx.HTTPError as e:
                 raise PollError(f"{url}: {_reason(e)}") from None
 

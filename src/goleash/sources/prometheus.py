@@ -69,6 +69,11 @@ def screen(
     api = PrometheusAPI(url, timeout=timeout)
     counts = api.query_range(f"{metric}{selector}", start, end, step)
     starts = api.query_range(f"process_start_time_seconds{selector}", start, end, step)
+    if not counts:
+        raise InputError(
+            f"Prometheus at {api.url} has no {metric}{selector} samples in the last "
+            f"{window:g} s: check the selector, and that it scrapes the services' /metrics"
+        )
     start_by_labels = {_identity(s["metric"]): _values(s) for s in starts}
     out: list[Screened] = []
     for series in counts:
