@@ -12,7 +12,6 @@ import gzip
 import io
 import json
 import re
-import subprocess
 import zlib
 from pathlib import Path
 
@@ -424,43 +423,3 @@ def test_any_bytes_no_exception(data: bytes) -> None:
     except InputError:
         return
     assert all(s.total >= 0 and s.unparsed >= 0 for s in snapshots)
-
-
-# --- the fast path reads exactly what the slow path reads -----------------------------------
-
-
-@pytest.mark.slow
-def test_fast_path_matches_slow_path_on_a_generated_dump(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from gotools import build
-
-    binary = build(Path(__file__).parents[1] / "benchmarks" / "go" / "manygoroutines")
-    out = tmp_path / "dump.txt"
-    proc = subprocess.run(
-        [str(binary), "-n", "6000", "-o", str(out)], capture_output=True, text=True, timeout=120
-    )
-    assert proc.returncode == 0, proc.stderr
-    expected = int(proc.stdout.strip())
-
-    calls = {"fast": 0}
-    real_fast = traceback._Parser._fast
-
-    def counting(self, ms):  # type: ignore[no-untyped-def]
-        calls["fast"] += 1
-        return real_fast(self, ms)
-
-    monkeypatch.setattr(traceback._Parser, "_fast", counting)
-    monkeypatch.setattr(traceback, "CHUNK", 64 << 10)  # many chunks, so carries are exercised
-    fast = one(out.read_bytes())
-    assert calls["fast"] > 5
-    monkeypatch.setattr(traceback._Parser, "_compile", lambda self: None)
-    slow = one(out.read_bytes())
-
-    assert fast.total == slow.total == expected
-    assert sorted(map(group_key, fast.groups)) == sorted(map(group_key, slow.groups))
-
-
-def group_key(g: Group) -> tuple[str, int, int, int, int, int, str]:
-    labels = json.dumps(sorted(g.labels.items()))
-    return (g.signature, g.count, g.leaked, g.locked_to_thread, g.orphans, g.with_parent, labels)

@@ -7,9 +7,8 @@ frames are interned, and per goroutine only its id and parent id are kept (8 byt
 from __future__ import annotations
 
 from array import array
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import compress
 
@@ -61,6 +60,30 @@ class SnapshotBuilder:
 
     def add(self, g: Goroutine, count: int = 1) -> None:
         """Add one goroutine, or ``count`` identical ones from an aggregated format."""
+        index = self.group_index(g)
+        self._count(index, g, count)
+        if g.id is not None:
+            self.members(index, [g.id], () if g.parent_id is None else (g.parent_id,))
+        elif g.parent_id is not None:
+            self._accs[index].parents.append(g.parent_id)
+
+    def add_many(self, g: Goroutine, ids: Sequence[int], parent_ids: Iterable[int] = ()) -> None:
+        """Add ``len(ids)`` goroutines that share everything in ``g`` but their ids and parents.
+
+        ``g.id`` and ``g.parent_id`` are ignored; ``parent_ids`` lists the known parents of the
+        goroutines (those whose parent the dump does not say are left out).
+        """
+        if not ids:
+            return
+        index = self.group_index(g)
+        self._count(index, g, len(ids))
+        self.members(index, ids, parent_ids)
+
+    # The three steps of ``add``, for parsers that aggregate before they add: the group of a
+    # stack is looked up once (hashing its frames), then counts and members are added by index.
+
+    def group_index(self, g: Goroutine) -> int:
+        """The index of the group ``g`` belongs to (state, frames, creator), made if new."""
         key = (g.state, g.frames, g.created_by)
         acc = self._groups.get(key)
         if acc is None:
@@ -68,41 +91,46 @@ class SnapshotBuilder:
             acc.index = len(self._accs)
             self._groups[key] = acc
             self._accs.append(acc)
-        elif acc.labels:
-            _keep_common(acc.labels, g.labels)
+        return acc.index
+
+    def count_into(
+        self,
+        index: int,
+        count: int,
+        wait_minutes: int | None = None,
+        leaked: bool = False,
+        locked: bool = False,
+        labels: Mapping[str, str] | None = None,
+        elided: int = 0,
+    ) -> None:
+        """Count ``count`` goroutines with these header facts in group ``index``."""
+        acc = self._accs[index]
+        if acc.labels:
+            _keep_common(acc.labels, labels or {})
         acc.count += count
         self.total += count
-        if g.wait_minutes is not None:
-            w = g.wait_minutes
+        if wait_minutes is not None:
+            w = wait_minutes
             acc.wait_min = w if acc.wait_min is None else min(acc.wait_min, w)
             acc.wait_max = w if acc.wait_max is None else max(acc.wait_max, w)
-        if g.elided_frames > acc.elided:
-            acc.elided = g.elided_frames
-        if g.leaked:
+        if elided > acc.elided:
+            acc.elided = elided
+        if leaked:
             acc.leaked += count
-        if g.locked_to_thread:
+        if locked:
             acc.locked += count
-        if g.id is not None:
-            self._ids.append(g.id)
-            self._id_group.append(acc.index)
-            if len(acc.sample_ids) < SAMPLE_IDS:
-                acc.sample_ids.append(g.id)
-        if g.parent_id is not None:
-            acc.parents.append(g.parent_id)
 
-    def add_many(self, g: Goroutine, ids: Sequence[int], parent_ids: Iterable[int] = ()) -> None:
-        """Add ``len(ids)`` goroutines that share everything in ``g`` but their ids and parents.
+    def _count(self, index: int, g: Goroutine, count: int) -> None:
+        self.count_into(
+            index, count, g.wait_minutes, g.leaked, g.locked_to_thread, g.labels, g.elided_frames
+        )
 
-        The fast path for streaming parsers: one call per group and chunk of input instead of one
-        per goroutine. ``g.id`` and ``g.parent_id`` are ignored; ``parent_ids`` lists the known
-        parents of the goroutines (those whose parent the dump does not say are left out).
-        """
-        if not ids:
-            return
-        self.add(replace(g, id=None, parent_id=None), count=len(ids))
-        acc = self._groups[(g.state, g.frames, g.created_by)]
+    def members(self, index: int, ids: Sequence[int], parent_ids: Iterable[int] = ()) -> None:
+        """The ids of goroutines counted in group ``index`` (in dump order) and their known
+        parents."""
+        acc = self._accs[index]
         self._ids.extend(ids)
-        self._id_group.extend(array("I", [acc.index]) * len(ids))
+        self._id_group.extend(array("I", [index]) * len(ids))
         room = SAMPLE_IDS - len(acc.sample_ids)
         if room > 0:
             acc.sample_ids.extend(ids[:room])
@@ -118,8 +146,8 @@ class SnapshotBuilder:
         if message not in self.warnings and len(self.warnings) < 100:
             self.warnings.append(message)
 
-    def _alive_parents(self) -> dict[int, frozenset[str]]:
-        """Parents present in the snapshot, each with the functions on its stack."""
+    def _alive_parents(self) -> dict[int, int]:
+        """Parents present in the snapshot, each with the index of its group."""
         parents: set[int] = set()
         for acc in self._accs:
             parents.update(acc.parents)
@@ -128,28 +156,28 @@ class SnapshotBuilder:
         # compress, map and zip keep the pass over every goroutine id in C; Python only sees
         # the goroutines that are somebody's parent.
         is_parent = map(parents.__contains__, self._ids)
-        functions: dict[int, frozenset[str]] = {}
-        stacks: dict[int, frozenset[str]] = {}
-        for gid, index in compress(zip(self._ids, self._id_group, strict=True), is_parent):
-            if index not in functions:
-                functions[index] = frozenset(f.function for f in self._accs[index].frames)
-            stacks[gid] = functions[index]
-        return stacks
+        return dict(compress(zip(self._ids, self._id_group, strict=True), is_parent))
 
     def build(self) -> Snapshot:
-        stacks = self._alive_parents()
+        parent_group = self._alive_parents()
+        functions: dict[int, frozenset[str]] = {}
         groups = []
         for acc in self._accs:
-            alive = sum(map(stacks.__contains__, acc.parents))
-            orphans = len(acc.parents) - alive
-            returned = 0
-            if acc.created_by is not None and alive:
-                creator = acc.created_by.function
-                returned = sum(
-                    n
-                    for p, n in Counter(acc.parents).items()
-                    if p in stacks and creator not in stacks[p]
-                )
+            orphans = returned = 0
+            if acc.parents:
+                # Each parent's group (None: gone), mapped in C; Python sees distinct groups.
+                found = list(map(parent_group.get, acc.parents))
+                orphans = found.count(None)
+                if acc.created_by is not None and orphans < len(found):
+                    creator = acc.created_by.function
+                    for index in set(found):
+                        if index is None:
+                            continue
+                        if index not in functions:
+                            stack = self._accs[index].frames
+                            functions[index] = frozenset(f.function for f in stack)
+                        if creator not in functions[index]:
+                            returned += found.count(index)
             wait = None
             if acc.wait_min is not None and acc.wait_max is not None:
                 wait = (acc.wait_min, acc.wait_max)

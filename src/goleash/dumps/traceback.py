@@ -56,22 +56,20 @@ from __future__ import annotations
 import dataclasses
 import re
 import typing
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
-from itertools import repeat
-from operator import attrgetter, itemgetter
+from itertools import compress
 
 from goleash.dumps.ansi import strip_ansi
 from goleash.dumps.builder import SnapshotBuilder
 from goleash.errors import InputError
 from goleash.model import Frame, Goroutine, Snapshot
 
-FIRST_CHUNK = 256 << 10  # small, so the fast path learns the shapes early
+FIRST_CHUNK = 1 << 20
 CHUNK = 4 << 20
 MAX_LINE = 16 << 20  # a "line" longer than this is binary junk
-MAX_FAST_SHAPES = 48
-MAX_COMPILES = 8
-MAX_PATTERN = 48 << 10
+MIN_SPLIT = 32 << 10  # a chunk the fast path refuses is halved down to this size
+MAX_CACHE = 32 << 20  # bytes of distinct record texts kept with their parse
 SEEN_IDS = 65536
 
 CUT_WARNING = "the input ends inside a goroutine"
@@ -106,6 +104,16 @@ _ANCESTOR = b"[originating from goroutine "
 _UNAVAILABLE = b"\tgoroutine running on other thread; stack unavailable"
 _ARGS = re.compile(rb"\([^()\n]*\)$", re.M)
 _PARENT = re.compile(rb" in goroutine \d+$", re.M)
+# The fast path's whole-chunk forms of the same (a literal first byte keeps the scans fast).
+_ARGS_LINE = re.compile(rb"\([^()\n]*\)\n")
+_REGISTERS = re.compile(rb" fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+\n")
+_PARENT_LINE = re.compile(rb" in goroutine " + _ID + rb"\n")
+_PARENT_MARK = b" in goroutine 1\n"
+# A header line (as _HEADER and _SUFFIX read it), split off with its id and gp= part.
+_SPLIT = re.compile(
+    rb"\ngoroutine " + _ID + rb" (gp=(?:0x[0-9a-f]+|nil) m=(?:\d+ mp=0x[0-9a-f]+|nil) )?"
+    rb"(?=\[[^\]\n]*\](?: \{[^\n]*\})?:\n)"
+)
 # A goroutine header anywhere in a line, to find log prefixes in front of it.
 _ANY_HEADER = re.compile(rb"goroutine \d+ (?:gp=\S+ m=\S+ (?:mp=\S+ )?)?\[[^\n]*\][^\n]*:\r?\n")
 _SPACES = re.compile(rb"^ +(?=\S)", re.M)
@@ -147,21 +155,33 @@ class _Shape:
     elided: int
     system: bool
     version: int
-    # How to match the body with any argument values and parent id: (literal, regex) pieces,
-    # escaped and joined only if the shape is compiled into the fast path. None: slow path only.
-    pattern: tuple[tuple[bytes, bytes], ...] | None
 
 
-def parse(stream: typing.BinaryIO, *, source: str = "") -> list[Snapshot]:
+@dataclass(frozen=True, slots=True)
+class _Stack:
+    """A distinct stack as the fast path reads it (arguments and parent id blanked)."""
+
+    shape: _Shape
+    parented: bool  # its parent id was blanked: one per record, in order
+    group: int  # the same number for every stack with the same frames and creator
+
+
+_NO_STACK = _Stack(_Shape((), None, 0, False, 0), False, -1)
+_NO_RECORD = (_Header("", None, False, False, {}, 0), _NO_STACK)
+
+
+def parse(stream: typing.BinaryIO, *, source: str = "", fast: bool = True) -> list[Snapshot]:
     """Read traceback text from ``stream``: one Snapshot per dump found in it.
 
-    Raises InputError when the stream holds no goroutine at all, or cannot be read.
+    ``fast=False`` reads every record with the careful path, the reference the fast path is
+    tested against (same snapshots, many times slower). Raises InputError when the stream
+    holds no goroutine at all, or cannot be read.
     """
-    return _Parser(source).run(stream)
+    return _Parser(source, fast).run(stream)
 
 
 class _Parser:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, fast: bool = True) -> None:
         self.source = source
         self.snapshots: list[Snapshot] = []
         self.builder: SnapshotBuilder | None = None
@@ -177,13 +197,17 @@ class _Parser:
         self.bodies: dict[bytes, _Body] = {}
         self.body_bytes = 0
         self.file_lines: dict[bytes, _FileLine | None] = {}
-        self.shape_counts: dict[bytes, int] = {}
         self.reasons: dict[str, int] = {}  # why goroutines went unparsed, and how many
-        self.fast_shapes: list[_Shape] = []
-        self.fast: re.Pattern[bytes] | None = None
-        self.slow_since_compile = 0
-        self.records_since_compile = 0
-        self.compiles = 0
+        self.fast_enabled = fast
+        # The fast path's caches: blanked record -> (header, stack); blanked stack -> stack;
+        # (frames, creator) -> number (never cleared: it grows with distinct stacks only);
+        # (state, that number) -> group slot in the dump being read.
+        self.records: dict[bytes, tuple[_Header, _Stack] | None] = {}
+        self.record_bytes = 0
+        self.stacks: dict[bytes, _Stack | None] = {}
+        self.stack_bytes = 0
+        self.idents: dict[tuple[tuple[Frame, ...], Frame | None], int] = {}
+        self.groups: dict[tuple[str, int], int] = {}
         self.prefix: re.Pattern[bytes] | None = None
         self.found_any = False
         self.bytes_read = 0
@@ -273,102 +297,205 @@ class _Parser:
     # --- chunks ------------------------------------------------------------------------------
 
     def _block(self, text: bytes, end: int) -> None:
-        """Parse the whole records in ``text[:end]``: known shapes fast, the rest slowly."""
-        pos = 0
-        while pos < end:
-            rx = self.fast
-            if rx is None:
-                self._slow(text[pos:end])
-                self._maybe_compile()
-                return
-            scanner = getattr(rx, "scanner")(text, pos, end)  # noqa: B009 - undocumented in typeshed
-            ms: list[re.Match[bytes]] = list(iter(scanner.match, None))
-            if ms:
-                stop = ms[-1].end()
-                if not self._fast(ms):
-                    self._slow(text[pos:stop])
-                pos = stop
-                if pos >= end:
-                    break
-            # The record here fits no known shape: read it slowly.
-            nxt = text.find(b"\n\n", pos, end)
-            nxt = end if nxt < 0 else nxt + 2
-            self._slow(text[pos:nxt])
-            pos = nxt
-            self._maybe_compile()
+        """Parse the whole records in ``text[:end]`` (``end`` is just past a blank line)."""
+        if end:
+            self._chunk(text[:end] if end < len(text) else text)
 
-    def _fast(self, ms: list[re.Match[bytes]]) -> bool:
-        """Add goroutines matched by known shapes; False (nothing added) if they need care."""
-        kinds = list(map(attrgetter("lastindex"), ms))
-        rows = list(map(re.Match.group, ms, repeat(1), repeat(2), kinds))
-        ids = list(map(int, map(itemgetter(0), rows)))
+    def _chunk(self, text: bytes) -> None:
+        """The fast path for the whole chunk if every record in it is clean; else the halves,
+        down to pieces small enough that the careful path reading them costs little."""
+        if not self.fast_enabled:
+            self._slow(text)
+            return
+        if self._fast(text):
+            return
+        if len(text) > MIN_SPLIT:
+            mid = text.find(b"\n\n", len(text) // 2)
+            if 0 <= mid < len(text) - 2:
+                self._chunk(text[: mid + 2])
+                self._chunk(text[mid + 2 :])
+                return
+        self._slow(text)
+
+    def _fast(self, text: bytes) -> bool:
+        """Read every record of ``text`` with whole-chunk operations; False, with nothing
+        changed, when a record needs the careful path.
+
+        Argument values, frame registers and parent ids are blanked in the whole chunk at
+        once, the chunk is split at goroutine headers (ids and ``gp=`` parts fall out of the
+        split), and identical record texts are counted in a dict: Python then works once per
+        distinct record, whose parse is cached, never once per goroutine.
+        """
+        t = b"()\n".join(_ARGS_LINE.split(text))  # split and join: faster than sub
+        if b" fp=0x" in t:
+            t = _REGISTERS.sub(b"\n", t)
+        cut = _PARENT_LINE.split(t)  # [text, parent id, text, parent id, …, text]
+        parents = cut[1::2]
+        # A newline in front, so the first header splits like the others, and one less at the
+        # end, so every record ends alike (edited in the small end pieces, not the whole text).
+        if parents:
+            cut[0] = b"\n" + cut[0]
+            cut[-1] = cut[-1][:-1]
+            t = _PARENT_MARK.join(cut[0::2])
+        else:
+            t = b"\n" + t[:-1]
+        del cut
+        pieces = _SPLIT.split(t)
+        del t
+        if pieces[0].strip(b"\n"):
+            return False  # text before the first header: preambles and junk need care
+        keys = pieces[3::3]
+        if not keys:
+            return False
+        ids = list(map(int, pieces[1::3]))
         seen = self.seen
-        if len(set(ids)) != len(ids) or not seen.isdisjoint(ids) or 0 in ids:
-            return False  # a repeated id may start a new dump: the slow path decides
-        heads = list(map(itemgetter(1), rows))
-        headers = self.headers
-        for h in set(heads):
-            if h not in headers:
-                headers[h] = _parse_header(h)
-            if headers[h] is None:
+        if 0 in ids or len(set(ids)) != len(ids) or not seen.isdisjoint(ids):
+            return False  # g0 stacks, or a repeated id that may start a new dump
+        counts = Counter(keys)
+        records = self.records
+        parented = 0
+        clean: list[tuple[bytes, int, _Header, _Stack]] = []
+        for key, n in counts.items():
+            info = records.get(key, _NO_RECORD)
+            if info is _NO_RECORD:
+                info = self._record_info(key)
+                self.record_bytes += len(key)
+                if self.record_bytes > MAX_CACHE:  # many distinct records: keep memory flat
+                    records.clear()
+                    self.record_bytes = len(key)
+                records[key] = info
+            if info is None:
                 return False
-        # Group ids and parents by (shape, header) without a Python loop per goroutine.
-        keys = list(zip(kinds, heads, strict=True))
-        by_key: defaultdict[tuple[int, bytes], list[int]] = defaultdict(list)
-        parents_by_key: defaultdict[tuple[int, bytes], list[bytes]] = defaultdict(list)
-        deque(map(list.append, map(by_key.__getitem__, keys), ids), maxlen=0)
-        deque(
-            map(list.append, map(parents_by_key.__getitem__, keys), map(itemgetter(2), rows)),
-            maxlen=0,
-        )
-        self._commit_junk()
+            header, stack = info
+            parented += n * stack.parented
+            clean.append((key, n, header, stack))
+        if parented != len(parents):
+            return False
+        # Every record is clean: add them.
         self.found_any = True
-        self.records_since_compile += len(ms)
+        user = self._builder()
+        runtime = self.runtime
+        slot_of: dict[bytes, int] = {}
+        groups = self.groups
+        system: set[bytes] = set()
+        version = self.version
+        for key, n, header, stack in clean:
+            slot = groups.get((header.state, stack.group))
+            if slot is None:
+                slot = self._slot(header, stack)
+                runtime = self.runtime
+            builder = user if slot >= 0 else runtime
+            assert builder is not None
+            builder.count_into(
+                slot if slot >= 0 else -1 - slot,
+                n,
+                header.wait_minutes,
+                header.leaked,
+                header.locked,
+                header.labels,
+                stack.shape.elided,
+            )
+            slot_of[key] = slot
+            if slot < 0:
+                system.add(key)
+            else:
+                version = max(version, header.version, stack.shape.version)
+                self.leaked = self.leaked or header.leaked
+        self.version = version
+        if len(system) < len(clean):
+            self._commit_junk()
+        gp = pieces[2::3]
+        if any(gp) and not set(compress(keys, gp)) <= system:
+            self.version = max(self.version, 22)  # gp= in a user goroutine's header: Go 1.22+
         if len(seen) < SEEN_IDS:
             seen.update(ids[: SEEN_IDS - len(seen)])
-        for key, gids in by_key.items():
-            header = headers[key[1]]
-            assert header is not None
-            pids = list(map(int, filter(None, parents_by_key[key])))
-            self._add_many(header, self.fast_shapes[key[0] - 3], gids, pids)
+        slots = list(map(slot_of.__getitem__, keys))
+        ids_by_slot: defaultdict[int, list[int]] = defaultdict(list)
+        deque(map(list.append, map(ids_by_slot.__getitem__, slots), ids), maxlen=0)
+        parents_by_slot: defaultdict[int, list[int]] = defaultdict(list)
+        if parents:
+            with_parent = {key: stack.parented for key, _, _, stack in clean}
+            flags = map(with_parent.__getitem__, keys)
+            deque(
+                map(
+                    list.append,
+                    map(parents_by_slot.__getitem__, compress(slots, flags)),
+                    map(int, parents),
+                ),
+                maxlen=0,
+            )
+        for slot, gids in ids_by_slot.items():
+            pids = parents_by_slot.get(slot, ())
+            if slot >= 0:
+                user.members(slot, gids, pids)
+            else:
+                assert runtime is not None
+                runtime.members(-1 - slot, gids, pids)
         return True
 
-    def _maybe_compile(self) -> None:
-        """Recompile when the slow path does a good share of the work, a bounded number of times."""
-        slow = self.slow_since_compile
-        if self.compiles >= MAX_COMPILES or slow < 32:
-            return
-        if self.fast is not None and (slow < 64 or slow * 4 < self.records_since_compile):
-            return
-        self._compile()
+    def _slot(self, header: _Header, stack: _Stack) -> int:
+        """The group of a state and stack in the dump being read: its index in the user
+        builder, or ``-1 - index`` in the runtime builder."""
+        g = _goroutine(header, stack.shape)
+        if stack.shape.system:
+            slot = -1 - self._runtime_builder().group_index(g)
+        else:
+            slot = self._builder().group_index(g)
+        self.groups[(header.state, stack.group)] = slot
+        return slot
 
-    def _compile(self) -> None:
-        """Rebuild the fast-path alternation from the most frequent shapes seen so far."""
-        self.slow_since_compile = 0
-        self.records_since_compile = 0
-        best = sorted(self.shape_counts.items(), key=lambda kv: -kv[1])
-        shapes: list[_Shape] = []
-        size = 0
-        for key, count in best:
-            body = self.bodies.get(key)
-            if count < 2 or len(shapes) == MAX_FAST_SHAPES:
-                break  # shapes seen once may never come back: not worth compiling
-            if body is None or body.shape is None or body.shape.pattern is None:
-                continue
-            size += sum(len(lit) + len(rx) for lit, rx in body.shape.pattern)
-            if size > MAX_PATTERN:
-                break  # compiling costs about 2.5 ms per KB of pattern
-            shapes.append(body.shape)
-        if not shapes or [s.pattern for s in shapes] == [s.pattern for s in self.fast_shapes]:
-            return
-        self.compiles += 1
-        alternatives = b"|".join(_regex_of(s) for s in shapes)
-        try:
-            fast = re.compile(rb"goroutine " + _ID + rb" ([^\n]*)\n(?:" + alternatives + rb")\n")
-        except (re.error, RecursionError, OverflowError):  # pragma: no cover - defensive
-            return
-        self.fast = fast
-        self.fast_shapes = shapes
+    def _record_info(self, key: bytes) -> tuple[_Header, _Stack] | None:
+        """What a blanked record (header after the id, then the stack) says; None if it needs
+        the careful path: unreadable, junk lines, a blank line inside, or parent ids that do
+        not line up with its ``created by`` line."""
+        suffix, _, body = key.partition(b"\n")
+        if suffix in self.headers:
+            header = self.headers[suffix]
+        else:
+            header = self.headers[suffix] = _parse_header(suffix)
+            if len(self.headers) > 50_000:  # unique labels per goroutine: keep memory flat
+                self.headers.clear()
+        if header is None:
+            return None
+        stack = self.stacks.get(body, _NO_STACK)
+        if stack is _NO_STACK:
+            stack = self._stack(body)
+            self.stack_bytes += len(body)
+            if self.stack_bytes > MAX_CACHE:  # many distinct stacks: keep memory flat
+                self.stacks.clear()
+                self.stack_bytes = len(body)
+            self.stacks[body] = stack
+        return None if stack is None else (header, stack)
+
+    def _stack(self, blanked: bytes) -> _Stack | None:
+        """A distinct blanked stack (see _record_info)."""
+        if b"\n\n" in blanked.rstrip(b"\n"):
+            return None
+        body = blanked.rstrip(b"\n")
+        parsed = self._body(body.replace(_PARENT_MARK, b"\n"), body)
+        shape = parsed.shape
+        if shape is None or parsed.junk or parsed.cut_frame:
+            return None
+        parented = shape.created_by is not None and _parent_of(body) is not None
+        if blanked.count(_PARENT_MARK) != parented:
+            return None
+        ident = (shape.frames, shape.created_by)
+        group = self.idents.get(ident)
+        if group is None:
+            group = self.idents[ident] = len(self.idents)
+        return _Stack(shape, parented, group)
+
+    def _body(self, key: bytes, body: bytes) -> _Body:
+        """The parsed stack of ``body``, cached under its ``key`` (arguments and parent blanked)."""
+        parsed = self.bodies.get(key)
+        if parsed is None:
+            parsed = _parse_body(body, self.file_lines)
+            self.body_bytes += len(key)
+            if self.body_bytes > MAX_CACHE:  # many distinct stacks: keep memory flat
+                self.bodies.clear()
+                self.body_bytes = len(key)
+            self.bodies[key] = parsed
+        return parsed
 
     # --- the slow path -----------------------------------------------------------------------
 
@@ -419,16 +546,7 @@ class _Parser:
         if header is None:
             self._unparsed(UNREADABLE)
             return
-        key = _PARENT.sub(b"", _ARGS.sub(b"()", body))
-        parsed = self.bodies.get(key)
-        if parsed is None:
-            parsed = _parse_body(body, self.file_lines)
-            self.body_bytes += len(key)
-            if self.body_bytes > 32 << 20:  # many distinct stacks: keep memory flat
-                self.bodies.clear()
-                self.shape_counts.clear()
-                self.body_bytes = len(key)
-            self.bodies[key] = parsed
+        parsed = self._body(_PARENT.sub(b"", _ARGS.sub(b"()", body)), body)
         shape = parsed.shape
         if shape is None:
             self._unparsed(TRUNCATED if at_eof and _looks_cut(body) else UNREADABLE)
@@ -436,10 +554,6 @@ class _Parser:
         if at_eof and parsed.cut_frame:
             self._unparsed(TRUNCATED)
             return
-        if shape.pattern is not None:
-            self.shape_counts[key] = self.shape_counts.get(key, 0) + 1
-        self.slow_since_compile += 1
-        self.records_since_compile += 1
         parent = _parent_of(body) if shape.created_by is not None else None
         if gid != 0 and len(self.seen) < SEEN_IDS:
             self.seen.add(gid)
@@ -533,6 +647,7 @@ class _Parser:
             self.snapshots.append(snapshot)
         self.builder = None
         self.runtime = None
+        self.groups = {}
         self.deadlock = False
         self.seen = set()
         self.pending_junk = 0
@@ -677,7 +792,7 @@ def _text_of(b: bytes) -> str:
     return b.decode("utf-8", "replace")
 
 
-_FileLine = tuple[str, int, tuple[bytes, bytes], bool]  # file, line, pattern piece, plain
+_FileLine = tuple[str, int]  # file, line
 
 
 def _file_line(line: bytes, cache: dict[bytes, _FileLine | None]) -> _FileLine | None:
@@ -685,16 +800,7 @@ def _file_line(line: bytes, cache: dict[bytes, _FileLine | None]) -> _FileLine |
     if line in cache:
         return cache[line]
     fm = _FILE.fullmatch(line)
-    info: _FileLine | None = None
-    if fm is not None:
-        rest = line[fm.end(2) :]
-        piece = (line[: fm.end(2)], b"\n")
-        plain = True
-        if rest.startswith(b" +0x") and b" fp=" not in rest:
-            piece = (piece[0], rb" \+0x[0-9a-f]+\n")
-        elif rest:
-            plain = False  # fp= sp= pc= noise: the fast path leaves these to the slow one
-        info = (_text_of(fm.group(1)), int(fm.group(2)), piece, plain)
+    info = None if fm is None else (_text_of(fm.group(1)), int(fm.group(2)))
     if len(cache) > 100_000:
         cache.clear()
     cache[line] = info
@@ -723,9 +829,7 @@ def _parse_body(body: bytes, files: dict[bytes, _FileLine | None] | None = None)
     retry = _parse_lines(kept, files)
     if retry.shape is None:
         return parsed
-    # Slow path only: the fast path's patterns describe clean stacks.
-    shape = dataclasses.replace(retry.shape, pattern=None)
-    return _Body(shape, junk=retry.junk + len(lines) - len(kept), cut_frame=retry.cut_frame)
+    return _Body(retry.shape, junk=retry.junk + len(lines) - len(kept), cut_frame=retry.cut_frame)
 
 
 def _foreign(line: bytes) -> bool:
@@ -741,22 +845,18 @@ def _parse_lines(lines: list[bytes], files: dict[bytes, _FileLine | None]) -> _B
     created_by: Frame | None = None
     elided = 0
     version = 0
-    plain = True
     unavailable = False
-    pattern: list[tuple[bytes, bytes]] = []
-    has_parent = False
     i = 0
     n = len(lines)
     while i < n:
         line = lines[i]
         if line.startswith(b"\t"):
             if line == _UNAVAILABLE and not frames and not unavailable:
-                unavailable, plain = True, False
+                unavailable = True
                 i += 1
                 continue
             return _Body(None)  # a file line with no function line before it
         if line.startswith(_ANCESTOR):
-            plain = False
             break  # the stacks of this goroutine's ancestors, not frames of it
         em = _ELIDED.fullmatch(line)
         if em is not None:
@@ -765,14 +865,12 @@ def _parse_lines(lines: list[bytes], files: dict[bytes, _FileLine | None]) -> _B
                 version = max(version, 21)
             else:
                 elided += 1  # the old form does not say how many
-            pattern.append((line, b"\n"))
             i += 1
             continue
         info = _file_line(lines[i + 1], files) if i + 1 < n else None
         if info is None:
             return _trailing(frames, created_by, unavailable, elided, version, lines[i:])
-        file, lineno, file_pattern, plain_file = info
-        plain = plain and plain_file
+        file, lineno = info
         if line.startswith(b"created by "):
             cm = _CREATED.fullmatch(line)
             if cm is None or created_by is not None:
@@ -780,35 +878,16 @@ def _parse_lines(lines: list[bytes], files: dict[bytes, _FileLine | None]) -> _B
             if cm.group(2) is not None:
                 version = max(version, 21)
             created_by = Frame(_text_of(cm.group(1)), file, lineno)
-            has_parent = cm.group(2) is not None
-            parent = rb" in goroutine " + _ID if has_parent else b""
-            pattern.append((b"created by " + cm.group(1), parent + b"\n"))
-            pattern.append(file_pattern)
             i += 2
             continue
         name = _function_name(line)
         if name is None or created_by is not None:
             return _trailing(frames, created_by, unavailable, elided, version, lines[i:])
         frames.append(Frame(_text_of(name), file, lineno))
-        pattern.append((name, rb"\([^\n]*\n"))
-        pattern.append(file_pattern)
         i += 2
     if not frames and not unavailable:
         return _Body(None)
-    source: tuple[tuple[bytes, bytes], ...] | None = None
-    if plain:
-        if not has_parent:
-            # Every shape ends its alternative with exactly one group, the parent id: the
-            # match's lastindex then says which shape matched.
-            pattern.append((b"", b"()"))
-        source = tuple(pattern)
-    return _Body(_Shape(tuple(frames), created_by, elided, _is_system(frames), version, source))
-
-
-def _regex_of(shape: _Shape) -> bytes:
-    """The regex source that matches a shape's body (see _Shape.pattern)."""
-    assert shape.pattern is not None
-    return b"".join(re.escape(literal) + regex for literal, regex in shape.pattern)
+    return _Body(_Shape(tuple(frames), created_by, elided, _is_system(frames), version))
 
 
 def _function_name(line: bytes) -> bytes | None:
@@ -837,7 +916,7 @@ def _trailing(
         return _Body(None)
     first = rest[0]
     cut = first.startswith(b"created by ") or _function_name(first) is not None
-    shape = _Shape(tuple(frames), created_by, elided, _is_system(frames), version, None)
+    shape = _Shape(tuple(frames), created_by, elided, _is_system(frames), version)
     return _Body(shape, junk=len(rest), cut_frame=cut)
 
 

@@ -1,0 +1,142 @@
+"""The fast path and the careful path of the traceback parser read every dump the same.
+
+The fast path (whole-chunk blanking, records counted in a dict) must give exactly the snapshots
+the careful path (every record read on its own) gives: same groups, counts, ids, parents,
+warnings, on real captures, on variants of them, and on generated dumps of every stack
+diversity. Small chunks make the chunk boundaries, the carry between chunks and the halving of
+refused chunks happen inside these small inputs too.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dumpgen import generate, records
+from goleash.dumps import traceback
+from goleash.model import Snapshot
+
+DUMPS = Path(__file__).parent / "fixtures" / "dumps"
+TEXT_FIXTURES = sorted(p for p in DUMPS.glob("go1.*/*.txt") if "debug1" not in p.name)
+
+
+def both(data: bytes) -> tuple[list[Snapshot], list[Snapshot]]:
+    fast = traceback.parse(io.BytesIO(data), source="x")
+    careful = traceback.parse(io.BytesIO(data), source="x", fast=False)
+    return fast, careful
+
+
+@pytest.fixture(params=[None, 4096], ids=["chunks", "tiny-chunks"])
+def chunking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.param is not None:
+        monkeypatch.setattr(traceback, "CHUNK", request.param)
+        monkeypatch.setattr(traceback, "FIRST_CHUNK", request.param)
+        monkeypatch.setattr(traceback, "MIN_SPLIT", 512)
+
+
+@pytest.mark.parametrize("path", TEXT_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_fixture_reads_the_same(path: Path, chunking: None) -> None:
+    fast, careful = both(path.read_bytes())
+    assert fast == careful
+    assert sum(s.total for s in fast) > 0
+
+
+def test_fixtures_in_one_stream_with_noise_read_the_same(chunking: None) -> None:
+    rng = random.Random(7)
+    parts = [p.read_bytes() for p in TEXT_FIXTURES]
+    rng.shuffle(parts)
+    noise = [b"GET /healthz 200\n", b"\n", b"exit status 2\n", b"2026/11/22 04:00:00 retrying\n"]
+    stream = b"".join(part + rng.choice(noise) for part in parts)
+    fast, careful = both(stream)
+    assert fast == careful
+    assert len(fast) > 10
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        lambda d: d.replace(b"\n", b"\r\n"),
+        lambda d: d.replace(b"\n\t", b"\n    "),
+        lambda d: b"".join(b"app-1  | " + line + b"\n" for line in d.split(b"\n")),
+        lambda d: d.replace(b"\n\ngoroutine ", b"\ngoroutine "),  # no blank lines
+        lambda d: d.replace(b"\n\ngoroutine 2", b"\n\nlog line in goroutine 5\n\ngoroutine 2"),
+        lambda d: d[: len(d) * 2 // 3],  # cut
+    ],
+    ids=["crlf", "spaces", "prefix", "no-blank-lines", "junk", "cut"],
+)
+def test_variants_of_a_generated_dump_read_the_same(variant, chunking: None) -> None:  # type: ignore[no-untyped-def]
+    fast, careful = both(variant(generate(400, 60, seed=3)))
+    assert fast == careful
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    goroutines=st.integers(min_value=1, max_value=600),
+    stacks=st.sampled_from([1, 3, 27, 100, 1000]),
+    seed=st.integers(min_value=0, max_value=10_000),
+    minutes=st.sampled_from([0.0, 0.3, 1.0]),
+    chunk=st.sampled_from([1 << 12, 1 << 14, 4 << 20]),
+    extra=st.lists(st.integers(min_value=0, max_value=10**6), max_size=4),
+)
+def test_generated_dumps_of_any_diversity_read_the_same(
+    goroutines: int, stacks: int, seed: int, minutes: float, chunk: int, extra: list[int]
+) -> None:
+    recs = list(records(goroutines, stacks, seed=seed, minutes=minutes))
+    # Real captures mixed in: SIGQUIT records (g0, system goroutines, fp= registers), panics,
+    # a repeated id (a second dump), junk between records.
+    real = [r for p in TEXT_FIXTURES[:: max(1, len(TEXT_FIXTURES) // 6)] for r in _records(p)]
+    rng = random.Random(seed)
+    for at in extra:
+        recs.insert(at % (len(recs) + 1), rng.choice([*real, b"unrelated log line\n\n"]))
+    old = traceback.CHUNK, traceback.FIRST_CHUNK, traceback.MIN_SPLIT
+    traceback.CHUNK = traceback.FIRST_CHUNK = chunk
+    traceback.MIN_SPLIT = 1024
+    try:
+        fast, careful = both(b"".join(recs))
+    finally:
+        traceback.CHUNK, traceback.FIRST_CHUNK, traceback.MIN_SPLIT = old
+    assert fast == careful
+    assert sum(s.total + s.runtime_total + s.unparsed for s in fast) >= goroutines
+
+
+def _records(path: Path) -> list[bytes]:
+    return [r + b"\n\n" for r in path.read_bytes().split(b"\n\n") if r.strip()]
+
+
+def test_many_distinct_stacks_read_the_same_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(traceback, "CHUNK", 64 << 10)
+    taken = []
+    real_fast = traceback._Parser._fast
+
+    def counting(self: traceback._Parser, text: bytes) -> bool:
+        ok = real_fast(self, text)
+        taken.append(ok)
+        return ok
+
+    monkeypatch.setattr(traceback._Parser, "_fast", counting)
+    fast, careful = both(generate(4000, 1500, seed=11))
+    assert fast == careful
+    assert sum(taken) > 10  # the fast path read the chunks, not the careful one
+    (s,) = fast
+    assert (s.total, len(s.groups)) == (4000, 1500)
+
+
+@pytest.mark.slow
+def test_a_real_program_dump_reads_the_same(tmp_path: Path) -> None:
+    from gotools import build
+
+    binary = build(Path(__file__).parents[1] / "benchmarks" / "go" / "manygoroutines")
+    out = tmp_path / "dump.txt"
+    proc = subprocess.run(
+        [str(binary), "-n", "6000", "-o", str(out)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    fast, careful = both(out.read_bytes())
+    assert fast == careful
+    assert fast[0].total == int(proc.stdout.strip())
