@@ -194,6 +194,14 @@ def _stored_element(ctx: FileContext, loop: Node, released: str) -> bool:
     return False
 
 
+def _only_schedules(loop: Node, defer: Node) -> bool:
+    """``for _, c := range closers { defer c.Close() }``: the loop acquires nothing; it only
+    schedules the release of resources that exist already and are used until the function
+    returns (after a handler runs, at the end of a test)."""
+    body = loop.child_by_field_name("body")
+    return body is not None and [s for s in statements(body)] == [defer]
+
+
 def _stored(loop: Node, name: str) -> bool:
     """Whether the loop stores the resource where code after the iteration reads it.
 
@@ -288,6 +296,8 @@ def check(ctx: FileContext) -> Iterator[Finding]:
             continue
         resource = _resource(released)
         if _kept_for_later(loop, resource) or _stored_element(ctx, loop, released):
+            continue
+        if _only_schedules(loop, defer):
             continue
         if _released_each_iteration(loop, defer, released) or _previous_generation(
             ctx, loop, resource

@@ -154,6 +154,22 @@ def _words(exit_: Exit) -> str:
     return f"at the {exit_.kind} on line {exit_.line}"
 
 
+def _closed_when_no_error(ctx: FileContext, condition: Node, err: str, closer: str) -> bool:
+    """``if err == nil { resp.Body.Close() }``: closed on the one path that has a body (when
+    the call failed there is no response to close)."""
+    statement = condition.parent
+    if not err or statement is None or statement.type != "if_statement":
+        return False
+    if statement.child_by_field_name("condition") != condition:
+        return False
+    if "".join(ctx.text(condition).split()) != f"{err}==nil":
+        return False
+    consequence = statement.child_by_field_name("consequence")
+    return consequence is not None and any(
+        call_name(c) == closer for c in nodes(consequence, "call_expression")
+    )
+
+
 def _check_call(ctx: FileContext, call: Node, method: str) -> Finding | None:
     values = call.parent
     if values is None or values.type != "expression_list":
@@ -204,6 +220,8 @@ def _check_call(ctx: FileContext, call: Node, method: str) -> Finding | None:
     def releases(node: Node) -> bool:
         if nil_branch is not None and contains(nil_branch, node):
             return True  # the error branch holds no response (`if err != nil {…} else {…}`)
+        if _closed_when_no_error(ctx, node, err, closer):
+            return True
         return any(call_name(c) == closer for c in nodes(node, "call_expression"))
 
     exits = HeldPaths(ctx, releases).leaks_after(stmt)

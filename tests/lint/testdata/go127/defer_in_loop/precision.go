@@ -172,3 +172,11 @@ func openEach(names [4]string) (int64, error) {
 	}
 	return total, nil
 }
+
+// The loop only schedules the closing of resources used until the function returns.
+func closeAfter(run func(), closers ...io.Closer) {
+	for _, c := range closers {
+		defer c.Close()
+	}
+	run()
+}
