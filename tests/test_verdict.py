@@ -187,15 +187,20 @@ def test_leaked_http_connections_are_not_hidden_by_the_keepalive_pack(
     assert any("http-keepalive" in r and "proof wins" in r for r in write["reasons"])
     text = run(path).stdout
     assert "http-keepalive would have hidden it" in text
-    # Without the marks the same goroutines are idle-looking writers: the pack hides them, and
-    # the read loops waiting for a body nobody closes are what stays suspect.
+    # Without the marks each writer alone looks like an idle pooled connection; its reader,
+    # waiting for a body nobody closes, is suspect, and the writer started by the same call
+    # goes with it instead of hiding under the pack.
     _, stripped = run_json(str(files["http-debug2"]))
-    read = [
-        g
+    loops = {
+        g["blocking_site"]["function"]: g
         for g in stripped["groups"]
-        if g["blocking_site"]["function"] == "net/http.(*persistConn).readLoop"
-    ]
-    assert read and read[0]["suspect"]
+        if "persistConn" in g["blocking_site"]["function"]
+    }
+    read = loops["net/http.(*persistConn).readLoop"]
+    assert read["suspect"] and read["leaked"] == 0
+    write = loops["net/http.(*persistConn).writeLoop"]
+    assert write["suspect"] and write["overruled_ignore"] == "http-keepalive"
+    assert "part of the same leak" in write["reasons"][0]
 
 
 # --- accounting -----------------------------------------------------------------------------

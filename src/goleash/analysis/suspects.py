@@ -30,8 +30,9 @@ contract and the exit status of ``goleash dump`` all rely on this value.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
@@ -224,7 +225,7 @@ def score(
         reasons.append(f"waiting {span}")
 
     pool = False
-    creator = group.created_by.function if group.created_by else "their creator"
+    creator = creator_of(group) or "their creator"
     returned = group.orphans + group.creator_returned
     burst = one_burst(group)
     if group.with_parent and returned:
@@ -260,7 +261,7 @@ def score(
                     f"({group.creator_returned} of {group.with_parent})"
                 )
             reasons.append(f"the call that started them has returned: {'; '.join(parts)}")
-    elif group.with_parent and ctx.creator_dumping:
+    elif ctx.creator_dumping and (group.with_parent or group.created_by is None):
         # Like goleak at the end of a test: what the finished call started and is still blocked
         # has outlived the work it was started for.
         if waiting or kind == "other":
@@ -270,7 +271,7 @@ def score(
             "deferred check): they outlived the call that started them"
         )
     elif (
-        group.with_parent
+        (group.with_parent or group.created_by is None)
         and ctx.creator_blocked_at is not None
         and blocked
         and not (kind in _POOL_KINDS and _is_startup(group.created_by))
@@ -367,9 +368,27 @@ class _SnapshotFacts:
     stateless: bool = False
 
 
+# A closure or `go f(x)` wrapper is named after the function that holds it:
+# main.handle.func1, main.handle.func1.2, main.start.gowrap3.
+_CLOSURE = re.compile(r"^(?P<outer>.+?)\.(?:func|gowrap)\d+(?:\.\d+)*$")
+
+
+def creator_of(group: Group) -> str | None:
+    """The function that started the group: its ``created by`` frame, or, in formats that do
+    not print one (debug=1, protobuf), the function that holds the closure the goroutine runs."""
+    if group.created_by is not None:
+        return group.created_by.function
+    for frame in reversed(group.frames):
+        if frame.function.startswith(("runtime.", "internal/runtime/")):
+            continue
+        m = _CLOSURE.match(frame.function)
+        return m.group("outer") if m else None
+    return None
+
+
 def _facts(snapshot: Snapshot) -> _SnapshotFacts:
     creators = Counter(g.created_by.function for g in snapshot.groups if g.created_by)
-    wanted = set(creators)
+    wanted = set(creators) | {c for g in snapshot.groups if (c := creator_of(g)) is not None}
     running_in: dict[str, list[tuple[str, str, bool]]] = {}
     for g in snapshot.groups:
         kind = classify(g).kind
@@ -394,8 +413,10 @@ def group_context(group: Group, kind: str, facts: _SnapshotFacts) -> Context:
     no_workers = kind == "waitgroup" and _no_workers_left(group, facts.creators)
     blocked_at = None
     dumping = False
-    if group.created_by is not None and group.with_parent and not group.orphans:
-        holders = facts.running_in.get(group.created_by.function, ())
+    creator = creator_of(group)
+    known_parent = group.created_by is not None and group.with_parent and not group.orphans
+    if creator is not None and (known_parent or group.created_by is None):
+        holders = facts.running_in.get(creator, ())
         # Every goroutine running the creator waits on a channel or lock: the call that
         # started this group is in progress only in name.
         if holders and all(k in _NEEDS_ANOTHER or k in _FOREVER for k, _, _ in holders):
@@ -457,10 +478,9 @@ def assess(snapshot: Snapshot, ignore: IgnorePacks) -> list[Assessment]:
     # second pass over the waiting groups that are not suspect yet.
     stuck: dict[str, Assessment] = {}
     for a in result:
-        if a.suspect and a.group.created_by is not None:
-            fn = a.group.created_by.function
-            if fn not in stuck or a.group.count > stuck[fn].group.count:
-                stuck[fn] = a
+        fn = creator_of(a.group) if a.suspect else None
+        if fn is not None and (fn not in stuck or a.group.count > stuck[fn].group.count):
+            stuck[fn] = a
     if stuck:
         for i, a in enumerate(result):
             if a.suspect or a.ignored is not None:
@@ -474,8 +494,46 @@ def assess(snapshot: Snapshot, ignore: IgnorePacks) -> list[Assessment]:
                 child = children[0]
                 where = f"{_goroutines(child.group.count)} at {_where(child.group.blocking_site)}"
                 result[i] = _assess(a.group, ignore, facts, children_stuck=where)
+    result = [_pair_of_suspect(a, result) for a in result]
     result.sort(key=lambda a: (-a.suspicion, -a.group.count, a.group.signature))
     return result
+
+
+def _pair_of_suspect(a: Assessment, result: Sequence[Assessment]) -> Assessment:
+    """An ignored group started by the same call as a suspect group, in the same numbers.
+
+    Packs describe goroutines that are harmless alone: a pooled connection's writer is idle
+    between requests. Started together with goroutines that are stuck (its reader, waiting
+    for a body nobody closes: one of each per connection, both orphaned alike), it is part of
+    the same leak, so the pack does not hide it.
+    """
+    g = a.group
+    if a.ignored is None or a.runtime or g.created_by is None or not g.with_parent:
+        return a
+    for b in result:
+        h = b.group
+        if (
+            b.suspect
+            and h.created_by is not None
+            and h.created_by.function == g.created_by.function
+            and h.with_parent
+            # as many or more of them as of the suspect ones (idle ones may share the group)
+            and h.count <= g.count
+            and h.orphans <= g.orphans
+        ):
+            where = f"{_goroutines(h.count)} at {_where(h.blocking_site)}"
+            reasons = (
+                f"started by {g.created_by.function} together with {where}, which are "
+                f"suspect (one of each per call): {min(g.count, h.count)} of these are part of "
+                "the same leak",
+                *a.reasons[1:],
+                f"the ignore pack {a.ignored!r} would hide this group alone",
+            )
+            suspicion = round(max(SUSPECT_THRESHOLD, b.suspicion - 0.05), 2)
+            return replace(
+                a, suspicion=suspicion, reasons=reasons, ignored=None, overruled=a.ignored
+            )
+    return a
 
 
 _RUNTIME_REASON = (
