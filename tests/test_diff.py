@@ -30,6 +30,7 @@ PAIRS = [
 LEAKS_A = 12  # /leak requests sent to the first process
 LEAKS_B = 20  # and to the restarted, rebuilt one
 CLEAN = ("/pool", "/work", "/cache")
+BUSY = 10  # background goroutines started by one /work request
 CACHE_MAX = "8"  # so the warm-up (20 /cache requests) fills the cache
 
 
@@ -61,6 +62,10 @@ def captures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         svc.load("/leak", n=LEAKS_B)
         for fmt in FORMATS:
             files[f"restarted {fmt}"] = _save(d, f"restarted-{fmt}", svc.capture(fmt))
+        # Work in flight: goroutines that sleep 10 s after their requests have returned.
+        svc.load(f"/work?n={BUSY}&ms=10000", n=1)
+        for fmt in ("debug=2", "debug=1"):
+            files[f"busy {fmt}"] = _save(d, f"busy-{fmt}", svc.capture(fmt))
     return files
 
 
@@ -261,3 +266,17 @@ def test_a_leaked_only_profile_is_flagged(
     assert by_blocking(report, loadsvc.LEAK_FUNCTION)["after"] == LEAKS_A
     assert by_blocking(report, loadsvc.POOL_FUNCTION)["status"] == "vanished"
     assert any("only the goroutines the runtime marked leaked" in w for w in report["warnings"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["debug=2", "debug=1"])
+def test_work_in_flight_is_not_a_leak(
+    captures: dict[str, Path], capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    code, report = run_json(
+        capsys, str(captures["restarted debug=0"]), str(captures[f"busy {fmt}"])
+    )
+    assert (code, report["verdict"]) == (0, "clean")
+    work = by_blocking(report, "main.(*service).handleWork.func1")
+    assert (work["status"], work["delta"], work["leak"]) == ("new", BUSY, False)
+    assert work["state"] == "sleep"

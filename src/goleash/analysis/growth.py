@@ -14,8 +14,9 @@ The verdict on a stack that grew:
   WaitGroup, Cond), or on nothing at all (``select {}``, nil channel), or parked where the
   format does not say on what: growth is a leak;
 - goroutines waiting on I/O, a timer or a syscall usually come and go with the work: growth is
-  a leak only when the one-snapshot analysis (``analysis.suspects``) suspects the group on its
-  own, for instance sleeping loops whose parents have all exited.
+  a leak only where one snapshot proves it, i.e. the runtime's goroutineleak profile marked
+  them leaked. (The one-snapshot suspicion of ``analysis.suspects`` is reported beside, but
+  orphaned sleepers are also what background work looks like mid-flight.)
 
 A pool that fills between the two snapshots looks the same as a leak in two points of time;
 such growth is still reported, with a note when the group has the shape of a pool. Taking the
@@ -208,9 +209,14 @@ def judge_growth(a: Assessment, delta: int, min_delta: int) -> tuple[bool, tuple
                 "shaped like a pool filling up: if it stops growing after a warm-up, it is one"
             )
         return True, tuple(reasons)
-    if a.suspect:
-        return True, (f"grew by {delta} ({what}), and suspect on its own", *a.reasons[1:2])
-    return False, (f"grew by {delta}, waiting on {what}: usually comes and goes with the work",)
+    if a.group.leaked:
+        return True, (f"grew by {delta} ({what}), and the runtime marked {a.group.leaked} leaked",)
+    # A sleep or a read is how work in flight waits too; two points in time cannot tell a
+    # sleeping loop that never ends from background work that ends in a second.
+    return False, (
+        f"grew by {delta}, waiting on {what}: usually work in flight "
+        "(if it never drains, goleash verify will say so)",
+    )
 
 
 def compare(

@@ -6,8 +6,9 @@
 //	            receiving the result a goroutine it started is sending (blocked in chan send).
 //	/pool       a fixed pool of -pool workers, started by the first request, then reused:
 //	            goroutines fill once and plateau (blocked in chan receive while idle).
-//	/work       background work that comes and goes: ?n= goroutines (default 4) each sleep
-//	            ?ms= milliseconds (default 50) after the request has returned, then exit.
+//	/work       background work that comes and goes: ?n= goroutines (default 4, at most 1000)
+//	            each sleep ?ms= milliseconds (default 50, at most 60000) after the request has
+//	            returned, then exit.
 //	/cache      ?key= adds an entry with its own refresher goroutine (blocked in select) to a
 //	            cache bounded at -cache entries; the oldest entry is evicted and its goroutine
 //	            stopped, so goroutines grow to the bound and stay there.
@@ -191,8 +192,8 @@ func (s *service) worker() {
 
 // handleWork starts background goroutines that outlive the request briefly, then exit.
 func (s *service) handleWork(w http.ResponseWriter, r *http.Request) {
-	n := intParam(r, "n", 4)
-	d := time.Duration(intParam(r, "ms", 50)) * time.Millisecond
+	n := intParam(r, "n", 4, 1000)
+	d := time.Duration(intParam(r, "ms", 50, 60000)) * time.Millisecond
 	for i := 0; i < n; i++ {
 		go func() {
 			time.Sleep(d) // work: busy for a while, then gone
@@ -201,9 +202,9 @@ func (s *service) handleWork(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "started", n)
 }
 
-func intParam(r *http.Request, name string, fallback int) int {
+func intParam(r *http.Request, name string, fallback, max int) int {
 	v, err := strconv.Atoi(r.URL.Query().Get(name))
-	if err != nil || v < 0 || v > 1000 {
+	if err != nil || v < 0 || v > max {
 		return fallback
 	}
 	return v
