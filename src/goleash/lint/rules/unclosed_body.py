@@ -15,6 +15,7 @@ from goleash.lint.syntax import (
     enclosing_statement,
     identifiers,
     nodes,
+    parameter_names,
     statements,
 )
 from goleash.model import Finding
@@ -170,6 +171,23 @@ def _closed_when_no_error(ctx: FileContext, condition: Node, err: str, closer: s
     )
 
 
+def _captured(ctx: FileContext, func: Node, name: str) -> bool:
+    """Whether ``name`` belongs to a function around the func literal ``func`` (declared there,
+    not in the literal): a closure that fills its caller's variable."""
+    if func.type != "func_literal":
+        return False
+    if name in parameter_names(func):
+        return False
+    body = func.child_by_field_name("body")
+    if body is None:
+        return False
+    for decl in nodes(body, "short_var_declaration", "var_spec"):
+        left = decl.child_by_field_name("left") or decl.child_by_field_name("name")
+        if left is not None and name in ctx.text(left).replace(" ", "").split(","):
+            return False
+    return True
+
+
 def _check_call(ctx: FileContext, call: Node, method: str) -> Finding | None:
     values = call.parent
     if values is None or values.type != "expression_list":
@@ -195,6 +213,8 @@ def _check_call(ctx: FileContext, call: Node, method: str) -> Finding | None:
     func = enclosing_function(call)
     if func is None:
         return None
+    if holder.type == "assignment_statement" and _captured(ctx, func, name):
+        return None  # `res, err = client.Do(req)` in a retry closure: the outer function owns it
     closed = False
     for ident in identifiers(func, name):
         if ident.start_byte <= holder.end_byte:

@@ -19,3 +19,19 @@ func smart(url string) bool {
 	res.Body.Close()
 	return true
 }
+
+// Negative: a retry closure fills the caller's variable; the caller returns the response.
+func retry(f func() error) error { return f() }
+
+func fetchRange(client *http.Client, req *http.Request) (*http.Response, error) {
+	var res *http.Response
+	err := retry(func() error {
+		var err error
+		res, err = client.Do(req)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
