@@ -41,6 +41,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "example.com/leaky/external": {"TestTicketsLeak": 1},
     "example.com/leaky/failing": {"TestParseBothFailsAndLeaks": 1},
     "example.com/leaky/helper": {"TestServeLeaksWorker": 1},
+    "example.com/leaky/mainleak": {"TestMain": 1},  # its TestMain never stops a watcher
     "example.com/leaky/parallel": {"TestFirstOfLeaks": 3},
     "example.com/leaky/rerun": {"TestSubmitBlocks": 1},
     "example.com/leaky/subtests": {"TestWatch/never_stopped": 1},
@@ -162,6 +163,9 @@ def check_leaky_report(report: dict[str, Any], *, leak_profile: bool) -> None:
     assert how["TestRunLeaksNotifier"] == "ancestry"  # pprof.Do replaced the test's labels
     assert how["TestSubmitBlocks"] == "rerun"  # started by a goroutine older than the tests
     assert how["TestFirstOfLeaks"] == how["TestWatch/never_stopped"] == "label"
+    # The package's own TestMain is called by its name in stacks, though the overlay renames it.
+    (mainleak,) = packages["example.com/leaky/mainleak"]["leaks"]
+    assert mainleak["creation_site"]["function"] == "example.com/leaky/mainleak.TestMain"
     ignored = packages["example.com/leaky/useslib"]["ignored"]
     assert [(i["pack"], i["test"]) for i in ignored] == [("metricslib-flusher", "TestHandleCounts")]
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from goleash.analysis.ignore import IgnorePacks
 from goleash.analysis.suspects import Assessment, assess
-from goleash.model import Group, Snapshot
+from goleash.model import Frame, Group, Snapshot
 from goleash.sources.gotest.events import PackageEvents
 from goleash.sources.gotest.result import LABEL as LABEL_KEY
 from goleash.sources.gotest.result import CheckResult, Leftover
@@ -177,7 +177,7 @@ def leaks_of(
         base = by_signature.get(signature, members[0].group)
         ids = sorted(m.id for m in members)
         group = dataclasses.replace(
-            base,
+            _user_names(base),
             # goleash's own test label says nothing the report does not; the user's stay.
             labels={k: v for k, v in base.labels.items() if k != LABEL_KEY},
             count=len(members),
@@ -199,6 +199,24 @@ def leaks_of(
     leaks.sort(key=lambda x: (order.get(x.test, len(order)), -x.group.count, x.group.signature))
     ignored.sort(key=lambda x: (order.get(x.test, len(order)), x.group.signature))
     return PackageLeaks(tuple(leaks), tuple(ignored))
+
+
+_RENAMED = ".goleashUserTestMain"  # the package's TestMain, renamed in the overlay
+
+
+def _user_name(frame: Frame) -> Frame:
+    if _RENAMED not in frame.function:
+        return frame
+    return dataclasses.replace(frame, function=frame.function.replace(_RENAMED, ".TestMain"))
+
+
+def _user_names(group: Group) -> Group:
+    """The group with the package's TestMain called by its own name again."""
+    if not any(_RENAMED in f.function for f in (*group.frames, *filter(None, [group.created_by]))):
+        return group
+    created = _user_name(group.created_by) if group.created_by is not None else None
+    frames = tuple(_user_name(f) for f in group.frames)
+    return dataclasses.replace(group, frames=frames, created_by=created)
 
 
 def _test_order(placed: Sequence[Placed]) -> dict[str | None, int]:

@@ -236,7 +236,13 @@ class GoTest:
             fields = "ImportPath,Name,Dir,GoFiles,TestGoFiles,XTestGoFiles"
             try:
                 out = self._go(
-                    "list", f"-json={fields}", *self.flags.listing, *patterns, check_msg="go list"
+                    # -find: the files of each package, without resolving its imports
+                    "list",
+                    "-find",
+                    f"-json={fields}",
+                    *self.flags.listing,
+                    *patterns,
+                    check_msg="go list",
                 )
             except InputError as e:
                 env = json.loads(env_future.result())
