@@ -159,3 +159,32 @@ def test_markup_in_names_and_labels_is_shown_as_text(
     assert any(n.startswith("main.<img") for n in flame_names)
     screenshot(opened, "dump-markup")
     page.close()
+
+
+def test_thousands_of_stacks_list_every_group(browser: Any, tmp_path: Path) -> None:
+    """Past the first groups rendered in full, the others come as compact rows built by the
+    page: all of them are listed, searchable and open to their frames."""
+    from dumpgen import generate
+
+    dump = tmp_path / "big.txt"
+    dump.write_bytes(generate(6000, 900, seed=3))
+    html, data = report(dump, "--all")
+    assert html.stat().st_size < 2 * 2**20
+    opened = open_report(browser, html)
+    page = opened.page
+    page.wait_for_selector("#more-groups[data-complete]", state="attached", timeout=30_000)
+    assert opened.errors == []
+    groups = data["groups"]
+    assert len(groups) > 300
+    assert page.locator(".group").count() == len(groups)
+    assert page.locator(".group.suspect").count() == sum(g["suspect"] for g in groups)
+    # A group far down the list: found by its blocking function, opened to its frames.
+    last = groups[-1]
+    fn = last["frames"][-1]["function"]
+    page.fill("#search", fn.lower())
+    hits = visible(page, ".group")
+    assert hits == sum(any(f["function"] == fn for f in g["frames"]) for g in groups)
+    row = page.locator(".group.compact:visible").last
+    row.locator("summary").click()
+    assert fn in (row.text_content() or "")
+    screenshot(opened, "dump-many-stacks")

@@ -11,8 +11,10 @@ jinja2's autoescape on, and data handed to scripts is JSON with ``<``, ``>`` and
 as ``\\u`` escapes, so a function name or a label cannot close a tag or open a script.
 
 Size: the flame graph merges all goroutines by stack and drops the slivers too thin to see
-(under ``1/_FLAME_RESOLUTION`` of the total), and the group list shows every suspect group plus
-at most ``MAX_OTHER_GROUPS`` others, so a 100k-goroutine dump stays a small page.
+(under ``1/_FLAME_RESOLUTION`` of the total); the first ``FULL_GROUPS`` groups (most suspect
+first) are rendered in full and the others travel as compact JSON (functions and files in
+string tables) that the page turns into rows, so a dump with thousands of distinct stacks stays
+a page of a few megabytes that opens in a second.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ if TYPE_CHECKING:
 
 __all__ = ["flame_tree", "page", "render_dump_html", "source_snippet"]
 
-MAX_OTHER_GROUPS = 300  # groups shown besides the suspects
+FULL_GROUPS = 150  # groups rendered in full (explanation, snippets); the rest as compact rows
+MAX_GROUPS = 20_000  # groups listed at all (most suspect first); JSON output has every one
 MAX_FRAMES = 64  # frames listed per group
 _FLAME_RESOLUTION = 4000  # nodes thinner than total/this are merged into their parent
 _FLAME_DEPTH = 96
@@ -180,22 +183,49 @@ def _verdict(a: Assessment) -> str:
     return "suspect" if a.suspect else "clean"
 
 
+def compact_groups(shown: Sequence[Assessment], first_index: int) -> dict[str, Any]:
+    """Groups as compact rows for the page's script: functions and files in string tables,
+    ``[count, state, kind, suspicion, verdict, ignored, frames, creator, labels, wait, leaked]``
+    per group, a frame being ``[function, file, line]`` indexes."""
+    functions: dict[str, int] = {}
+    files: dict[str, int] = {}
+
+    def frame(f: Frame) -> list[int]:
+        return [
+            functions.setdefault(f.function, len(functions)),
+            files.setdefault(f.file, len(files)),
+            f.line,
+        ]
+
+    rows = []
+    for a in shown:
+        g = a.group
+        rows.append(
+            [
+                g.count,
+                a.state,
+                a.kind,
+                a.suspicion,
+                _verdict(a),
+                a.ignored or "",
+                [frame(f) for f in g.frames[:MAX_FRAMES]],
+                frame(g.created_by) if g.created_by is not None else None,
+                dict(sorted(g.labels.items())),
+                list(g.wait_minutes) if g.wait_minutes is not None else None,
+                g.leaked,
+            ]
+        )
+    return {"first": first_index, "fn": list(functions), "file": list(files), "rows": rows}
+
+
 def group_views(
     shown: Sequence[Assessment],
     explanations: Mapping[str, Explanation],
     roots: Sequence[Path],
 ) -> tuple[list[GroupView], int]:
-    """The groups to show (every suspect, then at most MAX_OTHER_GROUPS others) and how many
-    were left out."""
+    """The first FULL_GROUPS groups, rendered in full (explanation, snippets, frames)."""
     views: list[GroupView] = []
-    others = 0
-    left_out = 0
-    for i, a in enumerate(shown, 1):
-        if not a.suspect:
-            others += 1
-            if others > MAX_OTHER_GROUPS:
-                left_out += 1
-                continue
+    for i, a in enumerate(shown[:FULL_GROUPS], 1):
         g = a.group
         frames = list(g.frames[:MAX_FRAMES])
         words = [f"{f.function} {f.file}:{f.line}" for f in g.frames]
@@ -234,7 +264,7 @@ def group_views(
                 cause_snippets=causes,
             )
         )
-    return views, left_out
+    return views
 
 
 # --- dump --------------------------------------------------------------------------------------
@@ -259,7 +289,9 @@ def render_dump_html(
     of the snapshot (``all_assessed`` colours the suspect ones; by default ``shown``).
     """
     explanations = explanations or {}
-    views, left_out = group_views(shown, explanations, source_roots)
+    views = group_views(shown, explanations, source_roots)
+    rest = compact_groups(shown[FULL_GROUPS:MAX_GROUPS], len(views) + 1)
+    left_out = max(0, len(shown) - MAX_GROUPS)
     suspect_of = {a.group.signature: a.suspect for a in (all_assessed or shown)}
     every = [*snapshot.groups, *snapshot.runtime_groups]
     flame = flame_tree((g, suspect_of.get(g.signature, False)) for g in every)
@@ -270,11 +302,13 @@ def render_dump_html(
         title=f"goleash dump · {snapshot.source or 'goroutine dump'}",
         snapshot=snapshot,
         groups=views,
+        rest=rest,
+        listed=len(views) + len(rest["rows"]),
         left_out=left_out,
         flame=flame,
         suspects=n_suspects,
         suspect_goroutines=suspect_goroutines,
-        explained=sum(1 for v in views if v.explanation is not None),
+        explained=sum(1 for a in shown if a.group.signature in explanations),
         warnings=[*snapshot.warnings, *warnings],
         notes=list(notes),
         hidden_ignored=hidden_ignored,

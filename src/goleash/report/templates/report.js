@@ -4,16 +4,87 @@
   "use strict";
   var SVGNS = "http://www.w3.org/2000/svg";
 
+  // --- compact rows: the groups past the first ones, built from JSON -----------------------
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+  var slice = null;
+  var moreTag = document.getElementById("groups-data");
+  var moreHolder = document.getElementById("more-groups");
+  if (moreTag && moreHolder) {
+    var more = JSON.parse(moreTag.textContent);
+    var row = function (r, i) {
+      var frames = r[6], creator = r[7], labels = r[8];
+      var fr = function (f) { return more.fn[f[0]] + " " + more.file[f[1]] + ":" + f[2]; };
+      var d = el("details", "group compact " + r[4]);
+      d.id = "g" + (more.first + i);
+      var words = frames.map(fr);
+      if (creator) words.push(fr(creator));
+      Object.keys(labels).forEach(function (k) { words.push(k + "=" + labels[k]); });
+      words.push(r[1], r[2]);
+      d.__search = words.join("\n").toLowerCase();
+      var s = el("summary");
+      s.appendChild(el("span", "count", plural(r[0], "goroutine")));
+      s.appendChild(el("span", "pill", (r[1] || "unknown state") + " \u00b7 " + r[2]));
+      var verdict = r[4] === "suspect" ? "SUSPECT" : r[4] === "ignored" ? "ignored: " + r[5] : "not suspect";
+      s.appendChild(el("span", "pill " + r[4], verdict + " \u00b7 " + r[3].toFixed(2)));
+      var site = frames.find(function (f) { return !/^(runtime\.|internal\/|sync\.|time\.Sleep)/.test(more.fn[f[0]]); }) || frames[0];
+      if (site) {
+        var file = more.file[site[1]].split(/[\\/]/).pop();
+        s.appendChild(el("span", "site mono", more.fn[site[0]] + " (" + file + ":" + site[2] + ")"));
+      }
+      d.appendChild(s);
+      d.addEventListener("toggle", function () {
+        if (!d.open || d.__filled) return;
+        d.__filled = true;
+        var body = el("div", "body");
+        var facts = el("dl", "facts");
+        var fact = function (k, v) { facts.appendChild(el("dt", "", k)); facts.appendChild(el("dd", "mono", v)); };
+        if (creator) fact("created at", fr(creator));
+        if (r[9]) fact("waiting", r[9][0] === r[9][1] ? plural(r[9][0], "minute") : r[9][0] + "\u2013" + r[9][1] + " minutes");
+        if (r[10]) fact("leaked", r[10] + " of " + r[0] + " (goroutineleak)");
+        var ls = Object.keys(labels).map(function (k) { return k + "=" + labels[k]; });
+        if (ls.length) fact("labels", ls.join(", "));
+        body.appendChild(facts);
+        var ol = el("ol", "stack");
+        frames.forEach(function (f) { ol.appendChild(el("li", "mono", fr(f))); });
+        body.appendChild(ol);
+        d.appendChild(body);
+      });
+      return d;
+    };
+    // The first rows at once, the others in slices after the first paint, so a dump with
+    // thousands of stacks shows at once and stays responsive while the list fills in.
+    var next = 0;
+    slice = function (size) {
+      var frag = document.createDocumentFragment();
+      var end = Math.min(next + size, more.rows.length);
+      for (; next < end; next++) frag.appendChild(row(more.rows[next], next));
+      moreHolder.appendChild(frag);
+      if (next < more.rows.length) {
+        requestAnimationFrame(function () { setTimeout(function () { slice(1000); }, 0); });
+      } else {
+        moreHolder.setAttribute("data-complete", "");
+      }
+      if (search && search.value) applySearch();
+    };
+  }
+
   // --- search ----------------------------------------------------------------------------
   var search = document.getElementById("search");
   var counter = document.getElementById("shown-count");
   var flameQuery = "";
   function applySearch() {
     var q = search ? search.value.trim().toLowerCase() : "";
-    var items = document.querySelectorAll("[data-search]");
+    var items = document.querySelectorAll(".group");
     var shown = 0;
     for (var i = 0; i < items.length; i++) {
-      var hit = !q || items[i].getAttribute("data-search").indexOf(q) >= 0;
+      var text = items[i].__search || items[i].getAttribute("data-search") || "";
+      var hit = !q || text.indexOf(q) >= 0;
       items[i].classList.toggle("hidden", !hit);
       if (hit) shown++;
     }
@@ -25,6 +96,7 @@
     if (flame) flame.mark();
   }
   if (search) search.addEventListener("input", applySearch);
+  if (slice) slice(200);
 
   // --- flame graph (icicle: outermost frame on top) ---------------------------------------
   var flame = null;
