@@ -40,10 +40,8 @@ _PAINTED = """() => new Promise(resolve => requestAnimationFrame(() =>
 
 def write_report(dump: Path, out: Path) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "goleash.cli", "dump", str(dump), "--format", "html", "-o", str(out)],
-        capture_output=True,
-    )
+    cmd = [sys.executable, "-m", "goleash.cli", "dump", str(dump), "--format", "html"]
+    proc = subprocess.run([*cmd, "-o", str(out)], capture_output=True)
     if proc.returncode not in (0, 1):
         raise SystemExit(proc.stderr.decode())
     return time.perf_counter() - start
