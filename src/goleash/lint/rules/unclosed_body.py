@@ -155,11 +155,19 @@ def _words(exit_: Exit) -> str:
     return f"at the {exit_.kind} on line {exit_.line}"
 
 
-def _closed_when_no_error(ctx: FileContext, condition: Node, err: str, closer: str) -> bool:
-    """``if err == nil { resp.Body.Close() }``: closed on the one path that has a body (when
-    the call failed there is no response to close)."""
+def _closed_when_no_error(
+    ctx: FileContext, condition: Node, err: str, closer: str, call_stmt: Node
+) -> bool:
+    """``resp, err = get(); if err == nil { resp.Body.Close() }``: closed on the one path that
+    has a body (when the call failed there is no response to close). The test must follow the
+    call itself: after a later call rebinds the names, it is about that call's response."""
     statement = condition.parent
     if not err or statement is None or statement.type != "if_statement":
+        return False
+    previous = statement.prev_named_sibling
+    while previous is not None and previous.type == "comment":
+        previous = previous.prev_named_sibling
+    if previous != call_stmt:
         return False
     if statement.child_by_field_name("condition") != condition:
         return False
@@ -240,7 +248,7 @@ def _check_call(ctx: FileContext, call: Node, method: str) -> Finding | None:
     def releases(node: Node) -> bool:
         if nil_branch is not None and contains(nil_branch, node):
             return True  # the error branch holds no response (`if err != nil {…} else {…}`)
-        if _closed_when_no_error(ctx, node, err, closer):
+        if _closed_when_no_error(ctx, node, err, closer, stmt):
             return True
         return any(call_name(c) == closer for c in nodes(node, "call_expression"))
 
