@@ -19,8 +19,8 @@ The verdict on a stack that grew:
   orphaned sleepers are also what background work looks like mid-flight.)
 
 A pool that fills between the two snapshots looks the same as a leak in two points of time;
-such growth is still reported, with a note when the group has the shape of a pool. Taking the
-first snapshot after a warm-up, or ``goleash verify``, tells them apart.
+such growth is reported as a leak. Taking the first snapshot after a warm-up, or ``goleash
+verify``, tells them apart.
 """
 
 from __future__ import annotations
@@ -151,26 +151,23 @@ def by_stack(snapshot: Snapshot) -> dict[str, Group]:
     return {key: merge_groups(gs) for key, gs in members.items()}
 
 
-def stack_counts(snapshot: Snapshot) -> dict[str, int]:
-    """Goroutines per stack key."""
-    counts: Counter[str] = Counter()
-    for g in snapshot.groups:
-        counts[g.stack_key] += g.count
-    return dict(counts)
-
-
 def assess_stacks(
-    snapshot: Snapshot, ignore: IgnorePacks, *, known: dict[str, Group] | None = None
+    snapshot: Snapshot,
+    ignore: IgnorePacks,
+    *,
+    known: dict[str, Group] | None = None,
+    groups: dict[str, Group] | None = None,
 ) -> dict[str, Assessment]:
     """The one-snapshot verdict on each stack key's merged group.
 
     ``known``: groups of the same stacks from another snapshot. Where this snapshot's format
     prints no state or creator (debug=1, protobuf) and the other's does, the stack is the same
-    code, so the state and creator are taken from there.
+    code, so the state and creator are taken from there. ``groups``: ``by_stack(snapshot)``,
+    when the caller has it already.
     """
     creators = Counter(g.created_by.function for g in snapshot.groups if g.created_by)
     result: dict[str, Assessment] = {}
-    for key, g in by_stack(snapshot).items():
+    for key, g in (groups if groups is not None else by_stack(snapshot)).items():
         other = (known or {}).get(key)
         if other is not None and not g.state and other.state:
             g = dataclasses.replace(
@@ -186,11 +183,6 @@ def leaked_only(snapshot: Snapshot) -> bool:
     return snapshot.profile == "goroutineleak" and snapshot.format != "traceback"
 
 
-def looks_like_pool(a: Assessment) -> bool:
-    """Started once by a goroutine that still runs (or at start-up), waiting to receive work."""
-    return any(r.startswith("looks like a fixed pool") for r in a.reasons)
-
-
 def judge_growth(a: Assessment, delta: int, min_delta: int) -> tuple[bool, tuple[str, ...]]:
     """Whether ``delta`` more goroutines on this stack are a leak, and why (pure)."""
     if delta <= 0:
@@ -203,12 +195,7 @@ def judge_growth(a: Assessment, delta: int, min_delta: int) -> tuple[bool, tuple
         return False, (f"grew by {delta}, less than --min-delta {min_delta}",)
     what = a.state or "parked"
     if a.kind in BLOCKED_KINDS:
-        reasons = [f"grew by {delta} and still blocked ({what})"]
-        if looks_like_pool(a):
-            reasons.append(
-                "shaped like a pool filling up: if it stops growing after a warm-up, it is one"
-            )
-        return True, tuple(reasons)
+        return True, (f"grew by {delta} and still blocked ({what})",)
     if a.group.leaked:
         return True, (f"grew by {delta} ({what}), and the runtime marked {a.group.leaked} leaked",)
     # A sleep or a read is how work in flight waits too; two points in time cannot tell a
@@ -225,8 +212,8 @@ def compare(
     """Compare two snapshots stack by stack (pure)."""
     groups_before = by_stack(before)
     groups_after = by_stack(after)
-    old = assess_stacks(before, ignore, known=groups_after)
-    new = assess_stacks(after, ignore, known=groups_before)
+    old = assess_stacks(before, ignore, known=groups_after, groups=groups_before)
+    new = assess_stacks(after, ignore, known=groups_before, groups=groups_after)
     changes: list[StackChange] = []
     for key in old.keys() | new.keys():
         a = new.get(key) or old[key]
