@@ -542,14 +542,29 @@ _RUNTIME_REASON = (
 )
 
 
+def runtime_entry(frames: Sequence[Frame]) -> Frame | None:
+    """The function a runtime goroutine runs (runtime.bgsweep, runtime.runfinq, …): the
+    outermost frame past goexit, mstart and `go` wrappers."""
+    for frame in reversed(frames):
+        fn = frame.function
+        if fn in ("runtime.goexit", "runtime.mstart", "runtime.mstart0", "runtime.mstart1"):
+            continue
+        if ".gowrap" in fn or fn in ("runtime.mcall", "runtime.systemstack"):
+            continue
+        return frame
+    return frames[0] if frames else None
+
+
 def assess_runtime(snapshot: Snapshot) -> list[Assessment]:
     """The snapshot's runtime system goroutines and g0 stacks: listed apart, never suspects."""
     result = []
     for g in snapshot.runtime_groups:
         wait = classify(g)
+        entry = runtime_entry(g.frames)
+        name = entry.function if entry is not None else "an unknown function"
         reasons = (
             f"runtime: {_RUNTIME_REASON}",
-            f"{_goroutines(g.count)} at {_where(g.blocking_site)}",
+            f"{_goroutines(g.count)} in {name} ({_where(entry)})",
         )
         result.append(
             Assessment(g, wait.state, wait.kind, 0.0, reasons, ignored="runtime", runtime=True)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.markup import escape
 
-from goleash.analysis.suspects import Assessment
+from goleash.analysis.suspects import Assessment, runtime_entry
 from goleash.model import Frame, Snapshot
 
 if TYPE_CHECKING:
@@ -161,7 +161,10 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
                     code = code[: _MAX_CODE - 1] + "…"
                 lines.append(f"{pad}{'':<11}   [cyan]{frame.line} │ {literal(code)}[/]")
 
-    with_code("blocked at", g.blocking_site)
+    if a.runtime:
+        with_code("runs", runtime_entry(g.frames))
+    else:
+        with_code("blocked at", g.blocking_site)
     if g.creation_site is not None:
         note = ""
         if g.orphans:
@@ -176,10 +179,10 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
     if g.leaked:
         lines.append(f"{pad}{'leaked':<11} [red]{g.leaked} of {g.count}[/] (goroutineleak)")
     if a.overruled is not None:
-        lines.append(
-            f"{pad}{'ignore pack':<11} {literal(a.overruled)} would have hidden it; "
-            "the runtime's proof wins"
+        why = (
+            "the runtime's proof wins" if a.proven else "not alone: started with suspect goroutines"
         )
+        lines.append(f"{pad}{'ignore pack':<11} {literal(a.overruled)} would have hidden it; {why}")
     if g.labels:
         text = ", ".join(f"{k}={v}" for k, v in sorted(g.labels.items()))
         lines.append(f"{pad}{'labels':<11} {literal(text)}")
