@@ -14,7 +14,14 @@ from goleash.cli.common import user_errors
 @click.argument("before")
 @click.argument("after")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
 )
 @click.option("--all", "show_all", is_flag=True, help="Also show unchanged and ignored stacks.")
 @click.option("--top", type=click.IntRange(min=1), default=None, help="Show at most N stacks.")
@@ -50,6 +57,7 @@ def diff(
     config: Path | None,
     timeout: float,
     verbose: bool,
+    output: Path | None = None,
 ) -> None:
     """Compare two goroutine dumps stack by stack: before, after, delta, new and vanished.
 
@@ -89,7 +97,12 @@ def diff(
     if top is not None and len(shown) > top:
         hidden += len(shown) - top
         shown = shown[:top]
-    if fmt == "json":
+    if fmt == "html":
+        from goleash.cli.dump import write_report
+        from goleash.report.html import render_diff_html
+
+        write_report(render_diff_html(comparison, shown, hidden=hidden, warnings=warnings), output)
+    elif fmt == "json":
         from goleash.report import diff_json
 
         click.echo(diff_json.render(comparison, shown, warnings), nl=False)

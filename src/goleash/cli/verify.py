@@ -67,7 +67,14 @@ _SECONDS = click.FloatRange(min=0, min_open=True)
     help="Seconds to wait for one pprof fetch.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
 )
 @click.option(
     "--all", "show_all", is_flag=True, help="Judge and show the ignored and unmoved stacks too."
@@ -92,6 +99,7 @@ def verify(
     fmt: str,
     show_all: bool,
     config: Path | None,
+    output: Path | None = None,
 ) -> None:
     """Run the load in cycles against a service and fail if goroutines stay behind.
 
@@ -133,7 +141,12 @@ def verify(
 
     shown = tuple(s for s in result.series if show_all or s.verdict != "steady")
     hidden = len(result.series) - len(shown)
-    if fmt == "json":
+    if fmt == "html":
+        from goleash.cli.dump import write_report
+        from goleash.report.html import render_verify_html
+
+        write_report(render_verify_html(result, shown, hidden=hidden), output)
+    elif fmt == "json":
         from goleash.report import verify_json
 
         click.echo(verify_json.render(result, shown), nl=False)

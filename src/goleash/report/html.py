@@ -222,7 +222,7 @@ def group_views(
     shown: Sequence[Assessment],
     explanations: Mapping[str, Explanation],
     roots: Sequence[Path],
-) -> tuple[list[GroupView], int]:
+) -> list[GroupView]:
     """The first FULL_GROUPS groups, rendered in full (explanation, snippets, frames)."""
     views: list[GroupView] = []
     for i, a in enumerate(shown[:FULL_GROUPS], 1):
@@ -245,8 +245,11 @@ def group_views(
             if s is not None
         ]
         causes = []
+        shown_lines = {(Path(sn.file).resolve(), sn.line) for sn in snippets}
         if e is not None:
             for c in e.causes[:6]:
+                if (Path(c.file).resolve(), c.line) in shown_lines:
+                    continue  # already highlighted in the site's snippet
                 s = source_snippet(c.note, Frame("", c.file, c.line), roots, path=c.file)
                 if s is not None:
                     causes.append(s)
@@ -313,4 +316,236 @@ def render_dump_html(
         notes=list(notes),
         hidden_ignored=hidden_ignored,
         filtered_out=filtered_out,
+    )
+
+
+# --- charts ------------------------------------------------------------------------------------
+
+_PALETTE = ("#1f5fbf", "#c62828", "#2e7d32", "#a15c00", "#6a1b9a", "#00838f", "#ad1457", "#5d4037")
+
+
+@dataclass(frozen=True, slots=True)
+class ChartLine:
+    """One series drawn as a polyline, with a dot (and a tooltip) per sample."""
+
+    name: str
+    colour: str
+    points: str  # SVG "x,y x,y …"
+    dots: tuple[tuple[float, float, str], ...]  # x, y, tooltip
+    width: float = 1.8
+
+
+@dataclass(frozen=True, slots=True)
+class ChartMarker:
+    """A vertical mark: a restart, an alert, a phase."""
+
+    x: float
+    label: str
+    kind: str  # "restart" | "alert" | "phase"
+    anchor: str = "start"  # where the label sits: right of the line, or left near the edge
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A timeline as the template draws it (all coordinates computed here)."""
+
+    title: str
+    width: int
+    height: int
+    left: int
+    top: int
+    plot_w: int
+    plot_h: int
+    lines: tuple[ChartLine, ...]
+    markers: tuple[ChartMarker, ...]
+    xticks: tuple[tuple[float, str], ...]
+    yticks: tuple[tuple[float, str], ...]
+
+
+def timeline(
+    title: str,
+    xs: Sequence[float],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    *,
+    xlabel: Any = None,
+    markers: Sequence[tuple[float, str, str]] = (),
+    width: int = 1100,
+    height: int = 300,
+) -> Chart:
+    """A line chart of ``series`` (name, one value per x; None where there is no sample).
+
+    ``xlabel`` turns an x into its tick label (default: the number); ``markers`` are
+    (x, label, kind) vertical marks. The first series is drawn thicker (the total).
+    """
+    left, top, right, bottom = 56, 14, 16, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    label_of = xlabel or (lambda x: f"{x:g}")
+    x0 = min(xs) if xs else 0.0
+    x1 = max(xs) if xs else 1.0
+    if x1 == x0:
+        x1 = x0 + 1
+    values = [v for _, vs in series for v in vs if v is not None]
+    top_value = max(values) if values else 1.0
+    top_value = top_value * 1.08 if top_value > 0 else 1.0
+
+    def px(x: float) -> float:
+        return round(left + (x - x0) / (x1 - x0) * plot_w, 1)
+
+    def py(v: float) -> float:
+        return round(top + plot_h - v / top_value * plot_h, 1)
+
+    lines = []
+    for i, (name, vs) in enumerate(series):
+        pts = [(px(x), py(v), v, x) for x, v in zip(xs, vs, strict=False) if v is not None]
+        lines.append(
+            ChartLine(
+                name=name,
+                colour=_PALETTE[i % len(_PALETTE)],
+                points=" ".join(f"{x},{y}" for x, y, _, _ in pts),
+                dots=tuple((x, y, f"{name}: {v:g} at {label_of(t)}") for x, y, v, t in pts),
+                width=2.6 if i == 0 else 1.6,
+            )
+        )
+    ticks = min(len(xs), 8)
+    xticks = []
+    if ticks:
+        step = max(1, round(len(xs) / ticks))
+        xticks = [(px(x), label_of(x)) for x in list(xs)[::step]]
+    yticks = [(py(top_value * k / 4), f"{top_value * k / 4:.0f}") for k in range(5)]
+    return Chart(
+        title=title,
+        width=width,
+        height=height,
+        left=left,
+        top=top,
+        plot_w=plot_w,
+        plot_h=plot_h,
+        lines=tuple(lines),
+        markers=tuple(
+            ChartMarker(px(x), label, kind, "end" if px(x) > left + 0.8 * plot_w else "start")
+            for x, label, kind in markers
+        ),
+        xticks=tuple(xticks),
+        yticks=tuple(yticks),
+    )
+
+
+def _short_function(function: str) -> str:
+    tail = function[function.rfind("/") + 1 :]
+    return tail
+
+
+def stack_name(group: Group | None, fallback: str) -> str:
+    """A short name for a stack in a legend: its blocking function and line."""
+    site = group.blocking_site if group is not None else None
+    if site is None:
+        return fallback
+    return f"{_short_function(site.function)} ({site.file_name}:{site.line})"
+
+
+# --- diff --------------------------------------------------------------------------------------
+
+
+@dataclass
+class ChangeView:
+    """One stack of a diff as the template shows it."""
+
+    index: int
+    change: Any  # goleash.analysis.growth.StackChange
+    card: GroupView
+    width_before: float  # bar widths, in % of the largest count
+    width_after: float
+
+
+def render_diff_html(
+    comparison: Any,
+    shown: Sequence[Any],
+    *,
+    hidden: int = 0,
+    warnings: Sequence[str] = (),
+    source_roots: Sequence[Path] = (),
+    explain: bool = True,
+) -> str:
+    """The HTML report of ``goleash diff``: the stacks that grew, before and after side by side,
+    with their explanation, and the after snapshot's flame graph (leaking stacks in colour).
+
+    ``comparison`` is a ``goleash.analysis.growth.Comparison``, ``shown`` its changes to list.
+    """
+    roots = tuple(source_roots) or (Path.cwd(),)
+    assessments = [c.assessment for c in shown]
+    explanations: Mapping[str, Explanation] = {}
+    if explain:
+        from goleash.analysis.explain import explain as explain_groups
+
+        explanations = explain_groups(
+            assessments, source_roots=roots, groups=comparison.after.groups
+        )
+    cards = group_views(assessments, explanations, roots)
+    biggest = max([1, *(max(c.before, c.after) for c in shown)])
+    views = [
+        ChangeView(i, c, card, 100 * c.before / biggest, 100 * c.after / biggest)
+        for i, (c, card) in enumerate(zip(shown, cards, strict=False), 1)
+    ]
+    leaking = {c.group.stack_key for c in comparison.leaks}
+    after = comparison.after
+    flame = flame_tree((g, g.stack_key in leaking) for g in (*after.groups, *after.runtime_groups))
+    return page(
+        "diff.html.j2",
+        title="goleash diff",
+        c=comparison,
+        changes=views,
+        more=max(0, len(shown) - len(views)),
+        hidden=hidden,
+        warnings=[*comparison.before.warnings, *comparison.after.warnings, *warnings],
+        flame=flame,
+    )
+
+
+# --- verify ------------------------------------------------------------------------------------
+
+
+def render_verify_html(result: Any, shown: Sequence[Any], *, hidden: int = 0) -> str:
+    """The HTML report of ``goleash verify``: the verdict, the timeline of the total and of
+    the top stacks over the settled points (leaks marked), and each stack judged.
+
+    ``result`` is a ``goleash.verify.VerifyResult``, ``shown`` its StackSeries to list.
+    """
+    points = result.points
+    xs = list(range(len(points)))
+    phases = [p.phase for p in points]
+    top = sorted(shown, key=lambda s: (not s.leak, -abs(s.growth)))[:6]
+    series: list[tuple[str, list[float | None]]] = [
+        ("all goroutines", [float(p.total) for p in points])
+    ]
+    for s in top:
+        a = result.evidence.get(s.stack_key)
+        series.append(
+            (
+                stack_name(a.group if a is not None else None, s.stack_key),
+                [float(p.counts[s.stack_key]) if s.stack_key in p.counts else None for p in points],
+            )
+        )
+    markers = [(float(i), "not settled", "alert") for i, p in enumerate(points) if not p.settled]
+    if result.leaks and points:
+        markers.append((float(len(points) - 1), f"{len(result.leaks)} leaking", "alert"))
+    chart = timeline(
+        "Goroutines after each phase, settled",
+        xs,
+        series,
+        xlabel=lambda x: phases[int(x)] if 0 <= int(x) < len(phases) else "",
+        markers=markers,
+    )
+    assessments = [result.evidence[s.stack_key] for s in shown if s.stack_key in result.evidence]
+    cards = {v.a.group.stack_key: v for v in group_views(assessments, {}, ())}
+    rows = [(s, cards.get(s.stack_key)) for s in shown]
+    final = result.final
+    return page(
+        "verify.html.j2",
+        title="goleash verify",
+        result=result,
+        rows=rows,
+        hidden=hidden,
+        timeline_chart=chart,
+        final=final,
+        warnings=[*result.warnings, *(final.warnings if final is not None else ())],
     )
