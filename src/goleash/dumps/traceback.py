@@ -196,7 +196,7 @@ class _Parser:
         self.headers: dict[bytes, _Header | None] = {}
         self.bodies: dict[bytes, _Body] = {}
         self.body_bytes = 0
-        self.file_lines: dict[bytes, _FileLine | None] = {}
+        self.file_lines: _Lines = {}
         self.reasons: dict[str, int] = {}  # why goroutines went unparsed, and how many
         self.fast_enabled = fast
         # The fast path's caches: blanked record -> (header, stack); blanked stack -> stack;
@@ -793,21 +793,24 @@ def _text_of(b: bytes) -> str:
 
 
 _FileLine = tuple[str, int]  # file, line
+# Cached readings of lines: a file line alone, or a function line and its file line (a Frame).
+_Lines = dict[bytes, "_FileLine | Frame | None"]
 
 
-def _file_line(line: bytes, cache: dict[bytes, _FileLine | None]) -> _FileLine | None:
+def _file_line(line: bytes, cache: _Lines) -> _FileLine | None:
     """Read ``\t/path/file.go:12 +0x1d``; cached, as the same lines recur across stacks."""
     if line in cache:
-        return cache[line]
+        info = cache[line]
+        return info if isinstance(info, tuple) else None
     fm = _FILE.fullmatch(line)
     info = None if fm is None else (_text_of(fm.group(1)), int(fm.group(2)))
-    if len(cache) > 100_000:
+    if len(cache) > 200_000:
         cache.clear()
     cache[line] = info
     return info
 
 
-def _parse_body(body: bytes, files: dict[bytes, _FileLine | None] | None = None) -> _Body:
+def _parse_body(body: bytes, files: _Lines | None = None) -> _Body:
     """Parse the lines after a header into a stack shape.
 
     Lines that fit no frame after the last complete frame are junk that followed the dump with
@@ -839,7 +842,7 @@ def _foreign(line: bytes) -> bool:
     return _function_name(line) is None and _ELIDED.fullmatch(line) is None
 
 
-def _parse_lines(lines: list[bytes], files: dict[bytes, _FileLine | None]) -> _Body:
+def _parse_lines(lines: list[bytes], files: _Lines) -> _Body:
     """Parse the lines of a stack (see _parse_body)."""
     frames: list[Frame] = []
     created_by: Frame | None = None
@@ -858,7 +861,7 @@ def _parse_lines(lines: list[bytes], files: dict[bytes, _FileLine | None]) -> _B
             return _Body(None)  # a file line with no function line before it
         if line.startswith(_ANCESTOR):
             break  # the stacks of this goroutine's ancestors, not frames of it
-        em = _ELIDED.fullmatch(line)
+        em = _ELIDED.fullmatch(line) if line.startswith(b"...") else None
         if em is not None:
             if em.group(1) is not None:
                 elided += int(em.group(1))
@@ -867,6 +870,13 @@ def _parse_lines(lines: list[bytes], files: dict[bytes, _FileLine | None]) -> _B
                 elided += 1  # the old form does not say how many
             i += 1
             continue
+        if created_by is None and i + 1 < n:
+            # A frame seen in another stack: its function and file line read the same.
+            known = files.get(line + b"\n" + lines[i + 1])
+            if isinstance(known, Frame):
+                frames.append(known)
+                i += 2
+                continue
         info = _file_line(lines[i + 1], files) if i + 1 < n else None
         if info is None:
             return _trailing(frames, created_by, unavailable, elided, version, lines[i:])
@@ -883,7 +893,10 @@ def _parse_lines(lines: list[bytes], files: dict[bytes, _FileLine | None]) -> _B
         name = _function_name(line)
         if name is None or created_by is not None:
             return _trailing(frames, created_by, unavailable, elided, version, lines[i:])
-        frames.append(Frame(_text_of(name), file, lineno))
+        frame = Frame(_text_of(name), file, lineno)
+        frames.append(frame)
+        if len(line) < 512:  # argument values make most careful-path lines unique: not kept
+            files[line + b"\n" + lines[i + 1]] = frame
         i += 2
     if not frames and not unavailable:
         return _Body(None)
