@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from goleash.lint.channel_flow import local_channels, once
+from goleash.lint.flow import enclosing_loop, exits_loop
 from goleash.lint.rules.base import FileContext, Rule, RuleDoc
 from goleash.lint.syntax import line_of, program_lifetime
 from goleash.model import Finding
@@ -17,6 +18,10 @@ def check(ctx: FileContext) -> Iterator[Finding]:
         if chan.escapes or chan.of_kind("close") or program_lifetime(chan.func):
             continue
         for use in once(chan.of_kind("range"), seen):
+            loop = use.node if use.node.type == "for_statement" else enclosing_loop(use.node)
+            body = loop.child_by_field_name("body") if loop is not None else None
+            if body is not None and exits_loop(body, loop, ctx.package) is not None:
+                continue  # the loop leaves on a value it waits for (`if v == want { return }`)
             yield RULE.finding(
                 ctx,
                 use.node,
@@ -62,7 +67,8 @@ Close the channel once every producer is done:
     }""",
         known_problems=(
             "A channel handed to any other function is assumed to be closed there. Channels "
-            "kept in struct fields are not followed."
+            "kept in struct fields are not followed. A loop that can leave on its own (a "
+            "`return` or `break` once the value it waits for arrives) is not reported."
         ),
     ),
     check=check,
