@@ -132,3 +132,44 @@ def test_verify_report_draws_the_timeline(browser: Any, tmp_path: Path) -> None:
     assert "all goroutines" in legend and "handleLeak" in legend
     screenshot(opened, "verify")
     page.close()
+
+
+def test_watch_report_from_its_store(browser: Any, tmp_path: Path) -> None:
+    """A watch of a leaking and a clean watchsvc kept in a store, then drawn from it."""
+    from watchsvc import services
+
+    store = tmp_path / "watch.db"
+    html = tmp_path / "watch.html"
+    poll = ["--interval", "0.2s", "--window", "5", "--min-windows", "6"]
+    out = ["--store", str(store), "--format", "html", "-o", str(html)]
+    with services(("leak",), ("clean",)) as (leak, clean):
+        proc = subprocess.run(
+            [*GOLEASH, "watch", leak.url, clean.url, *poll, "--duration", "9s", *out],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 1, proc.stderr  # the leak was found
+    again = tmp_path / "again.html"
+    rendered = goleash("watch", "--store", str(store), "--format", "html", "-o", str(again))
+    assert rendered.returncode == 1
+    opened = open_report(browser, again)
+    page = opened.page
+    assert opened.errors == []
+    assert int(page.text_content("#leak-count") or "0") >= 1
+    sections = page.locator("section.target")
+    assert sections.count() == 2
+    leaky = page.locator(f"section.target[data-target='{leak.url}']")
+    chart = leaky.locator("svg.chart")
+    lines = int(chart.get_attribute("data-lines") or "0")
+    assert lines >= 2 and chart.locator("polyline").count() == lines
+    points = (chart.locator("polyline").first.get_attribute("points") or "").split()
+    assert len(points) >= 30  # a sample every 0.2 s for 9 s
+    ys = [float(p.split(",")[1]) for p in points]
+    assert ys[-1] < ys[0]  # the total rose (SVG y grows downwards)
+    assert chart.locator(".marker.alert").count() >= 1  # the leak alert on the timeline
+    assert leaky.locator("tr.event.leak").count() >= 1
+    calm = page.locator(f"section.target[data-target='{clean.url}']")
+    assert calm.locator("tr.event.leak").count() == 0
+    screenshot(opened, "watch")
+    page.close()

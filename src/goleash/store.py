@@ -141,6 +141,11 @@ class Store:
             for sid, t, total, work, start, pid in rows
         ]
 
+    def targets(self) -> list[str]:
+        """Every target with samples, in the order first seen."""
+        rows = self._db.execute("SELECT target, min(id) AS first FROM samples GROUP BY target")
+        return [t for t, _ in sorted(rows, key=lambda r: r[1])]
+
     def frames(self, stacks: Iterable[str]) -> dict[str, tuple[Frame, ...]]:
         """The frames recorded for these stack keys."""
         out: dict[str, tuple[Frame, ...]] = {}

@@ -29,7 +29,16 @@ def parse_duration(text: str, option: str) -> float:
 @click.option("--interval", default="5s", show_default=True, help="Time between polls.")
 @click.option("--duration", default=None, help="Stop after this long (default: until Ctrl-C).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+    help="html: a page with each target's timeline and events, from --store (at the end of "
+    "the watch, or at once when no target is given).",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
 )
 @click.option(
     "--store",
@@ -162,6 +171,7 @@ def _run(
     selector: str,
     screen_window: str,
     pprof_url_template: str,
+    output: Path | None = None,
 ) -> int:
     """Build the watch from the options, run it, and return the exit status."""
     import asyncio
@@ -172,6 +182,13 @@ def _run(
     from goleash.store import Store
     from goleash.watch import Watch, WatchOptions
 
+    if fmt == "html":
+        if store is None:
+            raise UsageError("--format html draws the watch's history: give --store FILE")
+        if not targets and not prometheus_url:
+            return _html_report(store, output)
+        if output is None:
+            raise UsageError("--format html while watching: give -o FILE for the page")
     if not targets and not prometheus_url:
         raise UsageError("give at least one target (http://HOST:PORT or pid:1234), or --prometheus")
     options = WatchOptions(
@@ -221,7 +238,23 @@ def _run(
     finally:
         if db is not None:
             db.close()
+    if fmt == "html" and store is not None:
+        _html_report(store, output)
     return 1 if w.leaks_found else 0
+
+
+def _html_report(store: Path, output: Path | None) -> int:
+    """Write the HTML report of a watch's store; 1 when it holds a leak alert."""
+    from goleash.cli.dump import write_report
+    from goleash.report.html import render_watch_html
+    from goleash.store import Store
+
+    write_report(render_watch_html(store), output)
+    db = Store(store)
+    try:
+        return 1 if any(e.get("event") == "leak" for e in db.events()) else 0
+    finally:
+        db.close()
 
 
 def _sink(fmt: str, w: Any, per_work: bool) -> Any:

@@ -549,3 +549,103 @@ def render_verify_html(result: Any, shown: Sequence[Any], *, hidden: int = 0) ->
         final=final,
         warnings=[*result.warnings, *(final.warnings if final is not None else ())],
     )
+
+
+# --- watch -------------------------------------------------------------------------------------
+
+_EVENT_MARKS = {"leak": "alert", "restart": "restart", "target_down": "alert"}
+_TOP_STACKS = 5
+
+
+@dataclass
+class TargetView:
+    """One watched target: its timeline and its events."""
+
+    target: str
+    samples: int
+    first: str
+    last: str
+    chart: Chart | None
+    events: list[dict[str, Any]]
+    leaks: int
+
+
+def render_watch_html(store_path: Path) -> str:
+    """The HTML report of a watch, read from its SQLite store (``goleash watch --store FILE``):
+    per target, the timeline of the total and of the top stacks with restarts and alerts
+    marked, and every event with its evidence."""
+    from goleash.errors import InputError
+    from goleash.store import Store
+
+    if not Path(store_path).is_file():
+        raise InputError(f"{store_path}: no such watch store")
+    store = Store(store_path)
+    try:
+        events = store.events()
+        targets = store.targets()
+        views = [
+            _target_view(store, t, [e for e in events if e.get("target") == t]) for t in targets
+        ]
+    finally:
+        store.close()
+    leaks = sum(v.leaks for v in views)
+    return page(
+        "watch.html.j2",
+        title="goleash watch",
+        store=str(store_path),
+        targets=views,
+        leaks=leaks,
+        events=len(events),
+    )
+
+
+def _stamp(t: float) -> str:
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M:%S")
+
+
+def _target_view(store: Any, target: str, events: list[dict[str, Any]]) -> TargetView:
+    samples = store.recent_samples(target, 1_000_000)
+    shown = [e for e in events if e.get("event") not in ("sample", "screen", "summary")]
+    leaks = sum(1 for e in shown if e.get("event") == "leak")
+    if not samples:
+        return TargetView(target, 0, "", "", None, shown, leaks)
+    # The top stacks: the leaking ones first, then the largest at their peak.
+    leaking = [e["stack_key"] for e in shown if e.get("event") == "leak" and e.get("stack_key")]
+    peak: dict[str, int] = {}
+    for s in samples:
+        for k, c in s.counts.items():
+            peak[k] = max(peak.get(k, 0), c)
+    keys = list(dict.fromkeys([*leaking, *sorted(peak, key=lambda k: -peak[k])]))[:_TOP_STACKS]
+    frames = store.frames(keys)
+    t0 = samples[0].time
+    xs = [s.time - t0 for s in samples]
+    series: list[tuple[str, list[float | None]]] = [
+        ("all goroutines", [float(s.total) for s in samples])
+    ]
+    for k in keys:
+        name = k
+        fr = frames.get(k, ())
+        site = next((f for f in fr if not f.is_plumbing), fr[-1] if fr else None)
+        if site is not None:
+            name = f"{_short_function(site.function)} ({site.file_name}:{site.line})"
+        series.append((name, [float(s.counts.get(k, 0)) for s in samples]))
+    markers = []
+    for e in shown:
+        kind = _EVENT_MARKS.get(e.get("event", ""))
+        if kind is None:
+            continue
+        try:
+            at = datetime.fromisoformat(e["time"]).timestamp() - t0
+        except (KeyError, ValueError):
+            continue
+        markers.append((at, e["event"].replace("_", " "), kind))
+    chart = timeline(
+        f"Goroutines of {target}",
+        xs,
+        series,
+        xlabel=lambda x: _stamp(t0 + x),
+        markers=markers,
+    )
+    return TargetView(
+        target, len(samples), _stamp(samples[0].time), _stamp(samples[-1].time), chart, shown, leaks
+    )
