@@ -44,6 +44,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "example.com/leaky/mainleak": {"TestMain": 1},  # its TestMain never stops a watcher
     "example.com/leaky/parallel": {"TestFirstOfLeaks": 3},
     "example.com/leaky/rerun": {"TestSubmitBlocks": 1},
+    # A handler of the server TestMain shares leaks for the one test that asks it not to wait.
+    "example.com/leaky/sharedsrv": {"TestReportFireAndForget": 1},
     "example.com/leaky/subtests": {"TestWatch/never_stopped": 1},
     "example.com/leaky/useslib": {},  # the library's flusher is covered by ignore.toml
     "example.com/leaky/withmain": {"TestForgetsToStop": 1},
@@ -162,6 +164,7 @@ def check_leaky_report(report: dict[str, Any], *, leak_profile: bool) -> None:
     how = {leak["test"]: leak["attributed_by"] for p in packages.values() for leak in p["leaks"]}
     assert how["TestRunLeaksNotifier"] == "ancestry"  # pprof.Do replaced the test's labels
     assert how["TestSubmitBlocks"] == "rerun"  # started by a goroutine older than the tests
+    assert how["TestReportFireAndForget"] == "rerun"  # by a server TestMain started
     assert how["TestFirstOfLeaks"] == how["TestWatch/never_stopped"] == "label"
     # The package's own TestMain is called by its name in stacks, though the overlay renames it.
     (mainleak,) = packages["example.com/leaky/mainleak"]["leaks"]

@@ -45,6 +45,9 @@ class Placed:
     goroutine: Leftover
     test: str | None
     how: str | None
+    # The name to fall back on when nothing better is found: "TestMain" for a goroutine with
+    # its label that TestMain did not start itself (a server TestMain shares, serving a test).
+    fallback: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,13 @@ def place(result: CheckResult, top_level_tests: Sequence[str] = ()) -> list[Plac
             name = result.test_name(given)
             if name is not None:
                 found[g.id] = (name, LABEL)
+    # A TestMain label is TestMain's own goroutine only if TestMain started it; one started by
+    # something TestMain started (a shared server's handler) was likely asked for by a test.
+    fallback: dict[int, str] = {}
+    for g in result.leftovers:
+        name, _ = found.get(g.id, (None, None))
+        if name == "TestMain" and g.parent not in (None, result.main_goroutine):
+            fallback[g.id] = found.pop(g.id)[0]
     # 2. Ancestry: up the chain of creators while they are alive, to a test's goroutine.
     test_of_goroutine = {t.goid: t.name for t in result.tests}
     by_id = {g.id: g for g in result.leftovers}
@@ -125,7 +135,18 @@ def place(result: CheckResult, top_level_tests: Sequence[str] = ()) -> list[Plac
         for g in result.leftovers:
             if g.id not in found:
                 found[g.id] = (tests[0], TIMING)
-    return [Placed(g, *found.get(g.id, (None, None))) for g in result.leftovers]
+    return [
+        Placed(g, *found.get(g.id, (None, None)), fallback=fallback.get(g.id))
+        for g in result.leftovers
+    ]
+
+
+def fall_back(placed: Sequence[Placed]) -> list[Placed]:
+    """Use each goroutine's fallback name when no evidence named a test."""
+    return [
+        dataclasses.replace(p, test=p.fallback, how=LABEL) if p.test is None and p.fallback else p
+        for p in placed
+    ]
 
 
 def unplaced_keys(placed: Iterable[Placed], packs: IgnorePacks) -> set[str]:
@@ -361,6 +382,7 @@ def judge_package(
         placed, notes = settle_by_reruns(
             placed, packs, tops, events.subtests_of, rerun, workers=workers, progress=progress
         )
+    placed = fall_back(placed)
     check = results[-1]
     snapshot = check.snapshot or Snapshot(groups=(), format="traceback")
     if len(results) > 1:

@@ -27,11 +27,13 @@ var goleashUserMain func(*goleashtesting.M) // goleash: the package's own TestMa
 
 var (
 	goleashBefore map[uint64]bool
+	goleashMain   uint64
 	goleashOnce   goleashsync.Once
 )
 
 func TestMain(m *goleashtesting.M) {
 	goleashBefore = goleashIDs(goleashStacks())
+	goleashMain = goleashSelf()
 	if goleashUserMain == nil {
 		goleashCheck(m.Run())
 		return
@@ -136,6 +138,7 @@ func goleashWrite(code int) {
 		out.WriteString("leakprofile 0\n")
 	}
 	out.WriteString("before " + goleashstrconv.Itoa(len(goleashBefore)) + "\n")
+	out.WriteString("main " + goleashstrconv.FormatUint(goleashMain, 10) + "\n")
 	goids, names := goleashtesting.GoleashTests()
 	for i, name := range names {
 		out.WriteString("test " + goleashstrconv.Itoa(i+1) + " " +

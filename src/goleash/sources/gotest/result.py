@@ -9,6 +9,7 @@ exit 1
 settle 0.112 stable          # seconds spent settling, and how it ended
 leakprofile 1                # the runtime's goroutineleak profile marked what it could
 before 3                     # goroutines alive before the tests
+main 1                       # the goroutine that ran TestMain
 test 1 20 5465737441         # label value, goroutine id, hex of the test's full name
 == traceback
 goroutine 21 [chan send] {goleash.test: 1}:      (labels printed from Go 1.26 on)
@@ -73,6 +74,7 @@ class CheckResult:
     # From the goroutine profile: per test label, how many goroutines sit on each stack key.
     label_counts: Mapping[int, Mapping[str, int]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    main_goroutine: int | None = None  # the goroutine that ran TestMain
 
     def test_name(self, label: int) -> str | None:
         if label == TESTMAIN_LABEL:
@@ -160,6 +162,7 @@ def parse_result(data: bytes, source: str) -> CheckResult:
         leftovers=tuple(leftovers),
         label_counts=counts,
         warnings=tuple(warnings),
+        main_goroutine=int(first("main")) if first("main").isdigit() else None,
     )
 
 
