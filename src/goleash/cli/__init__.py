@@ -8,13 +8,16 @@ findings, 2 usage or input error (one line on stderr, never a traceback).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
-from typing import Any
-
-import click
 
 from goleash import __version__
-from goleash.cli.common import fail
+
+TYPE_CHECKING = False  # typing itself costs start-up time; mypy reads this name as usual
+if TYPE_CHECKING:
+    from typing import Any
+
+    import click
 
 # name -> (module, one-line description). The descriptions are listed here so that
 # `goleash --help` does not import every command to print them.
@@ -43,12 +46,28 @@ The commands are:
 Use "goleash <command> --help" for more information about a command.
 """
 
+HELP = """Find, explain and prevent goroutine leaks in Go services.
+
+Exit status everywhere: 0 clean, 1 leaks or findings, 2 usage or input error.
+"""
+
+# click's own wording, so the answer without click reads exactly like the one with it.
+_OPTIONS = (
+    ("--version", "Show the version and exit."),
+    ("-h, --help", "Show this message and exit."),
+)
+
 
 def _available() -> dict[str, tuple[str, str]]:
     """The commands whose module exists in this installation."""
-    from importlib.util import find_spec
+    # What importlib.util.find_spec does for a submodule, without importing importlib.util.
+    from importlib.machinery import PathFinder
 
-    return {name: spec for name, spec in COMMANDS.items() if find_spec(spec[0]) is not None}
+    return {
+        name: spec
+        for name, spec in COMMANDS.items()
+        if PathFinder.find_spec(spec[0], __path__) is not None
+    }
 
 
 def usage_text() -> str:
@@ -59,46 +78,112 @@ def usage_text() -> str:
     return USAGE.format(commands=lines)
 
 
-class _LazyGroup(click.Group):
-    """A group whose commands are imported on first use."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(_available())
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        spec = COMMANDS.get(cmd_name)
-        if spec is None:
+def help_text(width: int = 78) -> str | None:
+    """`goleash --help` as click prints it at this text width, or None where only click's own
+    wrapping would give the same text (a description wider than its column)."""
+    out = ["Usage: goleash [OPTIONS] COMMAND [ARGS]...", ""]
+    for paragraph in HELP.strip().split("\n\n"):
+        out += _wrap(paragraph, width)
+        out.append("")
+    sections = (
+        ("Options", _OPTIONS),
+        ("Commands", tuple((n, d) for n, (_, d) in _available().items())),
+    )
+    for title, rows in sections:
+        first = max(len(name) for name, _ in rows)
+        if first > 30 or any(len(desc) > width - 4 - first for _, desc in rows):
             return None
+        out.append(f"{title}:")
+        out += [f"  {name:<{first}}  {desc}" for name, desc in rows]
+        out.append("")
+    return "\n".join(out[:-1]) + "\n"
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Greedy wrapping with a two-space indent, as textwrap does for plain words (without
+    importing re for it)."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width - 2:
+            lines.append("  " + line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return [*lines, "  " + line]
+
+
+def _text_width() -> int:
+    """The width click gives help text: the terminal's (as shutil reads it) up to 80, less 2."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
         try:
-            module = importlib.import_module(spec[0])
-        except ModuleNotFoundError as e:
-            if e.name == spec[0]:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    if columns <= 0:
+        columns = 80
+    return max(min(columns, 80) - 2, 50)
+
+
+def _build_cli() -> click.Group:
+    import click
+
+    from goleash.cli.common import fail
+
+    class _LazyGroup(click.Group):
+        """A group whose commands are imported on first use."""
+
+        def list_commands(self, ctx: click.Context) -> list[str]:
+            return list(_available())
+
+        def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+            spec = COMMANDS.get(cmd_name)
+            if spec is None:
                 return None
-            raise
-        command: click.Command = module.command
-        return command
+            try:
+                module = importlib.import_module(spec[0])
+            except ModuleNotFoundError as e:
+                if e.name == spec[0]:
+                    return None
+                raise
+            command: click.Command = module.command
+            return command
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, desc) for name, (_, desc) in _available().items()]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
+        def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+            rows = [(name, desc) for name, (_, desc) in _available().items()]
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().main(*args, **kwargs)
-        except click.exceptions.Exit:
-            raise
-        except MemoryError:
-            fail("out of memory")
+        def main(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().main(*args, **kwargs)
+            except click.exceptions.Exit:
+                raise
+            except MemoryError:
+                fail("out of memory")
+
+    @click.group(
+        cls=_LazyGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"]}
+    )
+    @click.version_option(__version__, prog_name="goleash")
+    def cli() -> None:
+        pass
+
+    return cli
 
 
-@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="goleash")
-def cli() -> None:
-    """Find, explain and prevent goroutine leaks in Go services.
-
-    Exit status everywhere: 0 clean, 1 leaks or findings, 2 usage or input error.
-    """
+def __getattr__(name: str) -> Any:
+    """``cli``, the click group, built on first use: click costs start-up time that
+    `goleash`, `goleash --help` and `goleash --version` do without."""
+    if name == "cli":
+        group = _build_cli()
+        globals()["cli"] = group
+        return group
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -107,8 +192,21 @@ def main(argv: list[str] | None = None) -> None:
     if not args:
         sys.stderr.write(usage_text())
         sys.exit(2)
+    if args in (["--help"], ["-h"]):
+        text = help_text(_text_width())
+        if text is not None:
+            sys.stdout.write(text)
+            return
+    if args == ["--version"]:
+        sys.stdout.write(f"goleash, version {__version__}\n")
+        return
+    import click
+
+    from goleash.cli.common import fail
+
+    group: click.Group = __getattr__("cli")
     try:
-        cli.main(args=args, prog_name="goleash", standalone_mode=False)
+        group.main(args=args, prog_name="goleash", standalone_mode=False)
     except click.UsageError as e:
         where = e.ctx.command_path if e.ctx is not None else "goleash"
         fail(f"{e.format_message()} (see '{where} --help')")

@@ -16,7 +16,6 @@ import re
 import zlib
 from typing import BinaryIO
 
-from goleash.dumps import countprofile
 from goleash.dumps.ansi import strip_ansi
 from goleash.errors import InputError
 from goleash.model import Snapshot
@@ -100,6 +99,8 @@ def _parse(head: bytes, stream: BinaryIO, name: str, source: str) -> list[Snapsh
     count = _COUNT_HEADER.search(head)
     trace = _TRACEBACK_HEADER.search(head)
     if count and (trace is None or count.start() < trace.start()):
+        from goleash.dumps import countprofile
+
         kind = count.group(1).decode("ascii", errors="replace")
         if kind not in countprofile.GOROUTINE_PROFILES:
             raise InputError(f"{name} is not a goroutine dump: it is a {kind} profile")
