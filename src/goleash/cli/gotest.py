@@ -43,7 +43,14 @@ from goleash.cli.common import fail, user_errors
     help="Config file with [[dump.ignore]] entries (default: ./.goleash.toml).",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
 )
 @click.option(
     "--junit",
@@ -78,6 +85,7 @@ def gotest(
     no_rerun: bool,
     go_path: Path | None,
     verbose: bool,
+    output: Path | None = None,
 ) -> None:
     """Run `go test` on PACKAGES and report the goroutines each test leaves running.
 
@@ -156,7 +164,12 @@ def gotest(
             junit.write_text(junit_report.render(result), "utf-8")
         except OSError as e:
             fail(f"cannot write {junit}: {e.strerror or e}")
-    if fmt == "json":
+    if fmt == "html":
+        from goleash.cli.dump import write_report
+        from goleash.report.html import render_test_html
+
+        write_report(render_test_html(result), output)
+    elif fmt == "json":
         from goleash.report import gotest_json
 
         click.echo(gotest_json.render(result), nl=False)

@@ -649,3 +649,46 @@ def _target_view(store: Any, target: str, events: list[dict[str, Any]]) -> Targe
     return TargetView(
         target, len(samples), _stamp(samples[0].time), _stamp(samples[-1].time), chart, shown, leaks
     )
+
+
+# --- test --------------------------------------------------------------------------------------
+
+
+@dataclass
+class PackageView:
+    """One package of a `goleash test` run."""
+
+    p: Any  # goleash.analysis.attribution.PackageVerdict
+    leaks: list[tuple[Any, GroupView]]  # (Leak, its card)
+    ignored: int
+
+
+def render_test_html(run: Any, *, source_roots: Sequence[Path] = ()) -> str:
+    """The HTML report of ``goleash test``: per package, the tests that left goroutines behind,
+    each leak with its blocking and creation sites, explanation and source.
+
+    ``run`` is a ``goleash.analysis.attribution.TestRunVerdict``; the source is the module
+    under test (the current folder by default).
+    """
+    from goleash.analysis.explain import explain
+
+    roots = tuple(source_roots) or (Path.cwd(),)
+    packages = []
+    for p in run.packages:
+        assessments = [leak.assessment for leak in p.leaks.leaks]
+        explanations = explain(assessments, source_roots=roots) if assessments else {}
+        cards = group_views(assessments, explanations, roots)
+        for leak, card in zip(p.leaks.leaks, cards, strict=False):
+            card.search += f"\n{(leak.test or '').lower()}\n{p.package.lower()}"
+        packages.append(
+            PackageView(p, list(zip(p.leaks.leaks, cards, strict=False)), len(p.leaks.ignored))
+        )
+    leaking_tests = sum(len(v.p.leaking_tests) for v in packages)
+    return page(
+        "test.html.j2",
+        title="goleash test",
+        run=run,
+        packages=packages,
+        leaking_tests=leaking_tests,
+        cards=sum(len(v.leaks) for v in packages),
+    )

@@ -86,6 +86,11 @@
       var text = items[i].__search || items[i].getAttribute("data-search") || "";
       var hit = !q || text.indexOf(q) >= 0;
       items[i].classList.toggle("hidden", !hit);
+      // A group's wrapper (a diff's sides, a test's name) goes with it.
+      var wrap = items[i].parentElement;
+      if (wrap && (wrap.classList.contains("leak") || wrap.classList.contains("change"))) {
+        wrap.classList.toggle("hidden", !hit);
+      }
       if (hit) shown++;
     }
     if (counter) {
