@@ -10,12 +10,13 @@ Two measurements, each the median of --runs runs:
    - *CPU per target per poll*: the marginal cost, from a long and a short run (so start-up and
      imports cancel out): (CPU_long - CPU_short) / (polls_long - polls_short);
    - the floor: the CPU an asyncio httpx loop spends only downloading the same profiles
-     (same client, same concurrency), and goleash's ratio to it.
+     (one connection pool per target, as goleash), and goleash's ratio to it;
+   - the CPU the Go process serving all 200 endpoints used meanwhile.
 2. **The service's side.** The same program with one port and 100,000 parked goroutines: the CPU
    the Go process spends serving one debug=1 poll against one debug=2 poll (read from
    /proc/PID/stat around --polls requests of each), and the size of each answer.
 
-    python benchmarks/watch_scale.py [--targets 200] [--duration 20] [--runs 3]
+    python benchmarks/watch_scale.py [--targets 200] [--duration 20] [--runs 3] [--only watch]
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import ssl
 import statistics
 import subprocess
 import sys
@@ -79,33 +81,40 @@ def watch_run(urls: list[str], interval: float, duration: float) -> dict[str, fl
     return {"wall": wall, "polls": polls, "failed": failed}
 
 
-def measured_watch(urls: list[str], interval: float, duration: float) -> dict[str, float]:
+def measured_watch(
+    urls: list[str], interval: float, duration: float, fleet_pid: int
+) -> dict[str, float]:
     """watch_run with the CPU the child used (RUSAGE_CHILDREN before and after)."""
     import resource
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    served = cpu_of(fleet_pid)
     result = watch_run(urls, interval, duration)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result["served_cpu"] = cpu_of(fleet_pid) - served
     return result
 
 
 async def _download_all(urls: list[str], rounds: int) -> int:
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    gate = asyncio.Semaphore(64)
+    """Download each debug=1 profile ``rounds`` times, as goleash does: one pool per target."""
+    context = ssl.create_default_context()
+    clients = {u: httpx.AsyncClient(verify=context, timeout=60) for u in urls}
     n = 0
-    async with httpx.AsyncClient(limits=limits) as client:
 
-        async def one(url: str) -> None:
-            nonlocal n
-            profile = f"{url}/debug/pprof/goroutine?debug=1"
-            async with gate, client.stream("GET", profile) as r:
-                async for _ in r.aiter_bytes():
-                    pass
-            n += 1
+    async def one(url: str) -> None:
+        nonlocal n
+        async with clients[url].stream("GET", f"{url}/debug/pprof/goroutine?debug=1") as r:
+            async for _ in r.aiter_bytes():
+                pass
+        n += 1
 
+    try:
         for _ in range(rounds):
             await asyncio.gather(*(one(u) for u in urls))
+    finally:
+        for client in clients.values():
+            await client.aclose()
     return n
 
 
@@ -151,14 +160,22 @@ def main() -> None:
     parser.add_argument("--short", type=float, default=5.0, help="the short run, for start-up")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--polls", type=int, default=10, help="service side: polls per format")
+    parser.add_argument("--only", choices=["watch", "service"], help="run one measurement only")
     args = parser.parse_args()
+    if args.only != "service":
+        measure_watch(args)
+    if args.only != "watch":
+        measure_service(args)
+
+
+def measure_watch(args: argparse.Namespace) -> None:
 
     fleet, urls = start_fleet("-ports", str(args.targets), "-goroutines", "200", "-stacks", "20")
     try:
         longs, shorts, floors = [], [], []
         for _ in range(args.runs):
-            longs.append(measured_watch(urls, args.interval, args.duration))
-            shorts.append(measured_watch(urls, args.interval, args.short))
+            longs.append(measured_watch(urls, args.interval, args.duration, fleet.pid))
+            shorts.append(measured_watch(urls, args.interval, args.short, fleet.pid))
             floors.append(floor_per_poll(urls, 5))
     finally:
         fleet.kill()
@@ -177,8 +194,14 @@ def main() -> None:
     print(f"  polls failed        {failed:.0f}")
     print(f"  CPU                 {cpu:.2f} s in {wall:.1f} s wall = {cpu / wall:.2f} cores (of 2)")
     print(f"  CPU per target/poll {per_poll * 1000:.2f} ms (marginal: long run minus short run)")
+    served = med(longs, "served_cpu")
+    print(f"  the Go process serving all 200 used {served:.2f} s CPU ({served / wall:.2f} cores)")
+    print(f"  load average at the end: {os.getloadavg()[0]:.1f} (the machine is shared)")
     print(f"  floor (httpx asyncio download only) {floor * 1000:.2f} ms/poll")
     print(f"  goleash / floor     {per_poll / floor:.2f}x")
+
+
+def measure_service(args: argparse.Namespace) -> None:
     cost = statistics.median
     sides = [service_cost(args.polls) for _ in range(args.runs)]
     print("service with 100,000 goroutines (20 stacks), CPU per poll:")

@@ -46,7 +46,8 @@ SHAPES = (
 @pytest.mark.parametrize("run", [1, 2])
 def test_only_the_leak_is_reported_among_load_shapes_and_broken_endpoints(run: int) -> None:
     with services(*SHAPES) as svcs, bad_endpoints() as bad:
-        leak, pool, bursty, cache, clean = (s.url for s in svcs)
+        leak, pool, bursty, cache, _ = (s.url for s in svcs)
+        clean = f"pid:{svcs[4].process.pid}"  # a local process: goleash finds its pprof port
         broken = {
             f"http://127.0.0.1:{free_port()}": "connect",
             f"{bad}/html": "HTML",
@@ -57,7 +58,11 @@ def test_only_the_leak_is_reported_among_load_shapes_and_broken_endpoints(run: i
         proc = subprocess.Popen(
             goleash(
                 "watch",
-                *(s.url for s in svcs),
+                leak,
+                pool,
+                bursty,
+                cache,
+                clean,
                 *broken,
                 *POLL,
                 "--duration",
@@ -145,6 +150,8 @@ def test_a_service_restarted_mid_watch_splits_its_series() -> None:
             leak.url,
             pool.url,
             *POLL,
+            "--cheap-format",  # protobuf polls: stacks still match the debug=2 evidence
+            "proto",
             "--duration",
             "11s",
             "--timeout",

@@ -46,7 +46,7 @@ class WatchOptions:
     evidence: bool = True
     work_metric: str | None = None
     metrics_path: str | None = "/metrics"
-    concurrency: int = 64
+    concurrency: int = 256
 
 
 @dataclass(frozen=True)

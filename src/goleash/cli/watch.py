@@ -108,9 +108,9 @@ def parse_duration(text: str, option: str) -> float:
 @click.option(
     "--concurrency",
     type=click.IntRange(min=1),
-    default=64,
+    default=256,
     show_default=True,
-    help="Requests in flight at most.",
+    help="Requests in flight at most (a slow answer holds one for its whole time).",
 )
 @click.option(
     "--prometheus",

@@ -145,7 +145,7 @@ class Poller:
         timeout: float = 5.0,
         max_bytes: int = DEFAULT_POLL_BYTES,
         evidence_bytes: int = DEFAULT_EVIDENCE_BYTES,
-        concurrency: int = 64,
+        concurrency: int = 256,
         work_metric: str | None = None,
     ) -> None:
         self.timeout = timeout
