@@ -18,7 +18,8 @@ import (
 	"time"
 )
 
-const pause = 2 * time.Millisecond
+// pause orders the steps of a scenario; generous, so a loaded machine still sees the deadlock.
+const pause = 20 * time.Millisecond
 
 // --- 1. channel send inside a critical section whose receiver needs the lock ------------------
 // moby#28462 (container monitor): the health monitor sends a status while holding the
@@ -49,11 +50,9 @@ func (m *monitor) consume() {
 
 func lockedSend() {
 	m := &monitor{status: make(chan string)}
-	m.mu.Lock()
-	go m.consume()
 	go m.report("unhealthy")
 	time.Sleep(pause)
-	m.mu.Unlock()
+	go m.consume()
 }
 
 // --- 2. WaitGroup.Wait while holding a mutex the workers need ----------------------------------
@@ -120,8 +119,15 @@ func doubleLock() {
 // for the first.
 
 type registry struct {
-	mu    sync.RWMutex
-	names []string
+	mu      sync.RWMutex
+	names   []string
+	reading chan struct{} // closed once a reader holds the lock (the scenario's timing)
+}
+
+// load stands for slow work done under the read lock (reading a file, a remote call).
+func (r *registry) load() {
+	close(r.reading)
+	time.Sleep(pause)
 }
 
 func (r *registry) count() int {
@@ -133,7 +139,7 @@ func (r *registry) count() int {
 func (r *registry) List() int {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	time.Sleep(2 * pause)
+	r.load()
 	return r.count()
 }
 
@@ -144,9 +150,9 @@ func (r *registry) Add(name string) {
 }
 
 func recursiveRLock() {
-	r := &registry{}
+	r := &registry{reading: make(chan struct{})}
 	go r.List()
-	time.Sleep(pause)
+	<-r.reading
 	r.Add("x")
 }
 
@@ -402,7 +408,7 @@ func main() {
 	for _, name := range names {
 		before := settle()
 		go scenarios[name]()
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(8 * pause)
 		fmt.Fprintf(os.Stdout, "%s %d\n", name, settle()-before)
 	}
 }
