@@ -12,6 +12,7 @@ import json
 import shlex
 from typing import Any
 
+import httpx
 import pytest
 
 import loadsvc
@@ -53,6 +54,9 @@ def verify_service(
         *FAST,
     )
     assert code in (0, 1), err
+    # The service verify started is stopped: nothing answers on its port any more.
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url + "/count", timeout=5)
     return code, (json.loads(out) if fmt == "json" else out)
 
 
