@@ -92,6 +92,8 @@ def test_screening_picks_the_leaking_instance_and_names_its_leak_site(tmp_path: 
                 '{job="svc"}',
                 "--screen-window",
                 "12s",
+                "--work-metric",  # floors fitted against requests served, not time
+                "watchsvc_requests_total",
                 "--interval",
                 "0.2s",
                 "--window",
@@ -125,6 +127,10 @@ def test_screening_picks_the_leaking_instance_and_names_its_leak_site(tmp_path: 
     assert screened[leaky_instance]["suspect"] is True
     assert screened[clean_instance]["suspect"] is False
     assert screened[leaky_instance]["pprof_url"] == f"{leaky.url}/debug/pprof"
+    # watchsvc leaks one goroutine in every 5 requests.
+    trend = screened[leaky_instance]["trend"]
+    assert trend["slope_unit"] == "goroutines per unit of work"
+    assert 0.1 < trend["slope"] < 0.35, trend
 
     # Only the suspect is polled, and its leak is named.
     (summary,) = events(lines, "summary")

@@ -213,6 +213,7 @@ def _run(
             selector=selector,
             window=parse_duration(screen_window, "--screen-window"),
             pprof_url_template=pprof_url_template,
+            work_metric=work_metric,
         )
         specs += [s.pprof_url for s in screened if s.suspect and s.pprof_url not in specs]
     watch_targets = [target_from_spec(s, metrics_path=options.metrics_path) for s in specs]

@@ -165,7 +165,7 @@ def screen_dict(s: Screened) -> dict[str, Any]:
         "suspect": s.suspect,
         "goroutines": s.last,
         "restarts": s.restarts,
-        "trend": trend_dict(s.trend, False),
+        "trend": trend_dict(s.trend, s.per_work),
         "pprof_url": s.pprof_url,
     }
 

@@ -69,11 +69,12 @@ class LineSink:
 
 
 def screen_text(s: Screened) -> str:
-    t = trend_dict(s.trend, False) or {}
+    t = trend_dict(s.trend, s.per_work) or {}
     verdict = "suspect" if s.suspect else "steady"
+    unit = "per unit of work" if s.per_work else "/min"
     return (
         f"screen      {s.instance}: {verdict}, {s.last:g} goroutines, floor "
-        f"{t.get('slope', 0):+g}/min, {s.restarts} restarts"
+        f"{t.get('slope', 0):+g}{unit}, {s.restarts} restarts"
     )
 
 

@@ -42,6 +42,7 @@ class Screened:
     trend: Trend  # on the current process's segment (or the one before when too short)
     suspect: bool
     pprof_url: str
+    per_work: bool = False  # the trend's x axis is the work counter, not time
 
 
 def screen(
@@ -51,12 +52,16 @@ def screen(
     window: float = 3600.0,
     metric: str = "go_goroutines",
     pprof_url_template: str = "http://{instance}/debug/pprof",
+    work_metric: str | None = None,
     timeout: float = 10.0,
 ) -> list[Screened]:
     """Screen every instance ``selector`` matches; suspects first.
 
-    ``window`` is how far back to look, in seconds. Raises InputError (Prometheus unreachable,
-    bad PromQL) or UsageError (a template naming a label the series lack).
+    ``window`` is how far back to look, in seconds. With ``work_metric`` (a counter such as
+    ``http_requests_total`` or ``go_sched_goroutines_created_goroutines_total``), an instance's
+    floor is fitted against the work it did rather than time, where the counter exists for it.
+    Raises InputError (Prometheus unreachable, bad PromQL) or UsageError (a template naming a
+    label the series lack).
     """
     selector = selector.strip()
     if selector and not (selector.startswith("{") and selector.endswith("}")):
@@ -75,14 +80,23 @@ def screen(
             f"{window:g} s: check the selector, and that it scrapes the services' /metrics"
         )
     start_by_labels = {_identity(s["metric"]): _values(s) for s in starts}
+    work_by_labels: dict[tuple[tuple[str, str], ...], dict[float, float]] = {}
+    if work_metric:
+        # Summed over the counter's own labels (method, code, …) per instance.
+        by = ", ".join(sorted({k for s in counts for k in s["metric"] if k != "__name__"}))
+        query = f"sum by ({by}) ({work_metric}{selector})" if by else f"sum({work_metric})"
+        for w in api.query_range(query, start, end, step):
+            work_by_labels[_identity(w["metric"])] = dict(_values(w))
     out: list[Screened] = []
     for series in counts:
         labels = {k: v for k, v in series["metric"].items() if k != "__name__"}
         points = _values(series)
         if not points:
             continue
-        segments = split_at_restarts(points, start_by_labels.get(_identity(series["metric"]), []))
-        trend = _judge(segments)
+        identity = _identity(series["metric"])
+        segments = split_at_restarts(points, start_by_labels.get(identity, []))
+        work = work_by_labels.get(identity)
+        trend = _judge(segments, work)
         instance = labels.get("instance") or ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
         out.append(
             Screened(
@@ -94,6 +108,7 @@ def screen(
                 trend=trend,
                 suspect=trend.verdict in (LEAK, GROWING),
                 pprof_url=pprof_url(pprof_url_template, labels),
+                per_work=work is not None,
             )
         )
     out.sort(key=lambda s: (not s.suspect, -s.trend.slope, s.instance))
@@ -129,15 +144,24 @@ def split_at_restarts(
     return [s for s in segments if s]
 
 
-def _judge(segments: list[list[tuple[float, float]]]) -> Trend:
-    """The trend of the latest segment, or of the one before when the latest is too short."""
+def _judge(
+    segments: list[list[tuple[float, float]]], work: Mapping[float, float] | None = None
+) -> Trend:
+    """The trend of the latest segment, or of the one before when the latest is too short.
+
+    ``work`` maps sample times to a work counter: when it covers a segment, the floor is fitted
+    against the work done by the end of each window instead of the time.
+    """
     trend: Trend | None = None
     for segment in reversed(segments[-2:]):
         size = max(1, len(segment) // _MINIMA)
         params = TrendParams(window=size, min_windows=6, max_windows=_MINIMA + 1)
         values = [v for _, v in segment]
         minima = window_minima(values, size)
-        xs = [segment[i * size][0] for i in range(len(minima))]
+        ends = [segment[i * size + size - 1][0] for i in range(len(minima))]
+        xs = ends
+        if work is not None and all(t in work for t in ends):
+            xs = [work[t] for t in ends]
         t = assess(xs, minima, params)
         if trend is None or t.verdict in (LEAK, GROWING):
             trend = t
