@@ -173,6 +173,25 @@ def check_leaky_report(report: dict[str, Any], *, leak_profile: bool) -> None:
     assert [(i["pack"], i["test"]) for i in ignored] == [("metricslib-flusher", "TestHandleCounts")]
 
 
+def contract_fields(section: str) -> set[str]:
+    """The fields docs/json-test.md lists as *contract* under one heading."""
+    doc = (Path(__file__).parent.parent / "docs" / "json-test.md").read_text()
+    part = doc.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0].replace("\\|", "/")
+    return {
+        cells[1].strip().strip("`")
+        for line in part.splitlines()
+        if line.startswith("| `") and (cells := line.split("|"))[3].strip() == "contract"
+    }
+
+
+def check_documented_fields(report: dict[str, Any]) -> None:
+    assert contract_fields("Top level") <= set(report)
+    package = next(p for p in report["packages"] if p["leaks"])
+    assert contract_fields("Package") <= set(package)
+    dump_group = {"signature", "count", "state", "kind", "blocking_site", "creation_site"}
+    assert contract_fields("Leak") | dump_group <= set(package["leaks"][0])
+
+
 def check_junit(path: Path) -> None:
     root = ET.parse(path).getroot()
     failed = {
@@ -202,6 +221,7 @@ def test_names_exactly_the_leaking_tests_go127(tmp_path: Path) -> None:
     report = report_of(proc)
     assert report["go_version"].startswith("go1.27")
     check_leaky_report(report, leak_profile=True)
+    check_documented_fields(report)
     check_junit(junit)
     # go test's output of the failing test passes through on stderr.
     assert "this test fails on purpose" in proc.stderr
