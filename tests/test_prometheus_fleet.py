@@ -99,7 +99,7 @@ def test_screening_picks_the_leaking_instance_and_names_its_leak_site(tmp_path: 
                 "--window",
                 "3",
                 "--duration",
-                "5s",
+                "6s",
                 "--format",
                 "json",
             ),
