@@ -103,12 +103,20 @@ def test_go_flags_are_sorted_out() -> None:
 
 
 def test_flags_for_a_test_binary_run_directly() -> None:
-    flags = GoFlags.parse(
-        ["-race", "-tags", "x", "-run", "T", "-short", "-timeout", "30s", "-count=2", "-cpu", "1,2"]
-    )
+    go_flags = ["-race", "-tags", "x", "-run", "T", "-short", "-timeout", "30s", "-count=2"]
+    flags = GoFlags.parse([*go_flags, "-cpu", "1,2", "-coverprofile", "c.out", "-v", "-update"])
     build, binary = flags.for_binary()
     assert build == ("-race", "-tags", "x")
-    assert binary == ("-test.short", "-test.timeout", "30s", "-test.cpu", "1,2")
+    # Go's own flags prefixed (profiles and -v left to the main run); the tests' own as given.
+    assert binary == (
+        "-test.short",
+        "-test.timeout",
+        "30s",
+        "-test.cpu",
+        "1,2",
+        "-update",
+        "-db=pg",
+    )
 
 
 def test_run_patterns_select_one_test_or_subtest() -> None:

@@ -41,6 +41,16 @@ _BUILD_BOOL = frozenset(
 )
 # Test-binary flags that take no value (the others take one, as `-flag value` or `-flag=value`).
 _TEST_BOOL = frozenset({"-short", "-v", "-failfast", "-benchmem", "-fullpath", "-json"})
+# The test flags (`go help testflag`) a re-run of one test keeps: what changes how it behaves.
+# Profiles, coverage, benchmarks and fuzzing are left to the main run; -run and -count are set.
+_RERUN_TEST_FLAGS = frozenset({"-short", "-timeout", "-cpu", "-parallel", "-skip", "-shuffle"})
+_TEST_FLAGS = _TEST_BOOL | {
+    "-bench", "-benchtime", "-blockprofile", "-blockprofilerate", "-count", "-cover",
+    "-covermode", "-coverpkg", "-coverprofile", "-cpu", "-cpuprofile", "-fuzz", "-fuzzcachedir",
+    "-fuzzminimizetime", "-fuzztime", "-list", "-memprofile", "-memprofilerate",
+    "-mutexprofile", "-mutexprofilefraction", "-outputdir", "-parallel", "-run", "-shuffle",
+    "-skip", "-timeout", "-trace", "-vet", "-artifacts",
+}  # fmt: skip
 
 EventHook = Callable[[dict[str, Any]], None]
 
@@ -87,8 +97,9 @@ class GoFlags:
         return cls(tuple(test), tuple(listing), overlay, has_count, has_run)
 
     def for_binary(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The flags split for `go test -c` (build flags) and for running the binary directly
-        (``-test.``-prefixed), without -run, -count and -vet."""
+        """The flags split for `go test -c` (build flags) and for running the binary directly to
+        re-run one test: the go test flags that shape a test's behaviour, ``-test.``-prefixed,
+        and the package's own flags (``-update``, ``-integration``) as they are."""
         build: list[str] = []
         binary: list[str] = []
         tokens = list(self.test)
@@ -112,8 +123,10 @@ class GoFlags:
                 i += 1
             if bare in _BUILD_WITH_VALUE or bare in _BUILD_BOOL:
                 build += [flag, *value]
-            elif bare not in ("-run", "-count", "-vet"):
+            elif bare in _RERUN_TEST_FLAGS:
                 binary += ["-test." + flag.lstrip("-").removeprefix("test."), *value]
+            elif bare not in _TEST_FLAGS:
+                binary += [flag, *value]  # a flag of the package's own tests
         return tuple(build), tuple(binary)
 
     def without_run(self) -> tuple[str, ...]:
