@@ -262,3 +262,40 @@ def test_dump_command_prints_and_exports_explanations(dump: bytes, tmp_path: Pat
     tree = subprocess.run([*cmd, "--tree"], capture_output=True, text=True, timeout=120).stdout
     source_line = path.read_text().splitlines()[line - 1].strip()
     assert source_line in tree
+
+
+def test_scan_marks_the_findings_the_dump_confirms(dump: bytes, tmp_path: Path) -> None:
+    file = tmp_path / "goroutines.txt"
+    file.write_bytes(dump)
+    scan = [sys.executable, "-m", "goleash.cli", "scan", "--no-cache", "--format", "json"]
+    proc = subprocess.run(
+        [*scan, str(SVC_DIR), "--dump", str(file)], capture_output=True, text=True, timeout=120
+    )
+    findings = json.loads(proc.stdout)["findings"]
+    confirmed = {
+        (Path(f["file"]).name, f["line"], f["rule"])
+        for f in findings
+        if "[confirmed by the dump: " in f["message"]
+    }
+    expected = {
+        (marker("chan-send")[0].name, marker("chan-send")[1], "abandoned-send"),
+        (marker("range")[0].name, marker("range")[1], "range-never-closed"),
+        (marker("receive")[0].name, marker("receive")[1], "abandoned-receive"),
+        (marker("ticker")[0].name, marker("ticker")[1], "ticker-loop-no-exit"),
+        (marker("body", "CAUSE")[0].name, marker("body", "CAUSE")[1], "unclosed-body"),
+    }
+    assert expected <= confirmed, confirmed
+    # The lock kept by refresh, and the worker that skips Done, are confirmed too.
+    assert {r for _, _, r in confirmed} >= {"missing-unlock", "waitgroup-missing-done"}
+    # A client without a timeout is a real finding, but nothing in this dump waits on it.
+    assert not any(r == "http-client-no-timeout" for _, _, r in confirmed)
+    assert f"{len(confirmed)} of {len(findings)} findings confirmed by the dump" in proc.stderr
+    # The same dump confirms nothing in another program's source.
+    other = subprocess.run(
+        [*scan, str(SVC_DIR.parent / "leaks"), "--dump", str(file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "[confirmed by the dump" not in other.stdout
+    assert "goleash: 0 of " in other.stderr

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from goleash.analysis.explain_http import (
@@ -47,6 +47,7 @@ from goleash.analysis.explain_locks import KeptLock, holds, kept_by_return, lock
 from goleash.analysis.explain_objects import Waited, receives_from, sends_on, waited_on
 from goleash.analysis.explain_rules import (
     RULE_KINDS,
+    RULE_WAITS,
     Site,
     in_goroot,
     match_rule,
@@ -54,11 +55,12 @@ from goleash.analysis.explain_rules import (
     scan_files,
 )
 from goleash.analysis.explain_source import GoSource
+from goleash.analysis.ignore import IgnorePacks
 from goleash.analysis.suspects import Assessment
-from goleash.model import Finding, Frame, Group
+from goleash.model import Finding, Frame, Group, Snapshot
 from goleash.sources.sourcefiles import locate, module_root
 
-__all__ = ["Cause", "Explanation", "explain"]
+__all__ = ["Cause", "Explanation", "confirm_findings", "explain"]
 
 # Go files of one package folder read for context (findings on the same mutex elsewhere).
 _MAX_PACKAGE_FILES = 400
@@ -72,6 +74,7 @@ class Cause:
     line: int
     code: str  # the line, stripped
     note: str  # what is wrong there
+    rule: str = ""  # the `goleash scan` rule that finds this cause, when one does
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,7 +373,13 @@ class _Explainer:
                 "pair of goroutines stays per response left open or per transport made per call"
             )
         causes = [
-            Cause(b.file, b.line, b.code, f"the response body is never closed (in {b.function})")
+            Cause(
+                b.file,
+                b.line,
+                b.code,
+                f"the response body is never closed (in {b.function})",
+                "unclosed-body",
+            )
             for b in bodies
         ]
         causes += [
@@ -434,7 +443,15 @@ class _Explainer:
                 fsrc = self.source(Path(f.file).resolve())
                 text = fsrc.line_text(f.line) if fsrc is not None else ""
                 if word.search(text.split("=", 1)[0]) or word.search(text.split(":", 1)[0]):
-                    causes.append(Cause(f.file, f.line, text.strip(), "a client without Timeout"))
+                    causes.append(
+                        Cause(
+                            f.file,
+                            f.line,
+                            text.strip(),
+                            "a client without Timeout",
+                            "http-client-no-timeout",
+                        )
+                    )
             if len(causes) == 1:
                 return None
         n = a.group.count
@@ -460,7 +477,7 @@ class _Explainer:
         )
 
     def _modules(self) -> list[Path]:
-        """The module folders of the user code in the dump (and of the source roots)."""
+        """The module folders of the user code in the dump."""
         roots: set[Path] = set()
         for g in self._groups:
             for f in (*g.frames, *((g.created_by,) if g.created_by else ())):
@@ -471,10 +488,7 @@ class _Explainer:
                     root = module_root(path)
                     if root is not None:
                         roots.add(root)
-        for r in self._roots:
-            root = module_root(r / "go.mod") if (r / "go.mod").is_file() else None
-            if root is not None:
-                roots.add(root)
+        # Only modules the dump's own frames lead to: the source roots may hold another program.
         return sorted(roots)
 
     def _module_causes(self, root: Path) -> tuple[list[BodyCause], list[TransportCause]]:
@@ -538,7 +552,9 @@ class _Story:
         self.definite = True
         src = source(Path(finding.file).resolve())
         code = src.line_text(finding.line).strip() if src is not None else ""
-        self.causes.append(Cause(finding.file, finding.line, code, f"found by {finding.rule}"))
+        self.causes.append(
+            Cause(finding.file, finding.line, code, f"found by {finding.rule}", finding.rule)
+        )
         if src is not None:
             for m in re.finditer(r"\bline (\d+)\b", finding.message):
                 n = int(m.group(1))
@@ -549,7 +565,9 @@ class _Story:
                         note = "returns here and leaves it behind"
                     elif "receive" in ctx or "select" in ctx:
                         note = "the receive that can be skipped"
-                    self.causes.append(Cause(finding.file, n, src.line_text(n).strip(), note))
+                    self.causes.append(
+                        Cause(finding.file, n, src.line_text(n).strip(), note, finding.rule)
+                    )
 
     def holders(
         self,
@@ -615,6 +633,7 @@ class _Story:
                         k.return_line,
                         src.line_text(k.return_line).strip(),
                         "returns with the lock held",
+                        "missing-unlock",
                     )
                 )
                 self.causes.append(
@@ -623,6 +642,7 @@ class _Story:
                         k.lock_line,
                         src.line_text(k.lock_line).strip(),
                         "locked here",
+                        "missing-unlock",
                     )
                 )
         elif self.finding is None and seen_all:
@@ -777,3 +797,75 @@ _GENERIC_FIX = {
     "cond": "Signal or Broadcast the Cond on every path that changes its condition.",
     "sleep": "Give the loop a way to stop: select on a ticker and <-ctx.Done().",
 }
+
+
+def confirm_findings(
+    findings: Sequence[Finding],
+    snapshot: Snapshot,
+    *,
+    source_roots: Sequence[Path] = (),
+    ignore: IgnorePacks | None = None,
+) -> tuple[list[Finding], int]:
+    """Findings of ``goleash scan`` with those a dump of the program confirms marked.
+
+    A finding is confirmed when a group of the dump that is not ignored is explained by it
+    (the rule and line an explanation names, or a cause it leads to: the call whose body is
+    never closed, the return that kept a lock), or when the group blocks on the finding's very
+    line. Its message then ends with what the dump shows there. Returns the findings (in their
+    order) and how many were confirmed.
+    """
+    from goleash.analysis.ignore import load_ignore_packs
+    from goleash.analysis.suspects import assess
+
+    assessments = assess(snapshot, ignore if ignore is not None else load_ignore_packs(None))
+    roots = tuple(source_roots)
+    found = explain(assessments, source_roots=roots, groups=snapshot.groups)
+
+    def key(file: str, line: int) -> tuple[str, int]:
+        try:
+            return str(Path(file).resolve()), line
+        except OSError:
+            return file, line
+
+    # (file, line, rule) -> the groups that show it at runtime
+    shown: dict[tuple[str, int, str], list[Assessment]] = {}
+    for a in assessments:
+        if a.ignored is not None and a.group.signature not in found:
+            continue
+        e = found.get(a.group.signature)
+        if e is not None:
+            if e.rule:
+                shown.setdefault((*key(e.file, e.line), e.rule), []).append(a)
+            for c in e.causes:
+                if c.rule:
+                    shown.setdefault((*key(c.file, c.line), c.rule), []).append(a)
+        site = a.group.blocking_site
+        if site is not None and a.suspect:
+            local = locate(site.file, roots)
+            if local is not None:
+                # A finding on the very line a suspect group blocks at, of a rule that
+                # causes that kind of wait.
+                for rule, waits in RULE_WAITS.items():
+                    if a.kind in waits:
+                        shown.setdefault((*key(str(local), site.line), rule), []).append(a)
+    out: list[Finding] = []
+    confirmed = 0
+    for f in findings:
+        groups = shown.get((*key(f.file, f.line), f.rule))
+        if not groups:
+            out.append(f)
+            continue
+        confirmed += 1
+        n = sum(a.group.count for a in groups)
+        leaked = sum(a.group.leaked for a in groups)
+        a = groups[0]
+        site = a.group.blocking_site
+        where = f" at {site.file_name}:{site.line}" if site is not None else ""
+        state = a.state or "blocked"
+        proof = f", {leaked} marked leaked by the runtime" if leaked else ""
+        note = (
+            f" [confirmed by the dump: {n} {_plural(n, 'goroutine', 'goroutines')} "
+            f"{state}{where}{proof}]"
+        )
+        out.append(replace(f, message=f.message + note))
+    return out, confirmed

@@ -80,6 +80,7 @@ _CANCEL_TARGET = re.compile(r"^\s*(?:var\s+)?(\w+)\s*,\s*\w+\s*:?=")
 
 
 RULE_KINDS: frozenset[str] = frozenset().union(*_KINDS.values())
+RULE_WAITS: dict[str, frozenset[str]] = dict(_KINDS)  # rule id -> the kinds of wait it causes
 
 
 def match_rule(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -57,6 +58,12 @@ def _scan_rule_ids(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
 @click.option("--profile", is_flag=True, help="Print time spent in each rule on stderr.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here.")
+@click.option(
+    "--dump",
+    "dump_source",
+    metavar="FILE",
+    help="A goroutine dump of the program (file, URL or pid): mark the findings it confirms.",
+)
 @user_errors
 def scan(
     paths: tuple[Path, ...],
@@ -71,6 +78,7 @@ def scan(
     jobs: int | None,
     profile: bool,
     output: Path | None,
+    dump_source: str | None = None,
 ) -> None:
     """Find goroutine-leak patterns in Go source (files or folders, recursively)."""
     from goleash.lint.config import ScanConfig, find_config_file, load_config, with_overrides
@@ -102,6 +110,8 @@ def scan(
         **({"cache_dir": cache_dir} if cache_dir is not None else {}),
     )
     result = run_scan(list(paths), config=config)
+    if dump_source is not None:
+        _confirm(result, dump_source, paths)
 
     for warning in result.warnings:
         click.echo(f"goleash: warning: {warning}", err=True)
@@ -129,6 +139,21 @@ def scan(
     threshold = SEVERITIES.index(fail_on)
     if any(SEVERITIES.index(f.severity) >= threshold for f in result.findings):
         sys.exit(1)
+
+
+def _confirm(result: Any, dump_source: str, paths: tuple[Path, ...]) -> None:
+    """Mark the findings a dump of the program confirms at runtime (see --dump)."""
+    from goleash.analysis.explain import confirm_findings
+    from goleash.analysis.view import pick_snapshot
+    from goleash.sources import load
+
+    snapshot, _ = pick_snapshot(load(dump_source))
+    roots = [Path(str(p).removesuffix("...").rstrip("/") or ".") for p in paths]
+    roots = [r if r.is_dir() else r.parent for r in roots]
+    result.findings, confirmed = confirm_findings(result.findings, snapshot, source_roots=roots)
+    click.echo(
+        f"goleash: {confirmed} of {len(result.findings)} findings confirmed by the dump", err=True
+    )
 
 
 command = scan
