@@ -86,7 +86,7 @@ def main() -> int:
         h = judge(healthy, fmt) if fmt in healthy.dumps else None
         print(f"   healthy service: {h.suspects if h else '-'} suspects")
 
-    print("\nidle pools against leaks (suspicion)")
+    print("\nidle pools against leaks (suspicion; a leak at 0.00 is hidden by an ignore pack)")
     for fmt in FORMATS:
         rows = [r for r in results if r.fmt == fmt]
         h = judge(healthy, fmt)

@@ -508,7 +508,11 @@ def _pair_of_suspect(a: Assessment, result: Sequence[Assessment]) -> Assessment:
     the same leak, so the pack does not hide it.
     """
     g = a.group
-    if a.ignored is None or a.runtime or g.created_by is None or not g.with_parent:
+    if a.ignored is None or a.runtime or g.created_by is None or not g.orphans:
+        return a
+    # Only goroutines parked on a channel or lock go with their siblings: idle connections and
+    # accept loops in IO wait stay under their pack whatever else their creator started.
+    if a.kind not in _NEEDS_ANOTHER and a.kind not in _FOREVER:
         return a
     for b in result:
         h = b.group
@@ -516,10 +520,10 @@ def _pair_of_suspect(a: Assessment, result: Sequence[Assessment]) -> Assessment:
             b.suspect
             and h.created_by is not None
             and h.created_by.function == g.created_by.function
-            and h.with_parent
-            # as many or more of them as of the suspect ones (idle ones may share the group)
+            # both left behind by a parent that has exited, as many or more of them as of
+            # the suspect ones (idle ones may share the group)
+            and 0 < h.orphans <= g.orphans
             and h.count <= g.count
-            and h.orphans <= g.orphans
         ):
             where = f"{_goroutines(h.count)} at {_where(h.blocking_site)}"
             reasons = (
