@@ -108,15 +108,7 @@ def test_flags_for_a_test_binary_run_directly() -> None:
     build, binary = flags.for_binary()
     assert build == ("-race", "-tags", "x")
     # Go's own flags prefixed (profiles and -v left to the main run); the tests' own as given.
-    assert binary == (
-        "-test.short",
-        "-test.timeout",
-        "30s",
-        "-test.cpu",
-        "1,2",
-        "-update",
-        "-db=pg",
-    )
+    assert binary == ("-test.short", "-test.timeout", "30s", "-test.cpu", "1,2", "-update")
 
 
 def test_run_patterns_select_one_test_or_subtest() -> None:
