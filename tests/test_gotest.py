@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from goleash.report.junit import NO_SINGLE_TEST
 from gotools import _BUILD_ROOT, GO_DIR, go_env, have_go
 
 pytestmark = [
@@ -36,12 +37,14 @@ BROKEN = MODS / "broken"
 OLD_GO = "1.25"
 
 # package -> {test: goroutines it leaves}: what the code in tests/go/testmods/leaky does.
-EXPECTED: dict[str, dict[str, int]] = {
+EXPECTED: dict[str, dict[str | None, int]] = {
     "example.com/leaky/ancestry": {"TestRunLeaksNotifier": 1},
     "example.com/leaky/external": {"TestTicketsLeak": 1},
     "example.com/leaky/failing": {"TestParseBothFailsAndLeaks": 1},
     "example.com/leaky/helper": {"TestServeLeaksWorker": 1},
     "example.com/leaky/mainleak": {"TestMain": 1},  # its TestMain never stops a watcher
+    # Each test is clean alone; the leak needs both: no single test can be named.
+    "example.com/leaky/orderdep": {None: 1},
     "example.com/leaky/parallel": {"TestFirstOfLeaks": 3},
     "example.com/leaky/rerun": {"TestSubmitBlocks": 1},
     # A handler of the server TestMain shares leaks for the one test that asks it not to wait.
@@ -128,12 +131,12 @@ def report_of(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     return report
 
 
-def leaks_by_package(report: dict[str, Any]) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {}
+def leaks_by_package(report: dict[str, Any]) -> dict[str, dict[str | None, int]]:
+    out: dict[str, dict[str | None, int]] = {}
     for pkg in report["packages"]:
         if pkg["status"] == "no-tests":
             continue
-        per_test: dict[str, int] = {}
+        per_test: dict[str | None, int] = {}
         for leak in pkg["leaks"]:
             per_test[leak["test"]] = per_test.get(leak["test"], 0) + leak["count"]
         out[pkg["package"]] = per_test
@@ -165,6 +168,8 @@ def check_leaky_report(report: dict[str, Any], *, leak_profile: bool) -> None:
     assert how["TestRunLeaksNotifier"] == "ancestry"  # pprof.Do replaced the test's labels
     assert how["TestSubmitBlocks"] == "rerun"  # started by a goroutine older than the tests
     assert how["TestReportFireAndForget"] == "rerun"  # by a server TestMain started
+    (orderdep,) = packages["example.com/leaky/orderdep"]["leaks"]
+    assert orderdep["attributed_by"] is None and "run alone" in orderdep["note"]
     assert how["TestFirstOfLeaks"] == how["TestWatch/never_stopped"] == "label"
     # The package's own TestMain is called by its name in stacks, though the overlay renames it.
     (mainleak,) = packages["example.com/leaky/mainleak"]["leaks"]
@@ -200,7 +205,9 @@ def check_junit(path: Path) -> None:
         for case in suite.iter("testcase")
         if case.find("failure") is not None
     }
-    assert failed == {(pkg, test) for pkg, tests in EXPECTED.items() for test in tests}
+    assert failed == {
+        (pkg, test or NO_SINGLE_TEST) for pkg, tests in EXPECTED.items() for test in tests
+    }
     cases = {
         (suite.get("name"), case.get("name"))
         for suite in root.iter("testsuite")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
 
 from goleash.analysis.attribution import Leak, PackageVerdict, TestRunVerdict
@@ -59,6 +61,15 @@ def _leak_lines(leak: Leak, verbose: bool) -> list[str]:
     return lines
 
 
+def _by(tests: Sequence[str | None]) -> str:
+    """Who left them: "by 2 tests", "by no single test", "by 1 test and no single test"."""
+    named = sum(t is not None for t in tests)
+    parts = [f"by {_plural(named, 'test')}"] if named else []
+    if None in tests:
+        parts.append("no single test" if named else "by no single test")
+    return " and ".join(parts)
+
+
 def _package_head(p: PackageVerdict) -> str:
     status = {
         "ok": "[green]ok[/]",
@@ -73,9 +84,8 @@ def _package_head(p: PackageVerdict) -> str:
     if p.failed_tests:
         parts.append(f"[red]{_plural(len(p.failed_tests), 'failing test')}[/]")
     if p.leaks.leaks:
-        tests = len(p.leaking_tests)
         parts.append(
-            f"[bold red]{_plural(p.leaks.leaked, 'goroutine')} left by {_plural(tests, 'test')}[/]"
+            f"[bold red]{_plural(p.leaks.leaked, 'goroutine')} left {_by(p.leaking_tests)}[/]"
         )
     elif p.check is not None:
         parts.append("[green]no goroutine left[/]")
@@ -109,14 +119,12 @@ def render(console: Console, run: TestRunVerdict, *, verbose: bool = False) -> N
                 console.print(f"  {_test_title(leak.test)}{how}", highlight=False)
             for line in _leak_lines(leak, verbose):
                 console.print(line, highlight=False)
-    leaking = sum(len(p.leaking_tests) for p in run.packages)
+    leaking = [t for p in run.packages for t in p.leaking_tests]
     failed = sum(len(p.failed_tests) for p in run.packages)
     checked = sum(p.check is not None for p in run.packages)
     parts = []
     if run.leaked:
-        parts.append(
-            f"[bold red]{_plural(run.leaked, 'goroutine')} left by {_plural(leaking, 'test')}[/]"
-        )
+        parts.append(f"[bold red]{_plural(run.leaked, 'goroutine')} left {_by(leaking)}[/]")
     elif checked:
         parts.append("[bold green]no goroutine outlived its test[/]")
     if failed:
