@@ -150,6 +150,7 @@ def test_diff_finds_the_leak_in_any_formats(
         assert leak["state"] == "chan send"
     if after in ("debug=2", "leak"):  # the formats that print creators
         assert leak["creation_site"]["line"] == loadsvc.LEAK_CREATED_LINE
+        assert leak["pattern"]["rule"] == "abandoned-send"
     # The pool and the full cache are there on both sides, unchanged: not leaks.
     everything = run_json(
         capsys, str(captures[f"before {before}"]), str(captures[f"after {after}"]), "--all"
@@ -192,6 +193,9 @@ def test_diff_text_names_where_the_leak_blocks_and_starts(
     created = next(line for line in out.splitlines() if "created at" in line)
     assert loadsvc.LEAK_FUNCTION in blocked and f"main.go:{loadsvc.LEAK_LINE}" in blocked
     assert f"main.go:{loadsvc.LEAK_CREATED_LINE}" in created
+    # The source is at hand (the dump's paths exist): the pattern and its fix are named.
+    assert "abandoned-send" in out
+    assert "fix" in out
     # The unchanged pool is not listed without --all.
     assert loadsvc.POOL_FUNCTION not in out
 
@@ -280,3 +284,13 @@ def test_work_in_flight_is_not_a_leak(
     work = by_blocking(report, "main.(*service).handleWork.func1")
     assert (work["status"], work["delta"], work["leak"]) == ("new", BUSY, False)
     assert work["state"] == "sleep"
+
+
+@pytest.mark.slow
+def test_no_explain_leaves_the_pattern_out(
+    captures: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    before, after = str(captures["before debug=2"]), str(captures["after debug=2"])
+    code, report = run_json(capsys, before, after, "--no-explain")
+    assert code == 1
+    assert report["groups"][0]["pattern"] is None

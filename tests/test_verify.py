@@ -107,6 +107,7 @@ def test_a_leaky_service_fails_every_time(capsys: pytest.CaptureFixture[str], at
     assert leak["blocking_site"]["line"] == loadsvc.LEAK_LINE
     assert leak["creation_site"]["line"] == loadsvc.LEAK_CREATED_LINE
     assert leak["state"] == "chan send"
+    assert leak["pattern"]["rule"] == "abandoned-send"
     # The pool and the cache beside it are not called leaks.
     assert by_blocking(report, loadsvc.POOL_FUNCTION)["verdict"] == "plateau"
     assert by_blocking(report, loadsvc.CACHE_FUNCTION)["verdict"] == "plateau"
@@ -126,6 +127,7 @@ def test_text_report_names_the_blocking_and_creation_sites(
     assert loadsvc.LEAK_FUNCTION in blocked and f"main.go:{loadsvc.LEAK_LINE}" in blocked
     assert f"main.go:{loadsvc.LEAK_CREATED_LINE}" in created
     assert "PLATEAU" in out  # the pool, listed as such
+    assert "abandoned-send" in out  # the source is at hand: the pattern and fix are named
 
 
 @pytest.mark.slow

@@ -45,6 +45,15 @@ from goleash.cli.common import user_errors
     show_default=True,
     help="Seconds to wait for a URL.",
 )
+@click.option(
+    "--source",
+    "source_dirs",
+    multiple=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the Go source lives: names each leak's pattern and fix.",
+)
+@click.option("--no-explain", is_flag=True, help="Do not read the source to explain the leaks.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every frame, runtime ones included.")
 @user_errors
 def diff(
@@ -57,6 +66,8 @@ def diff(
     config: Path | None,
     timeout: float,
     verbose: bool,
+    source_dirs: tuple[Path, ...] = (),
+    no_explain: bool = False,
     output: Path | None = None,
 ) -> None:
     """Compare two goroutine dumps stack by stack: before, after, delta, new and vanished.
@@ -64,8 +75,9 @@ def diff(
     BEFORE and AFTER are files, `-` (one of them), URLs or pids, as for `goleash dump`, in any
     format: debug=2, debug=1 and protobuf dumps compare with each other, across restarts and
     rebuilds (stacks are matched by their stack key: functions and lines, file names without
-    directories). A stack leaks when it grew and its goroutines are still blocked. Exit status:
-    0 no leak, 1 leak, 2 bad input.
+    directories). A stack leaks when it grew and its goroutines are still blocked. When the
+    source is at hand (--source, or the paths in the dump), each leak's pattern and fix are
+    named. Exit status: 0 no leak, 1 leak, 2 bad input.
     """
     from goleash.analysis.growth import compare, leaked_only
     from goleash.analysis.ignore import load_ignore_packs
@@ -97,6 +109,15 @@ def diff(
     if top is not None and len(shown) > top:
         hidden += len(shown) - top
         shown = shown[:top]
+    explanations = {}
+    if comparison.leaks and not no_explain:
+        from goleash.analysis.explain import explain
+
+        explanations = explain(
+            [c.assessment for c in comparison.leaks],
+            source_roots=source_dirs or (Path.cwd(),),
+            groups=snap_after.groups,
+        )
     if fmt == "html":
         from goleash.cli.dump import write_report
         from goleash.report.html import render_diff_html
@@ -105,14 +126,20 @@ def diff(
     elif fmt == "json":
         from goleash.report import diff_json
 
-        click.echo(diff_json.render(comparison, shown, warnings), nl=False)
+        click.echo(diff_json.render(comparison, shown, warnings, explanations), nl=False)
     else:
         from rich.console import Console
 
         from goleash.report import diff_text
 
         diff_text.render(
-            Console(), comparison, shown, hidden=hidden, warnings=warnings, verbose=verbose
+            Console(),
+            comparison,
+            shown,
+            hidden=hidden,
+            warnings=warnings,
+            verbose=verbose,
+            explanations=explanations,
         )
     sys.exit(1 if comparison.leaks else 0)
 

@@ -85,6 +85,15 @@ _SECONDS = click.FloatRange(min=0, min_open=True)
     default=None,
     help="Config file with [[dump.ignore]] entries (default: ./.goleash.toml).",
 )
+@click.option(
+    "--source",
+    "source_dirs",
+    multiple=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the Go source lives: names each leak's pattern and fix.",
+)
+@click.option("--no-explain", is_flag=True, help="Do not read the source to explain the leaks.")
 @user_errors
 def verify(
     url: str,
@@ -99,6 +108,8 @@ def verify(
     fmt: str,
     show_all: bool,
     config: Path | None,
+    source_dirs: tuple[Path, ...] = (),
+    no_explain: bool = False,
     output: Path | None = None,
 ) -> None:
     """Run the load in cycles against a service and fail if goroutines stay behind.
@@ -106,8 +117,9 @@ def verify(
     A warm-up cycle fills pools and caches, then each of --cycles runs the load and polls the
     goroutine counts per stack until they hold still. A stack that grows with the cycles and
     does not drain is a leak; one that filled during the warm-up and holds is a pool or cache.
-    Exit status: 0 clean, 1 leak (each named by where it blocks and where it was started),
-    2 bad input (service not reachable, load command failed).
+    Exit status: 0 clean, 1 leak (each named by where it blocks and where it was started, and
+    by its pattern and fix when the source is at hand), 2 bad input (service not reachable,
+    load command failed).
     """
     from rich.console import Console
 
@@ -141,6 +153,16 @@ def verify(
 
     shown = tuple(s for s in result.series if show_all or s.verdict != "steady")
     hidden = len(result.series) - len(shown)
+    leaks = [result.evidence[s.stack_key] for s in result.leaks if s.stack_key in result.evidence]
+    explanations = {}
+    if leaks and not no_explain:
+        from goleash.analysis.explain import explain
+
+        explanations = explain(
+            leaks,
+            source_roots=source_dirs or (Path.cwd(),),
+            groups=result.final.groups if result.final is not None else None,
+        )
     if fmt == "html":
         from goleash.cli.dump import write_report
         from goleash.report.html import render_verify_html
@@ -149,11 +171,11 @@ def verify(
     elif fmt == "json":
         from goleash.report import verify_json
 
-        click.echo(verify_json.render(result, shown), nl=False)
+        click.echo(verify_json.render(result, shown, explanations), nl=False)
     else:
         from goleash.report import verify_text
 
-        verify_text.render(Console(), result, shown, hidden=hidden)
+        verify_text.render(Console(), result, shown, hidden=hidden, explanations=explanations)
     sys.exit(1 if result.leaks else 0)
 
 

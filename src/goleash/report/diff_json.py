@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from goleash.analysis.growth import Comparison, StackChange
 from goleash.model import Snapshot
 from goleash.report.json import group_dict
+
+if TYPE_CHECKING:
+    from goleash.analysis.explain import Explanation
 
 SCHEMA = "goleash.diff/1"
 
@@ -25,9 +29,9 @@ def snapshot_dict(s: Snapshot) -> dict[str, Any]:
     }
 
 
-def change_dict(c: StackChange) -> dict[str, Any]:
+def change_dict(c: StackChange, explanation: Explanation | None = None) -> dict[str, Any]:
     """One stack: the dump's group fields (of the after snapshot), then the comparison."""
-    data = group_dict(c.assessment)
+    data = group_dict(c.assessment, explanation)
     data.update(
         stack_key=c.stack_key,
         before=c.before,
@@ -42,7 +46,10 @@ def change_dict(c: StackChange) -> dict[str, Any]:
 
 
 def report_dict(
-    comparison: Comparison, shown: tuple[StackChange, ...], warnings: tuple[str, ...] = ()
+    comparison: Comparison,
+    shown: tuple[StackChange, ...],
+    warnings: tuple[str, ...] = (),
+    explanations: Mapping[str, Explanation] | None = None,
 ) -> dict[str, Any]:
     """The whole report as plain data; ``shown`` are the stacks left after the user's filters."""
     before, after = comparison.before, comparison.after
@@ -55,13 +62,17 @@ def report_dict(
         "total_after": after.total,
         "leaks": len(comparison.leaks),
         "warnings": [*before.warnings, *after.warnings, *warnings],
-        "groups": [change_dict(c) for c in shown],
+        "groups": [change_dict(c, (explanations or {}).get(c.group.signature)) for c in shown],
         "min_delta": comparison.min_delta,
     }
 
 
 def render(
-    comparison: Comparison, shown: tuple[StackChange, ...], warnings: tuple[str, ...] = ()
+    comparison: Comparison,
+    shown: tuple[StackChange, ...],
+    warnings: tuple[str, ...] = (),
+    explanations: Mapping[str, Explanation] | None = None,
 ) -> str:
     """The report as one indented JSON document, newline-terminated."""
-    return json.dumps(report_dict(comparison, shown, warnings), indent=2, ensure_ascii=False) + "\n"
+    data = report_dict(comparison, shown, warnings, explanations)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

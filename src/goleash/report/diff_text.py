@@ -5,13 +5,17 @@ Untrusted text (functions, paths, states, labels) goes through ``report.text.lit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from goleash.analysis.growth import Comparison, StackChange
 from goleash.model import Frame
-from goleash.report.text import frames_that_matter, literal
+from goleash.report.text import explanation_lines, frames_that_matter, literal
+
+if TYPE_CHECKING:
+    from goleash.analysis.explain import Explanation
 
 _MAX_FRAMES = 6
 
@@ -37,7 +41,9 @@ def summary(c: Comparison) -> str:
     return f"goroutines {b} → {a} ({a - b:+d}) · {verdict}"
 
 
-def change_lines(index: int, c: StackChange, *, verbose: bool = False) -> list[str]:
+def change_lines(
+    index: int, c: StackChange, *, verbose: bool = False, explanation: Explanation | None = None
+) -> list[str]:
     """The lines of one stack (rich markup)."""
     a = c.assessment
     g = c.group
@@ -58,6 +64,8 @@ def change_lines(index: int, c: StackChange, *, verbose: bool = False) -> list[s
         lines.append(f"{pad}{'created at':<11} {_site(g.creation_site)}")
     for i, reason in enumerate(c.reasons):
         lines.append(f"{pad}{'why' if i == 0 else '':<11} {literal(reason)}")
+    if explanation is not None:
+        lines.extend(explanation_lines(explanation, pad))
     frames = list(g.frames) if verbose else frames_that_matter(g.frames)[:_MAX_FRAMES]
     for i, f in enumerate(frames):
         label = "frames" if i == 0 else ""
@@ -73,6 +81,7 @@ def render(
     hidden: int = 0,
     warnings: Sequence[str] = (),
     verbose: bool = False,
+    explanations: Mapping[str, Explanation] | None = None,
 ) -> None:
     """Print the comparison: summary, where each snapshot came from, then the stacks shown."""
 
@@ -88,7 +97,8 @@ def render(
         out(f"[yellow]warning:[/] {literal(w)}")
     for i, c in enumerate(shown, 1):
         out()
-        for line in change_lines(i, c, verbose=verbose):
+        explanation = (explanations or {}).get(c.group.signature)
+        for line in change_lines(i, c, verbose=verbose, explanation=explanation):
             out(line)
     if hidden:
         out()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from goleash.analysis.cycles import StackSeries
 from goleash.report.json import group_dict
 from goleash.verify import SettlePoint, VerifyResult
+
+if TYPE_CHECKING:
+    from goleash.analysis.explain import Explanation
 
 SCHEMA = "goleash.verify/1"
 
@@ -24,10 +28,14 @@ def point_dict(p: SettlePoint) -> dict[str, Any]:
     }
 
 
-def series_dict(s: StackSeries, result: VerifyResult) -> dict[str, Any]:
+def series_dict(
+    s: StackSeries, result: VerifyResult, explanations: Mapping[str, Explanation] | None = None
+) -> dict[str, Any]:
     """One stack: the dump's group fields (from the evidence), then its series and verdict."""
     a = result.evidence.get(s.stack_key)
-    data: dict[str, Any] = group_dict(a) if a is not None else {}
+    data: dict[str, Any] = {}
+    if a is not None:
+        data = group_dict(a, (explanations or {}).get(a.group.signature))
     data.update(
         stack_key=s.stack_key,
         verdict=s.verdict,
@@ -41,7 +49,11 @@ def series_dict(s: StackSeries, result: VerifyResult) -> dict[str, Any]:
     return data
 
 
-def report_dict(result: VerifyResult, shown: tuple[StackSeries, ...]) -> dict[str, Any]:
+def report_dict(
+    result: VerifyResult,
+    shown: tuple[StackSeries, ...],
+    explanations: Mapping[str, Explanation] | None = None,
+) -> dict[str, Any]:
     """The whole report as plain data; ``shown`` are the stacks to list."""
     o = result.options
     final = result.final
@@ -52,7 +64,7 @@ def report_dict(result: VerifyResult, shown: tuple[StackSeries, ...]) -> dict[st
         "cycles": o.cycles,
         "leaks": len(result.leaks),
         "points": [point_dict(p) for p in result.points],
-        "groups": [series_dict(s, result) for s in shown],
+        "groups": [series_dict(s, result, explanations) for s in shown],
         "warnings": [*result.warnings, *(final.warnings if final is not None else ())],
         "evidence": {
             "source": final.source if final is not None else None,
@@ -65,6 +77,11 @@ def report_dict(result: VerifyResult, shown: tuple[StackSeries, ...]) -> dict[st
     }
 
 
-def render(result: VerifyResult, shown: tuple[StackSeries, ...]) -> str:
+def render(
+    result: VerifyResult,
+    shown: tuple[StackSeries, ...],
+    explanations: Mapping[str, Explanation] | None = None,
+) -> str:
     """The report as one indented JSON document, newline-terminated."""
-    return json.dumps(report_dict(result, shown), indent=2, ensure_ascii=False) + "\n"
+    data = report_dict(result, shown, explanations)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

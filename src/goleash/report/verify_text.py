@@ -6,14 +6,18 @@ Untrusted text (functions, paths, states) goes through ``report.text.literal``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from goleash.analysis.cycles import LEAK, PLATEAU, StackSeries
 from goleash.model import Frame
-from goleash.report.text import frames_that_matter, literal
+from goleash.report.text import explanation_lines, frames_that_matter, literal
 from goleash.verify import VerifyResult
+
+if TYPE_CHECKING:
+    from goleash.analysis.explain import Explanation
 
 _MAX_FRAMES = 6
 _COLOUR = {LEAK: "bold red", PLATEAU: "yellow"}
@@ -48,7 +52,9 @@ def totals_line(result: VerifyResult) -> str:
     return "goroutines settled at: " + " · ".join(parts)
 
 
-def series_lines(index: int, s: StackSeries, result: VerifyResult) -> list[str]:
+def series_lines(
+    index: int, s: StackSeries, result: VerifyResult, explanation: Explanation | None = None
+) -> list[str]:
     """The lines of one stack (rich markup)."""
     colour = _COLOUR.get(s.verdict, "green")
     counts = " ".join(str(c) for c in s.cycles)
@@ -65,6 +71,8 @@ def series_lines(index: int, s: StackSeries, result: VerifyResult) -> list[str]:
         lines.append(f"{pad}{'blocked at':<11} {_site(g.blocking_site)}")
         lines.append(f"{pad}{'created at':<11} {_site(g.creation_site)}")
     lines.append(f"{pad}{'why':<11} {literal(s.reason)}")
+    if explanation is not None:
+        lines.extend(explanation_lines(explanation, pad))
     if a is not None:
         for i, f in enumerate(frames_that_matter(a.group.frames)[:_MAX_FRAMES]):
             label = "frames" if i == 0 else ""
@@ -75,7 +83,12 @@ def series_lines(index: int, s: StackSeries, result: VerifyResult) -> list[str]:
 
 
 def render(
-    console: Console, result: VerifyResult, shown: Sequence[StackSeries], *, hidden: int = 0
+    console: Console,
+    result: VerifyResult,
+    shown: Sequence[StackSeries],
+    *,
+    hidden: int = 0,
+    explanations: Mapping[str, Explanation] | None = None,
 ) -> None:
     """Print the verdict, the totals, warnings, then each stack shown."""
 
@@ -90,7 +103,9 @@ def render(
         out(f"[yellow]warning:[/] {literal(w)}")
     for i, s in enumerate(shown, 1):
         out()
-        for line in series_lines(i, s, result):
+        a = result.evidence.get(s.stack_key)
+        explanation = (explanations or {}).get(a.group.signature) if a is not None else None
+        for line in series_lines(i, s, result, explanation):
             out(line)
     if hidden:
         out()
