@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from goleash.sources.gotest.events import EventLog
-from goleash.sources.gotest.overlay import check_file, patch_trunner, wrap_testmain
+from goleash.sources.gotest.overlay import check_file, patch_trunner, route_exit, wrap_testmain
 from goleash.sources.gotest.runner import GoFlags, run_pattern
 from goleash.toolchain import find_go
 
@@ -67,6 +67,14 @@ def test_testmain_that_returns_and_files_without_one() -> None:
     assert b"func goleashUserTestMain(m *testing.M) {" in out
     assert b"goleashExit" not in out  # no os import, nothing to route
     assert wrap_testmain(b"package x\n\nfunc TestMainly(t *testing.T) {}\n") is None
+
+
+def test_exit_in_a_helper_file_is_routed_too() -> None:
+    helper = b'package store\n\nimport "os"\n\nfunc exit(code int) { os.Exit(code) }\n'
+    routed = route_exit(helper)
+    assert routed is not None
+    assert routed.splitlines()[4] == b"func exit(code int) { goleashExit(code) }"
+    assert route_exit(b'package store\n\nimport "os"\n\nvar dir = os.TempDir()\n') is None
 
 
 def test_check_file_takes_the_package_clause_and_the_users_main() -> None:

@@ -118,16 +118,25 @@ def wrap_testmain(source: bytes) -> bytes | None:
     if m is None:
         return None
     out = source[: m.start()] + b"func goleashUserTestMain(" + source[m.start() + 14 :]
-    imp = _OS_IMPORT.search(out)
-    if imp is not None:
-        os_name = imp.group(1) or b"os"
-        if os_name not in (b"_", b"."):
-            exit_call = re.compile(rb"\b" + re.escape(os_name) + rb"\.Exit\(")
-            out = exit_call.sub(b"goleashExit(", out)
-            # The import may be used for nothing else now; a line at the end keeps it used
-            # without moving any line above.
-            out = out.rstrip(b"\n") + b"\n\nvar _ = " + os_name + b".Exit\n"
-    return out
+    return route_exit(out) or out
+
+
+def route_exit(source: bytes) -> bytes | None:
+    """A test file with its ``os.Exit`` calls routed through goleash (so the check runs before
+    the process ends), line for line; None when it calls no ``os.Exit``."""
+    imp = _OS_IMPORT.search(source)
+    if imp is None:
+        return None
+    os_name = imp.group(1) or b"os"
+    if os_name in (b"_", b"."):
+        return None
+    exit_call = re.compile(rb"\b" + re.escape(os_name) + rb"\.Exit\(")
+    out, n = exit_call.subn(b"goleashExit(", source)
+    if not n:
+        return None
+    # The import may be used for nothing else now; a line at the end keeps it used without
+    # moving any line above.
+    return out.rstrip(b"\n") + b"\n\nvar _ = " + os_name + b".Exit\n"
 
 
 def check_file(package_clause: str, key: str, wraps_user_main: bool) -> bytes:
@@ -191,6 +200,14 @@ def build_overlay(goroot: Path, packages: Sequence[TestPackage], folder: Path) -
                 break
         if main_file is not None:
             clause = _package_clause(main_file)
+            # Helpers of the same test package may end the process for TestMain too.
+            for name in (*pkg.test_go_files, *pkg.xtest_go_files):
+                path = pkg.dir / name
+                if path == main_file or _package_clause(path) != clause:
+                    continue
+                routed = route_exit(path.read_bytes())
+                if routed is not None:
+                    replace[str(path)] = _store(folder, routed)
         elif pkg.go_files or pkg.test_go_files:
             clause = pkg.name
         else:

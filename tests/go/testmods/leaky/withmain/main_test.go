@@ -2,7 +2,6 @@ package withmain
 
 import (
 	"fmt"
-	"os"
 	"testing"
 	"time"
 )
@@ -18,7 +17,7 @@ func TestMain(m *testing.M) {
 	if code != 0 {
 		fmt.Println("tests failed")
 	}
-	os.Exit(code)
+	exit(code)
 }
 
 func TestForgetsToStop(t *testing.T) {
