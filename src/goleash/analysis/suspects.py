@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from goleash.analysis.ignore import IgnorePacks
-from goleash.analysis.waits import classify
+from goleash.analysis.waits import Wait, classify
 from goleash.model import Frame, Group, Snapshot
 
 SUSPECT_THRESHOLD = 0.5
@@ -366,6 +366,7 @@ class _SnapshotFacts:
     running_in: Mapping[str, tuple[tuple[str, str, bool], ...]] = field(default_factory=dict)
     deadlock: bool = False
     stateless: bool = False
+    waits: Mapping[int, Wait] = field(default_factory=dict)  # by id() of the group
 
 
 # A closure or `go f(x)` wrapper is named after the function that holds it:
@@ -390,8 +391,10 @@ def _facts(snapshot: Snapshot) -> _SnapshotFacts:
     creators = Counter(g.created_by.function for g in snapshot.groups if g.created_by)
     wanted = set(creators) | {c for g in snapshot.groups if (c := creator_of(g)) is not None}
     running_in: dict[str, list[tuple[str, str, bool]]] = {}
+    waits: dict[int, Wait] = {}
     for g in snapshot.groups:
-        kind = classify(g).kind
+        waits[id(g)] = wait = classify(g)
+        kind = wait.kind
         functions = {f.function for f in g.frames}
         for fn in functions & wanted:
             dumping = kind in _ACTIVE and any(f.startswith(_DUMP_WRITERS) for f in functions)
@@ -401,6 +404,7 @@ def _facts(snapshot: Snapshot) -> _SnapshotFacts:
         running_in={k: tuple(v) for k, v in running_in.items()},
         deadlock=snapshot.deadlock,
         stateless=snapshot.format in ("debug1", "proto"),
+        waits=waits,
     )
 
 
@@ -408,7 +412,9 @@ def _facts(snapshot: Snapshot) -> _SnapshotFacts:
 _DUMP_WRITERS: tuple[str, ...] = ("runtime/pprof.", "runtime.Stack")
 
 
-def group_context(group: Group, kind: str, facts: _SnapshotFacts) -> Context:
+def group_context(
+    group: Group, kind: str, facts: _SnapshotFacts, children_stuck: str | None = None
+) -> Context:
     """What the snapshot says around one group: workers left, whether its creator is stuck."""
     no_workers = kind == "waitgroup" and _no_workers_left(group, facts.creators)
     blocked_at = None
@@ -426,19 +432,26 @@ def group_context(group: Group, kind: str, facts: _SnapshotFacts) -> Context:
         no_workers_left=no_workers,
         creator_blocked_at=blocked_at,
         creator_dumping=dumping,
+        children_stuck=children_stuck,
         deadlock=facts.deadlock,
         stateless_format=facts.stateless,
     )
 
 
 def _assess(
-    group: Group, ignore: IgnorePacks, facts: _SnapshotFacts, children_stuck: str | None = None
+    group: Group,
+    ignore: IgnorePacks,
+    facts: _SnapshotFacts,
+    children_stuck: str | None = None,
+    *,
+    unmatched: bool = False,
 ) -> Assessment:
-    wait = classify(group)
-    ctx = replace(group_context(group, wait.kind, facts), children_stuck=children_stuck)
+    """``unmatched``: the caller already knows that no ignore rule covers the group."""
+    wait = facts.waits.get(id(group)) or classify(group)
+    ctx = group_context(group, wait.kind, facts, children_stuck)
     suspicion, reasons = score(group, wait.state, wait.kind, context=ctx)
     proven = group.leaked > 0 or (ctx.deadlock and wait.kind not in _ACTIVE)
-    rule = ignore.match_rule(group)
+    rule = None if unmatched else ignore.match_rule(group)
     if rule is None:
         return Assessment(group, wait.state, wait.kind, suspicion, reasons, proven=proven)
     if proven:
@@ -493,13 +506,18 @@ def assess(snapshot: Snapshot, ignore: IgnorePacks) -> list[Assessment]:
             if children:
                 child = children[0]
                 where = f"{_goroutines(child.group.count)} at {_where(child.group.blocking_site)}"
-                result[i] = _assess(a.group, ignore, facts, children_stuck=where)
-    result = [_pair_of_suspect(a, result) for a in result]
+                result[i] = _assess(a.group, ignore, facts, where, unmatched=True)
+    by_creator: dict[str, list[Assessment]] = {}
+    for a in result:
+        if a.suspect and a.group.created_by is not None:
+            by_creator.setdefault(a.group.created_by.function, []).append(a)
+    if by_creator:
+        result = [_pair_of_suspect(a, by_creator) for a in result]
     result.sort(key=lambda a: (-a.suspicion, -a.group.count, a.group.signature))
     return result
 
 
-def _pair_of_suspect(a: Assessment, result: Sequence[Assessment]) -> Assessment:
+def _pair_of_suspect(a: Assessment, by_creator: Mapping[str, Sequence[Assessment]]) -> Assessment:
     """An ignored group started by the same call as a suspect group, in the same numbers.
 
     Packs describe goroutines that are harmless alone: a pooled connection's writer is idle
@@ -514,17 +532,11 @@ def _pair_of_suspect(a: Assessment, result: Sequence[Assessment]) -> Assessment:
     # accept loops in IO wait stay under their pack whatever else their creator started.
     if a.kind not in _NEEDS_ANOTHER and a.kind not in _FOREVER:
         return a
-    for b in result:
+    for b in by_creator.get(g.created_by.function, ()):
         h = b.group
-        if (
-            b.suspect
-            and h.created_by is not None
-            and h.created_by.function == g.created_by.function
-            # both left behind by a parent that has exited, as many or more of them as of
-            # the suspect ones (idle ones may share the group)
-            and 0 < h.orphans <= g.orphans
-            and h.count <= g.count
-        ):
+        # Both left behind by a parent that has exited, as many or more of them as of the
+        # suspect ones (idle ones may share the group).
+        if 0 < h.orphans <= g.orphans and h.count <= g.count:
             where = f"{_goroutines(h.count)} at {_where(h.blocking_site)}"
             reasons = (
                 f"started by {g.created_by.function} together with {where}, which are "
