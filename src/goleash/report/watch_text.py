@@ -18,12 +18,15 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from goleash.analysis.trend import Trend
 from goleash.report.watch_json import message, site, trend_dict
 
 if TYPE_CHECKING:
     from goleash.sources.prometheus import Screened
     from goleash.watch import StackReport, TargetState, Watch
 
+TOP_STACKS = 3  # growing stacks shown per target
+_FLAT = Trend("unknown", 0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0)
 _STYLE = {
     "leak": "bold red",
     "recovered": "green",
@@ -125,7 +128,7 @@ class LiveSink:
 
     def _render(self) -> Group:
         table = Table(expand=False, header_style="bold")
-        for col in ("target", "goroutines", "top growing stack", "count", "floor/min", "state"):
+        for col in ("target", "goroutines", "growing stacks", "count", "floor/min", "state"):
             table.add_column(col, justify="right" if col in ("goroutines", "count") else "left")
         states = sorted(
             self.watch.states.values(),
@@ -147,30 +150,29 @@ class LiveSink:
                 name, "", Text(_clean(state.last_error)[:80], style="red"), "", "", "down"
             )
             return
-        best = None
-        for key, series in tr.stacks.items():
-            slope = series.trend.slope if series.trend else 0.0
-            rank = (series.state == "leak", slope)
-            if best is None or rank > best[0]:
-                best = (rank, key, series)
+        growing = [
+            (key, series)
+            for key, series in tr.stacks.items()
+            if series.state == "leak" or (series.trend is not None and series.trend.slope > 0)
+        ]
+        growing.sort(key=lambda kv: (kv[1].state != "leak", -(kv[1].trend or _FLAT).slope))
         total = "" if state.last_total is None else str(state.last_total)
-        if best is None or (best[0][1] <= 0 and best[2].state != "leak"):
+        if not growing:
             table.add_row(name, total, "", "", "", "steady")
             return
-        _, key, series = best
-        frames = state.frames.get(key, ())
-        blocking = next((f for f in frames if not f.is_plumbing), frames[-1] if frames else None)
-        slope = (series.trend.slope * (1 if tr.normalise else 60)) if series.trend else 0.0
-        label = (
-            series.state
-            if series.state == "leak"
-            else (series.trend.verdict if series.trend else "")
-        )
-        table.add_row(
-            name,
-            total,
-            Text(_clean(site(blocking))),
-            str(series.last),
-            f"{slope:+.1f}",
-            Text(label, style=_STYLE.get(label, "")),
-        )
+        for i, (key, series) in enumerate(growing[:TOP_STACKS]):
+            frames = state.frames.get(key, ())
+            blocking = next(
+                (f for f in frames if not f.is_plumbing), frames[-1] if frames else None
+            )
+            trend = series.trend or _FLAT
+            slope = trend.slope * (1 if tr.normalise else 60)
+            label = "leak" if series.state == "leak" else trend.verdict
+            table.add_row(
+                name if i == 0 else "",
+                total if i == 0 else "",
+                Text(_clean(site(blocking))),
+                str(series.last),
+                f"{slope:+.1f}",
+                Text(label, style=_STYLE.get(label, "")),
+            )
