@@ -211,13 +211,18 @@ def test_failures_of_the_service_or_the_load_are_input_errors(
         ),
         (["--url", "http://127.0.0.1:{port}", "--load", "true", "--cycles", "0"], "--cycles"),
         (["--load", "true"], "--url"),
+        (
+            ["--url", "http://127.0.0.1:{port}", "--load", "true", "--start", "sleep 30"],
+            "did not answer within 0.5 s of starting sleep",  # --startup-timeout 0.5 below
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
     port = loadsvc.free_port()  # nothing listens there
-    code, out, err = run(capsys, *(a.format(port=port) for a in args), *FAST)
+    quick = (*FAST, "--startup-timeout", "0.5")
+    code, out, err = run(capsys, *quick, *(a.format(port=port) for a in args))
     assert (code, out) == (2, "")
     assert len(err.strip().splitlines()) == 1, err
     assert err.startswith("goleash: ")
