@@ -175,9 +175,9 @@ def stack_key_of(frames: tuple[Frame, ...]) -> str:
     """A coarser id than the signature, for comparing snapshots over time.
 
     Equal for the same code read from debug=2, debug=1 or protobuf, before and after a restart,
-    and after a rebuild at another path (``-trimpath``, another build directory or machine) or
-    with another Go release. No state or creator (debug=1 and protobuf print neither); see
-    ``stack_key_parts`` for what it is made of, and docs/stack-keys.md.
+    and after a rebuild at another path (``-trimpath``, another build directory or machine),
+    and mostly with another Go release. No state or creator (debug=1 and protobuf print
+    neither); see ``stack_key_parts`` for what it is made of, and docs/stack-keys.md.
     """
     h = hashlib.blake2b(digest_size=8)
     for part in stack_key_parts(frames):
