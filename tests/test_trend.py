@@ -202,3 +202,20 @@ def test_down_and_up_are_reported_once_each() -> None:
 
 def test_steady_is_the_verdict_for_a_flat_floor() -> None:
     assert judge([30.0] * 40) == STEADY
+
+
+def test_a_work_counter_that_goes_back_is_a_restart() -> None:
+    tracker = TargetTracker("svc", PARAMS, normalise=True)
+    feed(tracker, [{"g": 5}] * 3, work=100.0)
+    events = feed(tracker, [{"g": 5}], start=3, work=4.0)
+    assert [(e.kind, e.reason) for e in events] == [(RESTART, "the work counter went back")]
+
+
+def test_normalised_by_work_a_missing_counter_counts_as_no_work() -> None:
+    tracker = TargetTracker("svc", PARAMS, normalise=True)
+    for i in range(30):
+        work = None if i % 7 == 3 else 10.0 * i
+        tracker.observe(Sample(1e9 + i, 10 + i, {"leaky": i}, work=work))
+    assert max(tracker.xs) < 300  # never an epoch time on the work axis
+    assert tracker.stacks["leaky"].trend is not None
+    assert tracker.stacks["leaky"].trend.slope == pytest.approx(0.1, rel=0.2)

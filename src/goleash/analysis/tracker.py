@@ -12,8 +12,8 @@ compared with the floor before it.
 
 A restart splits the series: after it the counts start again from a new process, and mixing the
 two would read a leak's reset as "recovered" or a warm-up as growth. A restart is seen when the
-process start time or pid changes or, for a target that tells neither, when the total collapses
-below half of its floor over the last few windows.
+process start time or pid changes, when the work counter goes back, or, for a target that tells
+none of these, when the total collapses below half of its floor over the last few windows.
 """
 
 from __future__ import annotations
@@ -163,6 +163,8 @@ class TargetTracker:
             and abs(sample.start_time - prev.start_time) > 1e-3
         ):
             return "process start time changed"
+        if sample.work is not None and prev.work is not None and sample.work < prev.work:
+            return "the work counter went back"  # counters only reset with their process
         if sample.start_time is not None or sample.pid is not None:
             return ""  # the process says who it is: a fall in the count is not a restart
         assert self.total is not None
@@ -188,7 +190,12 @@ class TargetTracker:
 
     def _close_window(self, sample: Sample) -> list[Event]:
         self.in_window = 0
-        x = sample.work if self.normalise and sample.work is not None else sample.time
+        if not self.normalise:
+            x = sample.time
+        elif sample.work is not None:
+            x = sample.work
+        else:  # the counter could not be read this time: count it as no work done
+            x = self.xs[-1] if self.xs else 0.0
         self.xs.append(x)
         events: list[Event] = []
         assert self.total is not None
