@@ -126,6 +126,9 @@ def summary(snapshot: Snapshot, groups: Sequence[Assessment], opts: TextOptions)
         parts.append(f"{hidden} ignored (--all shows them)")
     if opts.filtered_out:
         parts.append(f"{opts.filtered_out} filtered out")
+    if opts.notes:
+        # The format's limits belong in the verdict's line: a clean result from it is weaker.
+        parts.append("[yellow]no states, wait times or parents in this format (see note)[/]")
     parts.append(f"{snapshot.unparsed} unparsed")
     warnings = len(snapshot.warnings) + len(opts.warnings)
     if warnings:
