@@ -1,7 +1,7 @@
 """Polling many pprof endpoints at once, cheaply, for `goleash watch`.
 
 One ``httpx.AsyncClient`` serves every target; a semaphore bounds how many requests are in
-flight. Each request has a total deadline (``asyncio.wait_for`` cancels a server that drips its
+flight. Each request has a total deadline (``asyncio.timeout`` cancels a server that drips its
 bytes) and a body cap, so a slow, hostile or broken target costs one event, never the watch.
 
 Routine polls ask for ``goroutine?debug=1``: one line per distinct stack with a count, the
@@ -277,6 +277,9 @@ class Poller:
         limit = self.timeout if timeout is None else timeout
         async with self._gate:
             try:
+                if _timeout is not None:  # 3.11+: no extra task per request
+                    async with _timeout(limit):
+                        return await self._read(url, cap)
                 return await asyncio.wait_for(self._read(url, cap), limit)
             except asyncio.TimeoutError:
                 raise PollError(f"{url} did not answer within {limit:g} s") from None
@@ -303,6 +306,8 @@ class Poller:
 class _NotFound(PollError):
     """HTTP 404: the profile is not offered (a router that hard-codes the classic profiles)."""
 
+
+_timeout = getattr(asyncio, "timeout", None)  # Python 3.11+
 
 _HEADER = b"goroutine profile: total "
 _MAX_CACHED = 50_000  # address lines remembered per target
