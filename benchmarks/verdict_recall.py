@@ -45,7 +45,9 @@ def main() -> int:
     ap.add_argument("--verbose", action="store_true", help="list the leaked groups missed")
     args = ap.parse_args()
 
-    captures: list[Capture] = [capture_served("service", args.n), capture_served("startup", args.n)]
+    captures: list[Capture] = [
+        capture_served(mode, args.n) for mode in ("service", "keepalive", "startup")
+    ]
     captures += [capture_inline(shape, args.n) for shape in SHAPES]
     healthy = capture_served("healthy", args.n)
     deadlock = capture_deadlock()
@@ -64,7 +66,7 @@ def main() -> int:
 
     print("recall: leaked goroutines in suspect groups ((leaked) marks removed)")
     print(f"{'context':<10} " + " ".join(f"{f:>22}" for f in FORMATS))
-    for context in ("service", "startup", "inline"):
+    for context in ("service", "keepalive", "startup", "inline"):
         cells = []
         for fmt in FORMATS:
             rows = by_context.get((context, fmt), [])

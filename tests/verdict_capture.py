@@ -162,7 +162,7 @@ def _running(
 
 
 def capture_served(mode: str, n: int = 4) -> Capture:
-    """Run the program in MODE (service, startup, healthy) and take every dump of it."""
+    """Run the program in MODE (service, keepalive, startup, healthy) and take every dump."""
     env = dict(os.environ, GOTRACEBACK="all")
     cap = Capture(name=mode, healthy=mode == "healthy")
     with _running(mode, n, env) as (proc, addr, err_path):

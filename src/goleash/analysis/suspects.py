@@ -232,14 +232,16 @@ def score(
         # The call that started them has returned: the parent goroutine has exited, or it runs
         # on but has left the function with the `go` statement.
         frac = returned / group.with_parent
-        if kind in _POOL_KINDS and (burst or n == 1) and group.orphans == 0 and n <= _POOL_MAX:
+        once = (burst or n == 1) and group.orphans == 0 and n <= _POOL_MAX
+        if kind in _POOL_KINDS and once and not group.labels:
             # Started once (one goroutine, or one burst of consecutive ids) by a constructor
             # that returned to a parent still running, such as main's start-up calling
             # startPool or newFlusher: the shape of a pool or background loop built once.
+            # Request labels say a request started them instead: no pool of it is left behind.
             pool = True
             reasons.append(
                 f"started once by {creator}, which has returned to a goroutine still running: "
-                "the shape of a pool or background loop built at start-up"
+                "the shape of a pool or background loop built once"
             )
         else:
             if waiting or kind == "other":

@@ -4,6 +4,7 @@
 //
 //	-mode service   each shape is triggered by HTTP requests to the program's own handlers
 //	                (leaks started by request handlers; their connections are closed after)
+//	-mode keepalive the same over one keep-alive connection that stays open
 //	-mode startup   main calls each shape's function a few times at start-up, then parks
 //	-mode inline    the shapes run while the function that started them is still on the main
 //	                goroutine's stack, the way a test or a profiling harness captures them
@@ -76,10 +77,10 @@ func main() {
 	signal.Notify(stop, os.Interrupt)
 
 	switch *mode {
-	case "service":
+	case "service", "keepalive":
 		// A leaky service still has its healthy pools and loops.
 		startHealthy(base)
-		serveShapes(base)
+		serveShapes(base, *mode == "keepalive")
 	case "startup":
 		startHealthy(base)
 		for _, s := range shapes {
@@ -137,7 +138,7 @@ func writeDumps(dir string) {
 
 // serveShapes registers one handler per shape, labelled like request middleware does, and
 // calls each n times over connections that are closed afterwards.
-func serveShapes(base string) {
+func serveShapes(base string, keepAlive bool) {
 	for _, s := range shapes {
 		run := s.run
 		http.HandleFunc("/"+s.name, func(w http.ResponseWriter, r *http.Request) {
@@ -147,7 +148,7 @@ func serveShapes(base string) {
 			io.WriteString(w, "ok\n")
 		})
 	}
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: !keepAlive}}
 	for _, s := range shapes {
 		for i := 0; i < *calls; i++ {
 			resp, err := client.Get(base + "/" + s.name)
