@@ -130,6 +130,8 @@ def test_verify_report_draws_the_timeline(browser: Any, tmp_path: Path) -> None:
     assert box is not None and box["width"] > 500 and box["height"] > 100
     legend = page.text_content(".legend-lines") or ""
     assert "all goroutines" in legend and "handleLeak" in legend
+    # The leaking stack is explained from loadsvc's source.
+    assert "channel `results`" in (page.locator(".explain").first.text_content() or "")
     screenshot(opened, "verify")
     page.close()
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from goleash.analysis.explain_http import (
@@ -96,7 +96,6 @@ class Explanation:
     file: str = ""
     line: int = 0
     site: str = ""  # "blocking" | "creation" | "" (no rule)
-    extra: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 def explain(

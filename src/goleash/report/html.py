@@ -504,7 +504,9 @@ def render_diff_html(
 # --- verify ------------------------------------------------------------------------------------
 
 
-def render_verify_html(result: Any, shown: Sequence[Any], *, hidden: int = 0) -> str:
+def render_verify_html(
+    result: Any, shown: Sequence[Any], *, hidden: int = 0, source_roots: Sequence[Path] = ()
+) -> str:
     """The HTML report of ``goleash verify``: the verdict, the timeline of the total and of
     the top stacks over the settled points (leaks marked), and each stack judged.
 
@@ -535,10 +537,17 @@ def render_verify_html(result: Any, shown: Sequence[Any], *, hidden: int = 0) ->
         xlabel=lambda x: phases[int(x)] if 0 <= int(x) < len(phases) else "",
         markers=markers,
     )
+    from goleash.analysis.explain import explain
+
+    roots = tuple(source_roots) or (Path.cwd(),)
     assessments = [result.evidence[s.stack_key] for s in shown if s.stack_key in result.evidence]
-    cards = {v.a.group.stack_key: v for v in group_views(assessments, {}, ())}
-    rows = [(s, cards.get(s.stack_key)) for s in shown]
     final = result.final
+    explanations = explain(
+        assessments, source_roots=roots, groups=final.groups if final is not None else None
+    )
+    keys = [s.stack_key for s in shown if s.stack_key in result.evidence]
+    cards = dict(zip(keys, group_views(assessments, explanations, roots), strict=False))
+    rows = [(s, cards.get(s.stack_key)) for s in shown]
     return page(
         "verify.html.j2",
         title="goleash verify",
