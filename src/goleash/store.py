@@ -10,8 +10,12 @@ samples, and evidence already captured is not fetched again.
 
 Tables (all times are epoch seconds):
 
-- ``samples(id, target, time, total, work, start_time, pid)``
-- ``counts(sample, stack, count)``: goroutines per stack key, non-zero ones only
+- ``samples(id, target, time, total, work, start_time, pid, full)``
+- ``counts(sample, stack, count)``: goroutines per stack key. A ``full`` sample (the first a
+  watch writes for a target, then one in every KEYFRAME_EVERY) lists every non-zero count; the
+  others list only the counts that changed since the target's previous sample (0 for a stack
+  that went away). Most stacks of a steady service hold still between polls, so a long watch
+  of many targets stays small; readers get complete counts from ``recent_samples``.
 - ``stacks(stack, frames)``: the frames of each stack key seen, as JSON
 - ``events(id, target, time, kind, stack, data)``: data is the event's JSON line
 - ``evidence(id, target, stack, time, profile, url, body)``: raw profiles as fetched
@@ -30,12 +34,13 @@ from goleash.errors import InputError
 from goleash.model import Frame
 
 SCHEMA_VERSION = "1"
+KEYFRAME_EVERY = 100  # samples of a target between two that list every count
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS samples(
   id INTEGER PRIMARY KEY, target TEXT NOT NULL, time REAL NOT NULL, total INTEGER NOT NULL,
-  work REAL, start_time REAL, pid INTEGER);
+  work REAL, start_time REAL, pid INTEGER, full INTEGER NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS samples_by_target ON samples(target, id);
 CREATE TABLE IF NOT EXISTS counts(
   sample INTEGER NOT NULL, stack TEXT NOT NULL, count INTEGER NOT NULL,
@@ -70,6 +75,9 @@ class Store:
         self._known_stacks: set[str] = {
             r[0] for r in self._db.execute("SELECT stack FROM stacks").fetchall()
         }
+        # Per target, the counts last written and samples since the last full one.
+        self._last: dict[str, dict[str, int]] = {}
+        self._since_full: dict[str, int] = {}
 
     def close(self) -> None:
         self._db.close()
@@ -79,17 +87,32 @@ class Store:
     ) -> None:
         """Write one sample (and the frames of stack keys not seen before) in one transaction."""
         db = self._db
+        now = {k: c for k, c in sample.counts.items() if c}
+        last = self._last.get(target)
+        full = last is None or self._since_full.get(target, 0) + 1 >= KEYFRAME_EVERY
+        if full or last is None:
+            rows = now
+        else:
+            rows = {k: c for k, c in now.items() if last.get(k) != c}
+            rows.update((k, 0) for k in last if k not in now)
         db.execute("BEGIN")
         try:
             cur = db.execute(
-                "INSERT INTO samples(target, time, total, work, start_time, pid)"
-                " VALUES(?, ?, ?, ?, ?, ?)",
-                (target, sample.time, sample.total, sample.work, sample.start_time, sample.pid),
+                "INSERT INTO samples(target, time, total, work, start_time, pid, full)"
+                " VALUES(?, ?, ?, ?, ?, ?, ?)",
+                (
+                    target,
+                    sample.time,
+                    sample.total,
+                    sample.work,
+                    sample.start_time,
+                    sample.pid,
+                    int(full),
+                ),
             )
             sid = cur.lastrowid
             db.executemany(
-                "INSERT INTO counts VALUES(?, ?, ?)",
-                [(sid, k, c) for k, c in sample.counts.items() if c],
+                "INSERT INTO counts VALUES(?, ?, ?)", [(sid, k, c) for k, c in rows.items()]
             )
             new = [k for k in sample.counts if k not in self._known_stacks and k in frames]
             db.executemany(
@@ -101,6 +124,8 @@ class Store:
             db.execute("ROLLBACK")
             raise
         self._known_stacks.update(new)
+        self._last[target] = now
+        self._since_full[target] = 0 if full else self._since_full.get(target, 0) + 1
 
     def add_event(self, target: str, time: float, kind: str, stack: str | None, data: str) -> None:
         """Record one event (its JSON line as ``data``)."""
@@ -129,16 +154,37 @@ class Store:
         rows.reverse()
         if not rows:
             return []
-        counts: dict[int, dict[str, int]] = {r[0]: {} for r in rows}
+        # Counts are rebuilt forward from the last full sample at or before the first wanted.
+        (start,) = self._db.execute(
+            "SELECT max(id) FROM samples WHERE target=? AND full=1 AND id<=?",
+            (target, rows[0][0]),
+        ).fetchone()
+        if start is None:
+            start = rows[0][0]
+        ids = [
+            (sid, bool(full))
+            for sid, full in self._db.execute(
+                "SELECT id, full FROM samples WHERE target=? AND id BETWEEN ? AND ? ORDER BY id",
+                (target, start, rows[-1][0]),
+            )
+        ]
+        written: dict[int, dict[str, int]] = {sid: {} for sid, _ in ids}
         for sid, stack, count in self._db.execute(
-            "SELECT sample, stack, count FROM counts WHERE sample BETWEEN ? AND ?",
-            (rows[0][0], rows[-1][0]),
+            "SELECT counts.sample, counts.stack, counts.count FROM counts"
+            " JOIN samples ON samples.id = counts.sample"
+            " WHERE samples.target=? AND samples.id BETWEEN ? AND ?",
+            (target, start, rows[-1][0]),
         ):
-            if sid in counts:
-                counts[sid][stack] = count
+            written[sid][stack] = count
+        state: dict[str, int] = {}
+        counts: dict[int, dict[str, int]] = {}
+        for sid, full in ids:
+            merged = written[sid] if full else {**state, **written[sid]}
+            state = {k: c for k, c in merged.items() if c}  # a new dict: samples keep their own
+            counts[sid] = state
         return [
-            Sample(t, total, counts[sid], work, start, pid)
-            for sid, t, total, work, start, pid in rows
+            Sample(t, total, counts[sid], work, start_time, pid)
+            for sid, t, total, work, start_time, pid in rows
         ]
 
     def targets(self) -> list[str]:
