@@ -1,12 +1,14 @@
 """Streaming aggregation: parsers feed goroutines in, one Snapshot comes out.
 
-Memory grows with the number of distinct groups and frames, not with the number of goroutines:
-frames are interned, and per goroutine only its id and parent id are kept (8 bytes each).
+Memory grows with the number of distinct groups and frames, and per goroutine only by its id
+and its parent's id with their group numbers (12 bytes each) in flat arrays: everything that is
+done per goroutine is done by C loops over those arrays, Python sees distinct groups only.
 """
 
 from __future__ import annotations
 
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,7 +30,6 @@ class _Acc:
     leaked: int = 0
     locked: int = 0
     labels: dict[str, str] | None = None  # labels common to every member
-    parents: array[int] = field(default_factory=lambda: array("Q"))
     sample_ids: list[int] = field(default_factory=list)
     index: int = 0  # position in the builder's list of groups
     elided: int = 0
@@ -50,6 +51,8 @@ class SnapshotBuilder:
         self._frames: dict[Frame, Frame] = {}
         self._ids = array("Q")
         self._id_group = array("I")  # for each id in _ids, the index of its group
+        self._parents = array("Q")  # the known parents' ids
+        self._parent_group = array("I")  # for each of them, the index of the child's group
         self._accs: list[_Acc] = []
         self.total = 0
 
@@ -65,7 +68,8 @@ class SnapshotBuilder:
         if g.id is not None:
             self.members(index, [g.id], () if g.parent_id is None else (g.parent_id,))
         elif g.parent_id is not None:
-            self._accs[index].parents.append(g.parent_id)
+            self._parents.append(g.parent_id)
+            self._parent_group.append(index)
 
     def add_many(self, g: Goroutine, ids: Sequence[int], parent_ids: Iterable[int] = ()) -> None:
         """Add ``len(ids)`` goroutines that share everything in ``g`` but their ids and parents.
@@ -134,7 +138,30 @@ class SnapshotBuilder:
         room = SAMPLE_IDS - len(acc.sample_ids)
         if room > 0:
             acc.sample_ids.extend(ids[:room])
-        acc.parents.extend(parent_ids)
+        before = len(self._parents)
+        self._parents.extend(parent_ids)
+        self._parent_group.extend(array("I", [index]) * (len(self._parents) - before))
+
+    def members_of_groups(
+        self,
+        ids: Sequence[int],
+        groups: Sequence[int],
+        parents: Iterable[int],
+        parent_groups: Iterable[int],
+    ) -> None:
+        """Goroutine ids with the index of each one's group (in dump order), and the known
+        parents with the index of their child's group: ``members`` for many groups at once."""
+        self._ids.extend(ids)
+        self._id_group.extend(groups)
+        self._parents.extend(parents)
+        self._parent_group.extend(parent_groups)
+        accs = self._accs
+        needy = {g for g in set(groups) if len(accs[g].sample_ids) < SAMPLE_IDS}
+        if needy:  # Python sees only goroutines of groups that still want sample ids
+            for gid, g in compress(zip(ids, groups, strict=True), map(needy.__contains__, groups)):
+                samples = accs[g].sample_ids
+                if len(samples) < SAMPLE_IDS:
+                    samples.append(gid)
 
     def skip(self, count: int = 1, reason: str | None = None) -> None:
         """Count goroutine records that could not be read; say why once per reason."""
@@ -148,9 +175,7 @@ class SnapshotBuilder:
 
     def _alive_parents(self) -> dict[int, int]:
         """Parents present in the snapshot, each with the index of its group."""
-        parents: set[int] = set()
-        for acc in self._accs:
-            parents.update(acc.parents)
+        parents = set(self._parents)
         if not parents:
             return {}
         # compress, map and zip keep the pass over every goroutine id in C; Python only sees
@@ -158,29 +183,35 @@ class SnapshotBuilder:
         is_parent = map(parents.__contains__, self._ids)
         return dict(compress(zip(self._ids, self._id_group, strict=True), is_parent))
 
-    def build(self) -> Snapshot:
+    def _parent_facts(self) -> tuple[Counter[int], Counter[int], Counter[int]]:
+        """Per group: goroutines with a known parent, of those the orphans (parent gone), and
+        those whose alive parent no longer runs the function that started them."""
+        with_parent = Counter(self._parent_group)
+        orphans: Counter[int] = Counter()
+        returned: Counter[int] = Counter()
+        if not with_parent:
+            return with_parent, orphans, returned
         parent_group = self._alive_parents()
+        # (child's group, parent's group or None), counted in C: Python sees distinct pairs.
+        pairs = Counter(zip(self._parent_group, map(parent_group.get, self._parents), strict=True))
         functions: dict[int, frozenset[str]] = {}
+        for (child, parent), n in pairs.items():
+            if parent is None:
+                orphans[child] += n
+                continue
+            creator = self._accs[child].created_by
+            if creator is None:
+                continue
+            if parent not in functions:
+                functions[parent] = frozenset(f.function for f in self._accs[parent].frames)
+            if creator.function not in functions[parent]:
+                returned[child] += n
+        return with_parent, orphans, returned
+
+    def build(self) -> Snapshot:
+        with_parent, orphans, returned = self._parent_facts()
         groups = []
         for acc in self._accs:
-            orphans = returned = 0
-            if acc.parents:
-                # Each parent's group (None: gone), mapped in C; Python sees distinct groups.
-                found = list(map(parent_group.get, acc.parents))
-                orphans = found.count(None)
-                if acc.created_by is not None and orphans < len(found):
-                    creator = acc.created_by.function
-                    returned_to = set()  # parent groups whose stack no longer has the creator
-                    for index in set(found):
-                        if index is None:
-                            continue
-                        if index not in functions:
-                            stack = self._accs[index].frames
-                            functions[index] = frozenset(f.function for f in stack)
-                        if creator not in functions[index]:
-                            returned_to.add(index)
-                    if returned_to:
-                        returned = sum(map(returned_to.__contains__, found))
             wait = None
             if acc.wait_min is not None and acc.wait_max is not None:
                 wait = (acc.wait_min, acc.wait_max)
@@ -195,9 +226,9 @@ class SnapshotBuilder:
                     leaked=acc.leaked,
                     locked_to_thread=acc.locked,
                     labels=acc.labels or {},
-                    orphans=orphans,
-                    creator_returned=returned,
-                    with_parent=len(acc.parents),
+                    orphans=orphans[acc.index],
+                    creator_returned=returned[acc.index],
+                    with_parent=with_parent[acc.index],
                     sample_ids=tuple(acc.sample_ids),
                     elided_frames=acc.elided,
                 )

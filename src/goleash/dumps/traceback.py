@@ -54,11 +54,13 @@ Decisions a caller can rely on:
 from __future__ import annotations
 
 import dataclasses
+import gc
 import re
 import typing
-from collections import Counter, defaultdict, deque
+from collections import Counter
 from dataclasses import dataclass
-from itertools import compress
+from itertools import compress, filterfalse, repeat
+from operator import ge, invert, not_
 
 from goleash.dumps.ansi import strip_ansi
 from goleash.dumps.builder import SnapshotBuilder
@@ -70,6 +72,7 @@ CHUNK = 4 << 20
 MAX_LINE = 16 << 20  # a "line" longer than this is binary junk
 MIN_SPLIT = 32 << 10  # a chunk the fast path refuses is halved down to this size
 MAX_CACHE = 32 << 20  # bytes of distinct record texts kept with their parse
+MAX_PENDING = 100_000  # distinct records counted before their counts are added
 SEEN_IDS = 65536
 
 CUT_WARNING = "the input ends inside a goroutine"
@@ -167,7 +170,6 @@ class _Stack:
 
 
 _NO_STACK = _Stack(_Shape((), None, 0, False, 0), False, -1)
-_NO_RECORD = (_Header("", None, False, False, {}, 0), _NO_STACK)
 
 
 def parse(stream: typing.BinaryIO, *, source: str = "", fast: bool = True) -> list[Snapshot]:
@@ -177,7 +179,15 @@ def parse(stream: typing.BinaryIO, *, source: str = "", fast: bool = True) -> li
     tested against (same snapshots, many times slower). Raises InputError when the stream
     holds no goroutine at all, or cannot be read.
     """
-    return _Parser(source, fast).run(stream)
+    # The parse makes many small objects and no reference cycles: the cycle collector would
+    # only walk the caches again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _Parser(source, fast).run(stream)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class _Parser:
@@ -202,12 +212,16 @@ class _Parser:
         # The fast path's caches: blanked record -> (header, stack); blanked stack -> stack;
         # (frames, creator) -> number (never cleared: it grows with distinct stacks only);
         # (state, that number) -> group slot in the dump being read.
-        self.records: dict[bytes, tuple[_Header, _Stack] | None] = {}
+        self.records: dict[bytes, tuple[_Header, _Stack] | None] = {}  # None: careful path
         self.record_bytes = 0
         self.stacks: dict[bytes, _Stack | None] = {}
         self.stack_bytes = 0
         self.idents: dict[tuple[tuple[Frame, ...], Frame | None], int] = {}
         self.groups: dict[tuple[str, int], int] = {}
+        # Per dump: record -> group slot and header facts; record -> goroutines not yet counted.
+        self.key_slot: dict[bytes, int] = {}
+        self.key_facts: dict[bytes, tuple[_Header, int]] = {}
+        self.pending: Counter[bytes] = Counter()
         self.prefix: re.Pattern[bytes] | None = None
         self.found_any = False
         self.bytes_read = 0
@@ -351,94 +365,102 @@ class _Parser:
         seen = self.seen
         if 0 in ids or len(set(ids)) != len(ids) or not seen.isdisjoint(ids):
             return False  # g0 stacks, or a repeated id that may start a new dump
-        counts = Counter(keys)
+        distinct = set(keys)
         records = self.records
-        parented = 0
-        clean: list[tuple[bytes, int, _Header, _Stack]] = []
-        for key, n in counts.items():
-            info = records.get(key, _NO_RECORD)
-            if info is _NO_RECORD:
-                info = self._record_info(key)
-                self.record_bytes += len(key)
-                if self.record_bytes > MAX_CACHE:  # many distinct records: keep memory flat
-                    records.clear()
-                    self.record_bytes = len(key)
-                records[key] = info
-            if info is None:
-                return False
-            header, stack = info
-            parented += n * stack.parented
-            clean.append((key, n, header, stack))
-        if parented != len(parents):
+        new = {key: self._record_info(key) for key in filterfalse(records.__contains__, distinct)}
+        if new:
+            self.record_bytes += sum(map(len, new))
+            if self.record_bytes > MAX_CACHE:  # many distinct records: keep memory flat
+                records.clear()
+                self.record_bytes = sum(map(len, new))
+            records.update(new)
+        if None in map(records.__getitem__, distinct):
             return False
-        # Every record is clean: add them.
+        # For a clean record, a blanked parent id means exactly one parent, in order.
+        flags = list(map(bytes.__contains__, keys, repeat(_PARENT_MARK)))
+        if sum(flags) != len(parents):
+            return False
+        # Every record is clean: add them. Counts wait for the end of the dump (see _flush),
+        # so Python works once per distinct record of a dump, not once per chunk.
         self.found_any = True
-        user = self._builder()
-        runtime = self.runtime
-        slot_of: dict[bytes, int] = {}
-        groups = self.groups
-        system: set[bytes] = set()
-        version = self.version
-        for key, n, header, stack in clean:
-            slot = groups.get((header.state, stack.group))
-            if slot is None:
-                slot = self._slot(header, stack)
-                runtime = self.runtime
-            builder = user if slot >= 0 else runtime
-            assert builder is not None
+        key_slot = self.key_slot
+        for key in list(filterfalse(key_slot.__contains__, distinct)):
+            self._new_key(key)
+        self.pending.update(keys)
+        if len(self.pending) > MAX_PENDING:
+            self._flush()
+        slots = list(map(key_slot.__getitem__, keys))
+        if max(slots) >= 0:  # a user goroutine: junk before it was between goroutines
+            self._commit_junk()
+        gp = pieces[2::3]
+        if any(gp) and max(compress(slots, gp)) >= 0:
+            self.version = max(self.version, 22)  # gp= in a user goroutine's header: Go 1.22+
+        if len(seen) < SEEN_IDS:
+            seen.update(ids[: SEEN_IDS - len(seen)])
+        parent_slots = list(compress(slots, flags))
+        parent_ids = list(map(int, parents))
+        if min(slots) >= 0:
+            self._builder().members_of_groups(ids, slots, parent_ids, parent_slots)
+            return True
+        # Runtime goroutines too (g0 aside): their slots are ~index in the runtime builder.
+        user = list(map(ge, slots, repeat(0)))
+        runtime = list(map(not_, user))
+        puser = list(map(ge, parent_slots, repeat(0)))
+        pruntime = list(map(not_, puser))
+        self._builder().members_of_groups(
+            list(compress(ids, user)),
+            list(compress(slots, user)),
+            compress(parent_ids, puser),
+            compress(parent_slots, puser),
+        )
+        self._runtime_builder().members_of_groups(
+            list(compress(ids, runtime)),
+            list(map(invert, compress(slots, runtime))),
+            compress(parent_ids, pruntime),
+            map(invert, compress(parent_slots, pruntime)),
+        )
+        return True
+
+    def _new_key(self, key: bytes) -> None:
+        """The group slot of a record first seen in this dump, and what its header notes."""
+        record = self.records[key]
+        assert record is not None
+        header, stack = record
+        slot = self.groups.get((header.state, stack.group))
+        if slot is None:
+            slot = self._slot(header, stack)
+        self.key_slot[key] = slot
+        self.key_facts[key] = (header, stack.shape.elided)
+        if slot >= 0:
+            self.version = max(self.version, header.version, stack.shape.version)
+            self.leaked = self.leaked or header.leaked
+
+    def _flush(self) -> None:
+        """Add the counts of the records the fast path read since the last flush."""
+        for key, n in self.pending.items():
+            slot = self.key_slot[key]
+            header, elided = self.key_facts[key]
+            builder = self._builder() if slot >= 0 else self._runtime_builder()
             builder.count_into(
-                slot if slot >= 0 else -1 - slot,
+                slot if slot >= 0 else ~slot,
                 n,
                 header.wait_minutes,
                 header.leaked,
                 header.locked,
                 header.labels,
-                stack.shape.elided,
+                elided,
             )
-            slot_of[key] = slot
-            if slot < 0:
-                system.add(key)
-            else:
-                version = max(version, header.version, stack.shape.version)
-                self.leaked = self.leaked or header.leaked
-        self.version = version
-        if len(system) < len(clean):
-            self._commit_junk()
-        gp = pieces[2::3]
-        if any(gp) and not set(compress(keys, gp)) <= system:
-            self.version = max(self.version, 22)  # gp= in a user goroutine's header: Go 1.22+
-        if len(seen) < SEEN_IDS:
-            seen.update(ids[: SEEN_IDS - len(seen)])
-        slots = list(map(slot_of.__getitem__, keys))
-        ids_by_slot: defaultdict[int, list[int]] = defaultdict(list)
-        deque(map(list.append, map(ids_by_slot.__getitem__, slots), ids), maxlen=0)
-        parents_by_slot: defaultdict[int, list[int]] = defaultdict(list)
-        if parents:
-            with_parent = {key: stack.parented for key, _, _, stack in clean}
-            flags = map(with_parent.__getitem__, keys)
-            deque(
-                map(
-                    list.append,
-                    map(parents_by_slot.__getitem__, compress(slots, flags)),
-                    map(int, parents),
-                ),
-                maxlen=0,
-            )
-        for slot, gids in ids_by_slot.items():
-            pids = parents_by_slot.get(slot, ())
-            if slot >= 0:
-                user.members(slot, gids, pids)
-            else:
-                assert runtime is not None
-                runtime.members(-1 - slot, gids, pids)
-        return True
+        self.pending.clear()
+        if len(self.key_slot) > MAX_PENDING:  # memory follows distinct records, not goroutines
+            self.key_slot.clear()
+            self.key_facts.clear()
 
     def _slot(self, header: _Header, stack: _Stack) -> int:
         """The group of a state and stack in the dump being read: its index in the user
         builder, or ``-1 - index`` in the runtime builder."""
         g = _goroutine(header, stack.shape)
         if stack.shape.system:
-            slot = -1 - self._runtime_builder().group_index(g)
+            slot = ~self._runtime_builder().group_index(g)
         else:
             slot = self._builder().group_index(g)
         self.groups[(header.state, stack.group)] = slot
@@ -472,7 +494,7 @@ class _Parser:
         if b"\n\n" in blanked.rstrip(b"\n"):
             return None
         body = blanked.rstrip(b"\n")
-        parsed = self._body(body.replace(_PARENT_MARK, b"\n"), body)
+        parsed = self._body(body, body)
         shape = parsed.shape
         if shape is None or parsed.junk or parsed.cut_frame:
             return None
@@ -546,7 +568,9 @@ class _Parser:
         if header is None:
             self._unparsed(UNREADABLE)
             return
-        parsed = self._body(_PARENT.sub(b"", _ARGS.sub(b"()", body)), body)
+        # Parent ids blanked, not removed: whether a stack names its parent is part of what it
+        # says (the Go version, for one).
+        parsed = self._body(_PARENT.sub(_PARENT_MARK[:-1], _ARGS.sub(b"()", body)), body)
         shape = parsed.shape
         if shape is None:
             self._unparsed(TRUNCATED if at_eof and _looks_cut(body) else UNREADABLE)
@@ -597,6 +621,8 @@ class _Parser:
         return self.runtime
 
     def _has_goroutines(self) -> bool:
+        if self.pending:
+            return True
         b, r = self.builder, self.runtime
         return (b is not None and bool(b.total or b.unparsed)) or (r is not None and r.total > 0)
 
@@ -623,6 +649,9 @@ class _Parser:
         self._builder().add_many(_goroutine(header, shape), ids, parents)
 
     def _finish_dump(self) -> None:
+        self._flush()
+        self.key_slot.clear()
+        self.key_facts.clear()
         if self._has_goroutines():
             b = self._builder()
             for reason, n in sorted(self.reasons.items()):
