@@ -80,6 +80,7 @@ class TargetState:
     leaks: dict[str, StackReport] = field(default_factory=dict)  # every leak found, by stack
     evidence_taken: set[str] = field(default_factory=set)
     captures: dict[str, StackReport] = field(default_factory=dict)
+    last_capture: tuple[float, list[Capture]] | None = None  # (time, evidence) of the latest
 
     @property
     def name(self) -> str:
@@ -116,6 +117,7 @@ class Watch:
         }
         self.started = time.time()
         self.finished: float | None = None
+        self._window_seconds = options.interval * options.params.window
         self._stop = asyncio.Event()
 
     @property
@@ -251,15 +253,22 @@ class Watch:
         assert key is not None
         if not self.options.evidence or key in state.evidence_taken:
             return self._stack_report(state, event)
-        try:
-            captures = await poller.evidence(state.target)
-        except PollError as e:
-            state.last_error = f"evidence: {e}"
-            return self._stack_report(state, event)
+        fresh = state.last_capture
+        if fresh is not None and event.time - fresh[0] < self._window_seconds:
+            # Stacks that start leaking together (a sender and its receiver) share one capture:
+            # a debug=2 dump of a big service costs it seconds of CPU.
+            captures = fresh[1]
+        else:
+            try:
+                captures = await poller.evidence(state.target)
+            except PollError as e:
+                state.last_error = f"evidence: {e}"
+                return self._stack_report(state, event)
+            state.last_capture = (event.time, captures)
+            if self.store is not None:
+                for c in captures:
+                    self.store.add_evidence(state.name, key, event.time, c.profile, c.url, c.body)
         state.evidence_taken.add(key)
-        if self.store is not None:
-            for c in captures:
-                self.store.add_evidence(state.name, key, event.time, c.profile, c.url, c.body)
         report = evidence_report(event, captures, state.frames.get(key, ()))
         state.captures[key] = report
         return report
