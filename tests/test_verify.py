@@ -9,7 +9,11 @@ a clean service once in a while, is worse than none.
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import signal
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -165,6 +169,53 @@ def test_an_already_running_service_by_url(capsys: pytest.CaptureFixture[str]) -
         report = json.loads(out)
         assert report["groups"][0]["series"] == {"start": 0, "baseline": 3, "cycles": [6, 9]}
         assert svc.proc.poll() is None  # verify leaves a service it did not start running
+
+
+# A load command that, on its third run (the second load cycle), restarts the service the way a
+# supervisor would: kill -9, start it again on the same address, wait until it listens.
+RESTARTING_LOAD = """
+import os, signal, subprocess, sys, time, urllib.request
+from pathlib import Path
+exe, addr, state = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+runs = int(state.read_text()) if state.exists() else 0
+state.write_text(str(runs + 1))
+pidfile = state.with_name("pid")
+if runs == 2:
+    os.kill(int(pidfile.read_text()), signal.SIGKILL)
+    time.sleep(0.2)
+    proc = subprocess.Popen([exe, "-addr", addr], stdout=subprocess.DEVNULL)
+    pidfile.write_text(str(proc.pid))
+    for _ in range(400):
+        try:
+            urllib.request.urlopen(f"http://{addr}/count")
+            break
+        except OSError:
+            time.sleep(0.05)
+subprocess.run([exe, "load", "-n", "5", f"http://{addr}/leak"], check=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_service_restarted_during_the_run_voids_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    port = loadsvc.free_port()
+    addr = f"127.0.0.1:{port}"
+    with loadsvc.serving(port=port) as svc:
+        (tmp_path / "pid").write_text(str(svc.proc.pid))
+        script = tmp_path / "load.py"
+        script.write_text(RESTARTING_LOAD)
+        argv = [sys.executable, str(script), str(svc.binary), addr, str(tmp_path / "runs")]
+        try:
+            code, out, err = run(capsys, "--url", svc.url, "--load", shlex.join(argv), *FAST)
+        finally:
+            restarted = int((tmp_path / "pid").read_text())
+            if restarted != svc.proc.pid:  # started by the load script, which has exited
+                os.kill(restarted, signal.SIGKILL)
+    # Without the check the leak would look drained (5, 10, then 5 again in a new process).
+    assert (code, out) == (2, "")
+    assert "the service restarted during cycle 2" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.slow

@@ -8,15 +8,22 @@ seconds (``analysis.settle``). At the end one ``debug=2`` dump (the goroutinelea
 the service offers it) gives the evidence: states, blocking and creation sites. The verdict per
 stack is ``analysis.cycles``'s.
 
+A service restarted during the run (by a supervisor, with ``--url`` alone) would look drained.
+At each settled point the heap profile's ``TotalAlloc`` (cumulative bytes allocated, which only
+grows within a process) is read too; when it goes back, the run stops with an input error.
+
 Side effects (processes, HTTP, sleeping) live here; the decisions are pure functions elsewhere.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
+
+import httpx
 
 from goleash.analysis.cycles import StackSeries, judge_all
 from goleash.analysis.growth import assess_stacks, by_stack
@@ -31,6 +38,8 @@ from goleash.sources.service import Service, run_load, split_command
 Progress = Callable[[str], None]
 
 _HISTORY = 200  # polls kept while settling (only the recent ones matter)
+_TOTAL_ALLOC = re.compile(rb"^# TotalAlloc = (\d+)\s*$", re.MULTILINE)
+_ALLOC_CAP = 64 * 2**20  # bytes of heap profile read to find its MemStats lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +69,9 @@ class SettlePoint:
     settle_seconds: float
     polls: int
     load_seconds: float | None = None
+    # MemStats.TotalAlloc from the heap profile: it only grows within one process, so a smaller
+    # value at a later point means another process answers (None when the profile is missing).
+    total_alloc: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,13 +181,43 @@ class _Run:
             time.monotonic() - began,
             len(history),
             load_seconds,
+            self.total_alloc(),
         )
 
-    def cycle(self, phase: str) -> SettlePoint:
+    def total_alloc(self) -> int | None:
+        """The process's cumulative heap allocation, from the heap profile's MemStats lines."""
+        url = f"{self.root}/heap?debug=1"
+        deadline = time.monotonic() + self.options.fetch_timeout
+        watchdog = pprof.Watchdog(deadline)
+        data = bytearray()
+        try:
+            with (
+                watchdog,
+                httpx.Client(event_hooks={"request": [watchdog.watch]}) as client,
+                client.stream("GET", url, timeout=self.options.fetch_timeout) as response,
+            ):
+                if response.status_code != 200:
+                    return None
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if len(data) > _ALLOC_CAP:
+                        return None
+        except httpx.HTTPError:
+            return None
+        found = _TOTAL_ALLOC.search(bytes(data))
+        return int(found.group(1)) if found else None
+
+    def cycle(self, phase: str, previous: SettlePoint) -> SettlePoint:
         self.progress(f"{phase}: running the load")
         ran = run_load(self.options.load, timeout=self.options.load_timeout)
         self._check_alive()
         point = self.settle(phase, ran.seconds)
+        before, now = previous.total_alloc, point.total_alloc
+        if before is not None and now is not None and now < before:
+            raise InputError(
+                f"the service restarted during {phase.split('/')[0]} (its heap allocation "
+                "counter went back): the run says nothing; let --start launch the service"
+            )
         self.progress(f"{phase}: settled at {point.total} goroutines")
         return point
 
@@ -216,9 +258,9 @@ def verify(
             run.service.start(timeout=options.startup_timeout)
         run.progress("start: settling")
         points = [run.settle("start", None)]
-        points.append(run.cycle("warm-up"))
+        points.append(run.cycle("warm-up", points[-1]))
         for i in range(1, options.cycles + 1):
-            points.append(run.cycle(f"cycle {i}/{options.cycles}"))
+            points.append(run.cycle(f"cycle {i}/{options.cycles}", points[-1]))
         start, baseline, cycles = points[0], points[1], points[2:]
         series = judge_all(start.counts, baseline.counts, [p.counts for p in cycles])
         run.progress("taking the debug=2 dump for the evidence")
