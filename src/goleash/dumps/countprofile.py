@@ -19,11 +19,15 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO
 
 from goleash.dumps.ansi import ANSI_TEXT
 from goleash.dumps.builder import SnapshotBuilder
 from goleash.model import Frame, Goroutine, Snapshot
+
+# typing costs start-up time; the annotations only need it when mypy reads them
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 GOROUTINE_PROFILES = ("goroutine", "goroutineleak")
 

@@ -10,15 +10,18 @@ InputError.
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import io
 import re
 import zlib
-from typing import BinaryIO
 
 from goleash.dumps.ansi import strip_ansi
 from goleash.errors import InputError
 from goleash.model import Snapshot
+
+# typing costs start-up time; the annotations only need it when mypy reads them
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 GZIP_MAGIC = b"\x1f\x8b"
 # Enough to see past a log prefix or HTTP headers to the first dump header.
@@ -181,6 +184,8 @@ class _Gunzip(io.RawIOBase):
     """
 
     def __init__(self, stream: BinaryIO) -> None:
+        import gzip  # only for gzipped input
+
         self._gz = gzip.GzipFile(fileobj=stream, mode="rb")
         self.problem = ""
 

@@ -56,7 +56,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import re
-import typing
 from collections import Counter
 from dataclasses import dataclass
 from itertools import compress, filterfalse, repeat
@@ -66,6 +65,11 @@ from goleash.dumps.ansi import strip_ansi
 from goleash.dumps.builder import SnapshotBuilder
 from goleash.errors import InputError
 from goleash.model import Frame, Goroutine, Snapshot
+
+# typing costs start-up time; the annotations only need it when mypy reads them
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 FIRST_CHUNK = 1 << 20
 CHUNK = 4 << 20
@@ -172,7 +176,7 @@ class _Stack:
 _NO_STACK = _Stack(_Shape((), None, 0, False, 0), False, -1)
 
 
-def parse(stream: typing.BinaryIO, *, source: str = "", fast: bool = True) -> list[Snapshot]:
+def parse(stream: BinaryIO, *, source: str = "", fast: bool = True) -> list[Snapshot]:
     """Read traceback text from ``stream``: one Snapshot per dump found in it.
 
     ``fast=False`` reads every record with the careful path, the reference the fast path is
@@ -228,7 +232,7 @@ class _Parser:
 
     # --- reading -----------------------------------------------------------------------------
 
-    def run(self, stream: typing.BinaryIO) -> list[Snapshot]:
+    def run(self, stream: BinaryIO) -> list[Snapshot]:
         raw_carry = b""  # a partial line, not yet normalised (only when normalising)
         carry = b""  # a partial record
         size = FIRST_CHUNK
