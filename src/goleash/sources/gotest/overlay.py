@@ -48,6 +48,7 @@ class TestPackage:
     go_files: tuple[str, ...] = ()
     test_go_files: tuple[str, ...] = ()
     xtest_go_files: tuple[str, ...] = ()
+    standard: bool = False  # a package of Go's standard library
 
     @property
     def has_tests(self) -> bool:
@@ -162,6 +163,11 @@ def _package_clause(path: Path) -> str | None:
     return m.group(1).decode() if m else None
 
 
+def _is_xtest(path: Path) -> bool:
+    clause = _package_clause(path)
+    return clause is not None and clause.endswith("_test")
+
+
 def build_overlay(goroot: Path, packages: Sequence[TestPackage], folder: Path) -> Overlay:
     """The replacements that add goleash's check to every package with tests."""
     replace: dict[str, str] = {}
@@ -198,6 +204,13 @@ def build_overlay(goroot: Path, packages: Sequence[TestPackage], folder: Path) -
                 replace[str(path)] = _store(folder, rewritten)
                 wrapped.append(pkg.import_path)
                 break
+        if main_file is not None and pkg.standard and not _is_xtest(main_file):
+            # The check imports os, reflect, runtime/pprof…, which may import this very package:
+            # inside it, that is an import cycle.
+            del replace[str(main_file)]
+            wrapped.remove(pkg.import_path)
+            warnings.append(f"{pkg.import_path}: its TestMain is inside the package; not checked")
+            continue
         if main_file is not None:
             clause = _package_clause(main_file)
             # Helpers of the same test package may end the process for TestMain too.
@@ -208,8 +221,10 @@ def build_overlay(goroot: Path, packages: Sequence[TestPackage], folder: Path) -
                 routed = route_exit(path.read_bytes())
                 if routed is not None:
                     replace[str(path)] = _store(folder, routed)
-        elif pkg.go_files or pkg.test_go_files:
+        elif (pkg.go_files or pkg.test_go_files) and not pkg.standard:
             clause = pkg.name
+        elif pkg.standard:
+            clause = pkg.name + "_test"  # outside the package: no import cycle possible
         else:
             clause = _package_clause(pkg.dir / pkg.xtest_go_files[0])
         if clause is None:

@@ -246,7 +246,7 @@ class GoTest:
             env_future = pool.submit(
                 self._go, "env", "-json", "GOROOT", "GOVERSION", "GOMOD", check_msg="go env"
             )
-            fields = "ImportPath,Name,Dir,GoFiles,TestGoFiles,XTestGoFiles"
+            fields = "ImportPath,Name,Dir,Standard,GoFiles,TestGoFiles,XTestGoFiles"
             try:
                 out = self._go(
                     # -find: the files of each package, without resolving its imports
@@ -277,6 +277,7 @@ class GoTest:
                     go_files=tuple(obj.get("GoFiles") or ()),
                     test_go_files=tuple(obj.get("TestGoFiles") or ()),
                     xtest_go_files=tuple(obj.get("XTestGoFiles") or ()),
+                    standard=bool(obj.get("Standard")),
                 )
             )
         if not packages:
