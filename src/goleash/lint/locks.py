@@ -12,6 +12,7 @@ the declaration is not in the package, mutex-shaped calls on a field.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from goleash.lint.rules.base import FileContext
@@ -92,6 +93,11 @@ def file_lock_events(ctx: FileContext, types: PackageTypes) -> dict[int, list[Lo
     """Every function of the file that locks or unlocks: function node id -> its events.
     Computed once per file from the words Lock/Unlock in the source (no walk of the tree)."""
     return ctx.memo("lock-events", lambda: _events_of(ctx, _lock_calls(ctx, None), types))
+
+
+# A name with "unlock" in it that is not the Unlock/RUnlock method itself: `unlock()`,
+# `s.unlockAndWake()`, `mustUnlock()`.
+_HELPER_WORD = re.compile(rb"\bunlock|\w[uU]nlock|[uU]nlock\w")
 
 
 def _unlock_helpers(ctx: FileContext, within: Node) -> list[Node]:
@@ -175,7 +181,7 @@ def _events_of(
     for func_id, found in events.items():
         func = _function_of(found[0].node)
         body = func.child_by_field_name("body") if func is not None else None
-        if body is None or b"nlock" not in ctx.source[body.start_byte : body.end_byte]:
+        if body is None or not _HELPER_WORD.search(ctx.source[body.start_byte : body.end_byte]):
             continue
         helpers = [h for h in _unlock_helpers(ctx, body) if _function_of(h) == func]
         if helpers:

@@ -3,6 +3,7 @@ again (Go mutexes are not reentrant; a second RLock deadlocks once a writer wait
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from goleash.lint.locks import (
@@ -42,6 +43,21 @@ def _locks_first(ctx: FileContext, method: Method, key: str, types: PackageTypes
     return first.node if first is not None and first.acquires else None
 
 
+def _calls_a_locking_method(
+    ctx: FileContext, body: Node, var: str, methods: dict[str, list[Method]]
+) -> bool:
+    """A cheap test on the text before any tree work: ``var.name(`` for a method of the type
+    whose body takes some lock."""
+    text = ctx.source[body.start_byte : body.end_byte]
+    for match in re.finditer(rb"\b" + re.escape(var.encode()) + rb"\.(\w+)\(", text):
+        name = match.group(1).decode("utf-8", "replace")
+        for method in methods.get(name, ()):
+            node = method.node
+            if b"Lock()" in method.source[node.start_byte : node.end_byte]:
+                return True
+    return False
+
+
 def check(ctx: FileContext) -> Iterator[Finding]:
     """Report the lock a same-receiver call takes again while the caller holds it."""
     if b"Lock()" not in ctx.source:
@@ -60,7 +76,9 @@ def check(ctx: FileContext) -> Iterator[Finding]:
         if not any(e.acquires for e in events):
             continue
         body = decl.child_by_field_name("body")
-        for call in nodes(body, "call_expression") if body is not None else []:
+        if body is None or not _calls_a_locking_method(ctx, body, var, methods):
+            continue
+        for call in nodes(body, "call_expression"):
             name = _callee(ctx, call, var, methods)
             if not name or enclosing_function(call) != decl:
                 continue  # a call in a goroutine or closure runs without the caller's locks

@@ -94,10 +94,6 @@ def _check_lock(ctx: FileContext, call: Node) -> Finding | None:
         return None
     if _loop_or_defer_first(body, ctx, unlock, call.start_byte):
         return None
-    if _enters_holding(body, unlock, locker, call.start_byte):
-        return None
-    if _tracks_lock_state(body, ctx, unlock, call.end_byte):
-        return None
     stmt = enclosing_statement(call)
     if stmt is None:
         return None
@@ -114,6 +110,11 @@ def _check_lock(ctx: FileContext, call: Node) -> Finding | None:
         or (e.kind == "return" and not _hands_over(e.node, ctx, root, handed))
     ]
     if not leaks:
+        return None
+    # Checked last, only for the few locks with a leaking path (each walks the whole body).
+    if _enters_holding(body, unlock, locker, call.start_byte):
+        return None
+    if _tracks_lock_state(body, ctx, unlock, call.end_byte):
         return None
     first = leaks[0]
     return RULE.finding(
