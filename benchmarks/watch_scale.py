@@ -194,6 +194,12 @@ def measure_watch(args: argparse.Namespace) -> None:
     print(f"  polls failed        {failed:.0f}")
     print(f"  CPU                 {cpu:.2f} s in {wall:.1f} s wall = {cpu / wall:.2f} cores (of 2)")
     print(f"  CPU per target/poll {per_poll * 1000:.2f} ms (marginal: long run minus short run)")
+    need = per_poll * args.targets / args.interval
+    print(f"  CPU needed to keep up: {need:.2f} cores (one event loop can use 1)")
+    keeps_up = polls >= 0.95 * scheduled and failed == 0
+    print(
+        f"  keeps up            {'yes' if keeps_up else 'no'} (>= 95 % of polls made, none failed)"
+    )
     served = med(longs, "served_cpu")
     print(f"  the Go process serving all 200 used {served:.2f} s CPU ({served / wall:.2f} cores)")
     print(f"  load average at the end: {os.getloadavg()[0]:.1f} (the machine is shared)")
