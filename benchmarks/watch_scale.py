@@ -201,7 +201,7 @@ def measure_watch(args: argparse.Namespace) -> None:
         f"  keeps up            {'yes' if keeps_up else 'no'} (>= 95 % of polls made, none failed)"
     )
     served = med(longs, "served_cpu")
-    print(f"  the Go process serving all 200 used {served:.2f} s CPU ({served / wall:.2f} cores)")
+    print(f"  the Go process serving them used {served:.2f} s CPU ({served / wall:.2f} cores)")
     print(f"  load average at the end: {os.getloadavg()[0]:.1f} (the machine is shared)")
     print(f"  floor (httpx asyncio download only) {floor * 1000:.2f} ms/poll")
     print(f"  goleash / floor     {per_poll / floor:.2f}x")
