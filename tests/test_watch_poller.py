@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from goleash.dumps import read_snapshots
+from goleash.model import Frame
 from goleash.sources.poller import PollError, metric_sum, pprof_root, read_counts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dumps"
@@ -37,7 +38,7 @@ def test_there_are_debug1_fixtures_to_check() -> None:
 @pytest.mark.parametrize("path", DEBUG1, ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_the_cached_path_counts_what_the_parser_reads(path: Path) -> None:
     body = path.read_bytes()
-    cache: dict[bytes, tuple[str, tuple]] = {}  # type: ignore[type-arg]
+    cache: dict[bytes, tuple[str, tuple[Frame, ...]]] = {}
     first = read_counts(body, "u", cache)
     assert cache, "the fast path should have cached the records"
     second = read_counts(body, "u", cache)  # all from the cache this time
@@ -47,7 +48,7 @@ def test_the_cached_path_counts_what_the_parser_reads(path: Path) -> None:
 
 def test_a_record_that_changes_count_is_recounted_from_the_cache() -> None:
     body = (FIXTURES / "go1.27" / "goroutine.debug1.txt").read_bytes()
-    cache: dict[bytes, tuple[str, tuple]] = {}  # type: ignore[type-arg]
+    cache: dict[bytes, tuple[str, tuple[Frame, ...]]] = {}
     read_counts(body, "u", cache)
     header, _, rest = body.partition(b"\n")
     first_count = rest.split(b" @ ", 1)[0]

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from gotools import GO_DIR, build
@@ -153,6 +152,3 @@ def wait_for(predicate: Any, timeout: float, step: float = 0.1) -> Any:
             return value
         time.sleep(step)
     raise AssertionError("timed out waiting")
-
-
-__all__ = ["Path"]
