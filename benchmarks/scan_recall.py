@@ -1,9 +1,10 @@
 """Recall of `goleash scan` on small programs reduced from real blocking bugs.
 
 tests/go/recall/main.go holds one scenario per missed bug shape (each described in a comment
-with the project and bug class it comes from), with its blocking line marked `// BLOCKS`. This
-script builds and runs the program (every scenario must leave goroutines blocked: the count is
-printed) and scans it, then prints, per scenario, whether a finding points at the marked line.
+with the project and bug class it comes from), with its blocking line marked `// BLOCKS`, and
+the fix of each (names ending in "Fixed"). This script runs the program (every scenario must
+leave goroutines blocked, every fix none: the counts are printed) and scans it, then prints,
+per scenario, whether a finding points at the marked line, and any finding inside a fix.
 
     python benchmarks/scan_recall.py [--no-run]
 """
@@ -11,6 +12,7 @@ printed) and scans it, then prints, per scenario, whether a finding points at th
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 from pathlib import Path
 
@@ -26,8 +28,9 @@ def blocking_lines(source: str) -> dict[int, str]:
     found: dict[int, str] = {}
     current = ""
     for number, text in enumerate(source.splitlines(), 1):
-        if text.startswith("func "):
-            current = text[5:].split("(", 1)[0].strip() or text[5:].split(")", 1)[1].strip()
+        m = re.match(r"func (?:\([^)]*\) )?(\w+)", text)
+        if m:
+            current = m.group(1)
         if text.rstrip().endswith("// BLOCKS"):
             found[number] = current
     return found
@@ -58,6 +61,19 @@ def main() -> None:
         hits += bool(rules)
         print(f"  {'yes' if rules else 'NO '}  main.go:{line:<4} {func:<22} {', '.join(rules)}")
     print(f"\nrecall: {hits}/{len(marked)} = {hits / len(marked):.0%} (target >= 80%)")
+    source = (RECALL / "main.go").read_text().splitlines()
+    in_fixes = [f for f in result.findings if "Fixed" in _declaration_line(source, f.line)]
+    print(f"findings inside the fixed versions: {len(in_fixes)}")
+    for f in in_fixes:
+        print(f"  main.go:{f.line} {f.rule}: {f.message}")
+
+
+def _declaration_line(lines: list[str], line: int) -> str:
+    """The `func …` line that a 1-based line belongs to."""
+    for text in reversed(lines[:line]):
+        if text.startswith("func "):
+            return text
+    return ""
 
 
 if __name__ == "__main__":

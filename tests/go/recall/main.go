@@ -369,20 +369,327 @@ func tickerLoop() {
 	heartbeat(func() {})
 }
 
+// --- the fixes: the same shapes written correctly; none may leak, none may be reported --------
+// (every type and function here ends in "Fixed")
+
+type monitorFixed struct {
+	mu     sync.Mutex
+	status chan string
+	state  string
+}
+
+func (m *monitorFixed) report(s string) {
+	m.mu.Lock()
+	m.state = s
+	m.mu.Unlock()
+	m.status <- s
+}
+
+func (m *monitorFixed) consumeOne() {
+	m.mu.Lock()
+	_ = m.state
+	m.mu.Unlock()
+	<-m.status
+}
+
+func lockedSendFixed() {
+	m := &monitorFixed{status: make(chan string)}
+	go m.report("unhealthy")
+	time.Sleep(pause)
+	go m.consumeOne()
+}
+
+type workerPoolFixed struct {
+	mu   sync.Mutex
+	wg   sync.WaitGroup
+	jobs int
+}
+
+func (p *workerPoolFixed) work() {
+	defer p.wg.Done()
+	time.Sleep(pause)
+	p.mu.Lock()
+	p.jobs++
+	p.mu.Unlock()
+}
+
+func (p *workerPoolFixed) Stop() int {
+	p.wg.Wait()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.jobs
+}
+
+func waitUnderLockFixed() {
+	p := &workerPoolFixed{}
+	p.wg.Add(1)
+	go p.work()
+	p.Stop()
+}
+
+type storeFixed struct {
+	mu    sync.Mutex
+	items map[string]int
+}
+
+func (s *storeFixed) sizeLocked() int { return len(s.items) }
+
+func (s *storeFixed) Put(k string, v int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.items[k] = v
+	return s.sizeLocked()
+}
+
+func doubleLockFixed() {
+	s := &storeFixed{items: map[string]int{}}
+	s.Put("a", 1)
+}
+
+type registryFixed struct {
+	mu      sync.RWMutex
+	names   []string
+	reading chan struct{}
+}
+
+func (r *registryFixed) load() {
+	close(r.reading)
+	time.Sleep(pause)
+}
+
+func (r *registryFixed) countLocked() int { return len(r.names) }
+
+func (r *registryFixed) List() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	r.load()
+	return r.countLocked()
+}
+
+func (r *registryFixed) Add(name string) {
+	r.mu.Lock()
+	r.names = append(r.names, name)
+	r.mu.Unlock()
+}
+
+func recursiveRLockFixed() {
+	r := &registryFixed{reading: make(chan struct{})}
+	go r.List()
+	<-r.reading
+	r.Add("x")
+}
+
+type ledgerFixed struct {
+	accounts sync.Mutex
+	journal  sync.Mutex
+	balance  int
+	entries  int
+}
+
+func (l *ledgerFixed) Transfer() {
+	l.accounts.Lock()
+	defer l.accounts.Unlock()
+	l.balance--
+	time.Sleep(pause)
+	l.journal.Lock()
+	l.entries++
+	l.journal.Unlock()
+}
+
+func (l *ledgerFixed) Audit() {
+	l.accounts.Lock()
+	defer l.accounts.Unlock()
+	time.Sleep(pause)
+	l.journal.Lock()
+	_ = l.entries
+	l.journal.Unlock()
+}
+
+func lockOrderFixed() {
+	l := &ledgerFixed{}
+	go l.Transfer()
+	l.Audit()
+}
+
+type watcherFixed struct {
+	events chan int
+	stop   chan struct{}
+}
+
+func (w *watcherFixed) run() {
+	for {
+		select {
+		case <-w.stop:
+			return
+		case e := <-w.events:
+			_ = e
+		}
+	}
+}
+
+func (w *watcherFixed) notify(e int) {
+	select {
+	case w.events <- e:
+	case <-w.stop:
+	}
+}
+
+func fieldSendAfterStopFixed() {
+	w := &watcherFixed{events: make(chan int), stop: make(chan struct{})}
+	go w.run()
+	w.notify(1)
+	close(w.stop)
+	time.Sleep(pause)
+	w.notify(2)
+}
+
+func forwardFixed(stop <-chan struct{}, in []int, out chan<- int) {
+	for _, v := range in {
+		select {
+		case <-stop:
+			return
+		case out <- v:
+		}
+	}
+}
+
+func defaultSendFixed() {
+	stop := make(chan struct{})
+	out := make(chan int)
+	go forwardFixed(stop, []int{1, 2}, out)
+	<-out
+	close(stop)
+}
+
+type gateFixed struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	open bool
+}
+
+func (g *gateFixed) Open() {
+	g.mu.Lock()
+	g.open = true
+	g.mu.Unlock()
+	g.cond.Broadcast()
+}
+
+func (g *gateFixed) Pass() {
+	g.mu.Lock()
+	for !g.open {
+		g.cond.Wait()
+	}
+	g.mu.Unlock()
+}
+
+func condNoLoopFixed() {
+	g := &gateFixed{}
+	g.cond = sync.NewCond(&g.mu)
+	g.Open()
+	g.Pass()
+}
+
+func activateFixed(plugins []string) {
+	var wg sync.WaitGroup
+	wg.Add(len(plugins))
+	for _, p := range plugins {
+		go func() {
+			defer wg.Done()
+			_ = p
+		}()
+	}
+	wg.Wait()
+}
+
+func waitInLoopFixed() {
+	activateFixed([]string{"a", "b", "c"})
+}
+
+func launchFixed(fail bool) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := start(fail); err != nil {
+			return
+		}
+	}()
+	<-done
+}
+
+func closedOnSomePathsFixed() {
+	launchFixed(true)
+}
+
+func fireAndForgetFixed() {
+	ch := make(chan int, 1)
+	go func() {
+		ch <- compute()
+	}()
+}
+
+func waitForNothingFixed() {
+	results := make(chan int)
+	errs := make(chan error)
+	go func() {
+		select {
+		case r := <-results:
+			_ = r
+		case err := <-errs:
+			_ = err
+		}
+	}()
+	results <- compute()
+}
+
+func heartbeatFixed(send func(), stop <-chan struct{}) {
+	beat := time.NewTicker(time.Millisecond)
+	go func() {
+		defer beat.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-beat.C:
+				send()
+			}
+		}
+	}()
+}
+
+func tickerLoopFixed() {
+	stop := make(chan struct{})
+	heartbeatFixed(func() {}, stop)
+	time.Sleep(pause)
+	close(stop)
+}
+
 var scenarios = map[string]func(){
-	"lockedSend":         lockedSend,
-	"waitUnderLock":      waitUnderLock,
-	"doubleLock":         doubleLock,
-	"recursiveRLock":     recursiveRLock,
-	"lockOrder":          lockOrder,
-	"fieldSendAfterStop": fieldSendAfterStop,
-	"defaultSend":        defaultSend,
-	"condNoLoop":         condNoLoop,
-	"waitInLoop":         waitInLoop,
-	"closedOnSomePaths":  closedOnSomePaths,
-	"fireAndForget":      fireAndForget,
-	"waitForNothing":     waitForNothing,
-	"tickerLoop":         tickerLoop,
+	"lockedSend":              lockedSend,
+	"lockedSendFixed":         lockedSendFixed,
+	"waitUnderLock":           waitUnderLock,
+	"waitUnderLockFixed":      waitUnderLockFixed,
+	"doubleLock":              doubleLock,
+	"doubleLockFixed":         doubleLockFixed,
+	"recursiveRLock":          recursiveRLock,
+	"recursiveRLockFixed":     recursiveRLockFixed,
+	"lockOrder":               lockOrder,
+	"lockOrderFixed":          lockOrderFixed,
+	"fieldSendAfterStop":      fieldSendAfterStop,
+	"fieldSendAfterStopFixed": fieldSendAfterStopFixed,
+	"defaultSend":             defaultSend,
+	"defaultSendFixed":        defaultSendFixed,
+	"condNoLoop":              condNoLoop,
+	"condNoLoopFixed":         condNoLoopFixed,
+	"waitInLoop":              waitInLoop,
+	"waitInLoopFixed":         waitInLoopFixed,
+	"closedOnSomePaths":       closedOnSomePaths,
+	"closedOnSomePathsFixed":  closedOnSomePathsFixed,
+	"fireAndForget":           fireAndForget,
+	"fireAndForgetFixed":      fireAndForgetFixed,
+	"waitForNothing":          waitForNothing,
+	"waitForNothingFixed":     waitForNothingFixed,
+	"tickerLoop":              tickerLoop,
+	"tickerLoopFixed":         tickerLoopFixed,
 }
 
 // settle waits until the goroutine count stops changing.
