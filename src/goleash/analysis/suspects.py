@@ -365,7 +365,7 @@ class _SnapshotFacts:
 
     creators: Counter[str]
     # function -> (kind, where, writing the dump) of the groups whose stacks hold it
-    running_in: Mapping[str, tuple[tuple[str, str, bool], ...]] = field(default_factory=dict)
+    running_in: Mapping[str, tuple[tuple[str, Group, bool], ...]] = field(default_factory=dict)
     deadlock: bool = False
     stateless: bool = False
     waits: Mapping[int, Wait] = field(default_factory=dict)  # by id() of the group
@@ -392,15 +392,17 @@ def creator_of(group: Group) -> str | None:
 def _facts(snapshot: Snapshot) -> _SnapshotFacts:
     creators = Counter(g.created_by.function for g in snapshot.groups if g.created_by)
     wanted = set(creators) | {c for g in snapshot.groups if (c := creator_of(g)) is not None}
-    running_in: dict[str, list[tuple[str, str, bool]]] = {}
+    running_in: dict[str, list[tuple[str, Group, bool]]] = {}
     waits: dict[int, Wait] = {}
     for g in snapshot.groups:
         waits[id(g)] = wait = classify(g)
+        hits = wanted.intersection([f.function for f in g.frames])
+        if not hits:
+            continue
         kind = wait.kind
-        functions = {f.function for f in g.frames}
-        for fn in functions & wanted:
-            dumping = kind in _ACTIVE and any(f.startswith(_DUMP_WRITERS) for f in functions)
-            running_in.setdefault(fn, []).append((kind, _where(g.blocking_site), dumping))
+        dumping = kind in _ACTIVE and any(f.function.startswith(_DUMP_WRITERS) for f in g.frames)
+        for fn in hits:
+            running_in.setdefault(fn, []).append((kind, g, dumping))
     return _SnapshotFacts(
         creators=creators,
         running_in={k: tuple(v) for k, v in running_in.items()},
@@ -428,7 +430,9 @@ def group_context(
         # Every goroutine running the creator waits on a channel or lock: the call that
         # started this group is in progress only in name.
         if holders and all(k in _NEEDS_ANOTHER or k in _FOREVER for k, _, _ in holders):
-            blocked_at = f"on {holders[0][0].replace('-', ' ')} at {holders[0][1]}"
+            blocked_at = (
+                f"on {holders[0][0].replace('-', ' ')} at {_where(holders[0][1].blocking_site)}"
+            )
         dumping = bool(holders) and all(d for _, _, d in holders)
     return Context(
         no_workers_left=no_workers,
@@ -498,7 +502,11 @@ def assess(snapshot: Snapshot, ignore: IgnorePacks) -> list[Assessment]:
             stuck[fn] = a
     if stuck:
         for i, a in enumerate(result):
-            if a.suspect or a.ignored is not None:
+            # (only a wait on a channel, other than a select, or a lock can be a wait for
+            # stuck children; see score)
+            if a.suspect or a.ignored is not None or a.kind in _ACTIVE or a.kind in _IDLE:
+                continue
+            if a.kind == "select":
                 continue
             children = [
                 stuck[f.function]
