@@ -317,25 +317,25 @@ class _Parser:
     def _block(self, text: bytes, end: int) -> None:
         """Parse the whole records in ``text[:end]`` (``end`` is just past a blank line)."""
         if end:
-            self._chunk(text[:end] if end < len(text) else text)
+            self._chunk(text, 0, end)
 
-    def _chunk(self, text: bytes) -> None:
-        """The fast path for the whole chunk if every record in it is clean; else the halves,
-        down to pieces small enough that the careful path reading them costs little."""
+    def _chunk(self, text: bytes, start: int, end: int) -> None:
+        """The fast path for ``text[start:end]`` if every record in it is clean; else the
+        halves, down to pieces small enough that the careful path reading them costs little."""
         if not self.fast_enabled:
-            self._slow(text)
+            self._slow(text[start:end])
             return
-        if self._fast(text):
+        if self._fast(memoryview(text)[start:end]):  # a view: the chunk is not copied
             return
-        if len(text) > MIN_SPLIT:
-            mid = text.find(b"\n\n", len(text) // 2)
-            if 0 <= mid < len(text) - 2:
-                self._chunk(text[: mid + 2])
-                self._chunk(text[mid + 2 :])
+        if end - start > MIN_SPLIT:
+            mid = text.find(b"\n\n", start + (end - start) // 2, end)
+            if 0 <= mid < end - 2:
+                self._chunk(text, start, mid + 2)
+                self._chunk(text, mid + 2, end)
                 return
-        self._slow(text)
+        self._slow(text[start:end])
 
-    def _fast(self, text: bytes) -> bool:
+    def _fast(self, text: memoryview) -> bool:
         """Read every record of ``text`` with whole-chunk operations; False, with nothing
         changed, when a record needs the careful path.
 
