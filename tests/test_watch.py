@@ -191,7 +191,7 @@ def test_a_service_restarted_mid_watch_splits_its_series() -> None:
 
 def test_the_store_survives_sigkill_and_the_watch_resumes(tmp_path: Path) -> None:
     db = tmp_path / "watch.db"
-    with services(("leak",)) as (svc,):
+    with services(("leak2",)) as (svc,):  # two stacks leak on the same requests
         # Normalised by the service's request counter: the slope reads "per request".
         work = ("--work-metric", "watchsvc_requests_total")
         proc = subprocess.Popen(
@@ -245,15 +245,20 @@ def test_the_store_survives_sigkill_and_the_watch_resumes(tmp_path: Path) -> Non
     # Six windows are needed for a verdict: 3 s alone give three, with the resumed ones more.
     assert target["leaking"], again.stdout
     assert again.returncode == 1
-    # watchsvc leaks one goroutine in every 5 requests (-leakevery 5).
-    (found,) = events(lines, "leak")
-    assert found["trend"]["slope_unit"] == "goroutines per unit of work"
-    assert 0.1 < found["trend"]["slope"] < 0.3
+    # watchsvc leaks one goroutine on each stack in every 5 requests (-leakevery 5).
+    found = {e["blocking_site"]["function"]: e for e in events(lines, "leak")}
+    assert set(found) == {"main.fetchQuote.func1", "main.subscribe.func1"}
+    assert found["main.subscribe.func1"]["creation_site"]["function"] == "main.subscribe"
+    assert found["main.subscribe.func1"]["state"] == "chan receive"
+    for leak in found.values():
+        assert leak["trend"]["slope_unit"] == "goroutines per unit of work"
+        assert 0.1 < leak["trend"]["slope"] < 0.3
     with sqlite3.connect(db) as conn:
         kinds = [k for (k,) in conn.execute("SELECT kind FROM events")]
-        profiles = {p for (p,) in conn.execute("SELECT profile FROM evidence")}
-    assert "leak" in kinds
-    assert profiles == {"goroutine", "goroutineleak"}
+        profiles = [p for (p,) in conn.execute("SELECT profile FROM evidence")]
+    assert kinds.count("leak") == 2
+    # The two stacks started leaking together: one capture serves both.
+    assert sorted(profiles) == ["goroutine", "goroutineleak"]
 
 
 def test_ctrl_c_ends_the_watch_with_its_summary() -> None:

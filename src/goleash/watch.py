@@ -117,7 +117,8 @@ class Watch:
         }
         self.started = time.time()
         self.finished: float | None = None
-        self._window_seconds = options.interval * options.params.window
+        # Evidence younger than two windows is reused for a stack that starts leaking now.
+        self._window_seconds = 2 * options.interval * options.params.window
         self._stop = asyncio.Event()
 
     @property

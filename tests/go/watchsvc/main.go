@@ -3,6 +3,8 @@
 //
 //   - leak:   every -leakevery'th request abandons a goroutine blocked on a channel send
 //     (a lookup whose caller timed out): grows with the traffic and never drains.
+//   - leak2:  the same, and the same requests also leave a subscriber ranging over a channel
+//     an early return forgets to close: two stacks leak together.
 //   - pool:   requests start workers lazily, one every third request, up to 40: fills once
 //     and plateaus.
 //   - bursty: each request hands work to a goroutine that finishes after 300 ms; with -on and
@@ -32,7 +34,7 @@ import (
 )
 
 var (
-	mode      = flag.String("mode", "clean", "leak, pool, bursty, cache or clean")
+	mode      = flag.String("mode", "clean", "leak, leak2, pool, bursty, cache or clean")
 	addr      = flag.String("addr", "127.0.0.1:0", "listen address")
 	rate      = flag.Float64("rate", 50, "requests per second the service sends itself")
 	on        = flag.Duration("on", 0, "traffic on for this long, then off for -off (0: always on)")
@@ -64,6 +66,22 @@ func fetchQuote(key int64) (int64, bool) {
 	case <-time.After(deadline):
 		return 0, false
 	}
+}
+
+// --- leak2: an early return forgets to close the channel a subscriber ranges over ---------
+
+func subscribe(n int64) {
+	updates := make(chan int64)
+	go func() {
+		for u := range updates {
+			_ = u
+		}
+	}()
+	if n%int64(*leakEvery) == 0 {
+		return // the error path: close(updates) is never reached
+	}
+	updates <- n
+	close(updates)
 }
 
 // --- pool: workers started lazily up to a fixed size ---------------------------------------
@@ -146,6 +164,9 @@ func work(w http.ResponseWriter, r *http.Request) {
 	switch *mode {
 	case "leak":
 		fetchQuote(n)
+	case "leak2":
+		fetchQuote(n)
+		subscribe(n)
 	case "pool":
 		submit(n)
 	case "bursty":
