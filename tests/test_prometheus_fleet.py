@@ -94,6 +94,8 @@ def test_screening_picks_the_leaking_instance_and_names_its_leak_site(tmp_path: 
                 "12s",
                 "--work-metric",  # floors fitted against requests served, not time
                 "watchsvc_requests_total",
+                "--rescreen",  # and screened again while polling
+                "2s",
                 "--interval",
                 "0.2s",
                 "--window",
@@ -120,7 +122,8 @@ def test_screening_picks_the_leaking_instance_and_names_its_leak_site(tmp_path: 
             timeout=30,
         )
     lines = parse_lines(done.stdout)
-    screened = {e["instance"]: e for e in events(lines, "screen")}
+    screens = events(lines, "screen")
+    screened = {e["instance"]: e for e in screens[:2]}  # the first screening
     leaky_instance = leaky.url.removeprefix("http://")
     clean_instance = clean.url.removeprefix("http://")
     assert set(screened) == {leaky_instance, clean_instance}
@@ -131,6 +134,10 @@ def test_screening_picks_the_leaking_instance_and_names_its_leak_site(tmp_path: 
     trend = screened[leaky_instance]["trend"]
     assert trend["slope_unit"] == "goroutines per unit of work"
     assert 0.1 < trend["slope"] < 0.35, trend
+
+    # Screened again during the watch; the suspect is still polled once, not twice.
+    assert len(screens) >= 4
+    assert all(e["suspect"] for e in screens if e["instance"] == leaky_instance)
 
     # Only the suspect is polled, and its leak is named.
     (summary,) = events(lines, "summary")

@@ -287,6 +287,7 @@ def test_ctrl_c_ends_the_watch_with_its_summary() -> None:
         (("not a target",), "not a URL"),
         (("http://127.0.0.1:1/debug/pprof/goroutine?debug=2",), "base URL"),
         (("--prometheus", "http://127.0.0.1:1"), "cannot reach Prometheus at http://127.0.0.1:1"),
+        (("http://127.0.0.1:1", "--rescreen", "1m"), "--rescreen screens a fleet again"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_2(args: tuple[str, ...], message: str) -> None:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from goleash.analysis.tracker import (
     LEAK_FOUND,
@@ -120,6 +120,8 @@ class Watch:
         # Evidence younger than two windows is reused for a stack that starts leaking now.
         self._window_seconds = 2 * options.interval * options.params.window
         self._stop = asyncio.Event()
+        self._running: tuple[Poller, float, float | None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def leaks_found(self) -> int:
@@ -129,8 +131,38 @@ class Watch:
     def stop(self) -> None:
         self._stop.set()
 
-    async def run(self) -> None:
-        """Poll until the duration ends or ``stop()`` is called."""
+    def add(self, target: Target) -> bool:
+        """Watch one more target (fleet re-screening found a new suspect); False if watched."""
+        if target.name in self.states:
+            return False
+        normalise = self.options.work_metric is not None
+        state = TargetState(target, TargetTracker(target.name, self.options.params, normalise))
+        self.states[target.name] = state
+        if self._running is not None:
+            poller, start, deadline = self._running
+            self._tasks.append(asyncio.create_task(self._loop(state, poller, start, deadline)))
+        return True
+
+    def remaining(self) -> float | None:
+        """Seconds until the duration ends (None: no duration); 0 once stopped."""
+        if self._stop.is_set():
+            return 0.0
+        if self._running is None or self._running[2] is None:
+            return None
+        return max(0.0, self._running[2] - time.monotonic())
+
+    async def sleep(self, seconds: float) -> bool:
+        """Sleep, or return True at once when the watch is stopped (for background work)."""
+        return await self._sleep(seconds)
+
+    async def run(
+        self, background: Sequence[Callable[[Watch], Coroutine[Any, Any, None]]] = ()
+    ) -> None:
+        """Poll until the duration ends or ``stop()`` is called.
+
+        ``background`` coroutines (fleet re-screening) run beside the polls and must return
+        when ``remaining()`` reaches 0.
+        """
         if self.store is not None:
             self._resume(self.store)
         opts = self.options
@@ -142,16 +174,22 @@ class Watch:
         ) as poller:
             start = time.monotonic()
             deadline = start + opts.duration if opts.duration is not None else None
-            tasks = [
+            self._running = (poller, start, deadline)
+            self._tasks = [
                 asyncio.create_task(self._loop(state, poller, start, deadline))
                 for state in self.states.values()
             ]
+            self._tasks += [asyncio.create_task(job(self)) for job in background]
             try:
-                await asyncio.gather(*tasks)
+                while pending := [t for t in self._tasks if not t.done()]:
+                    done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+                    for task in done:
+                        task.result()  # an unexpected error in a task is not swallowed
             finally:
-                for task in tasks:
+                self._running = None
+                for task in self._tasks:
                     task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await asyncio.gather(*self._tasks, return_exceptions=True)
         self.finished = time.time()
         for sink in self.sinks:
             sink.finish(self)

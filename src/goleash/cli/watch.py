@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from goleash.cli.common import user_errors
-from goleash.errors import UsageError
+from goleash.errors import InputError, UsageError
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"([0-9]*\.?[0-9]+)(ms|s|m|h|d)?")
@@ -126,6 +126,12 @@ def parse_duration(text: str, option: str) -> float:
     "--screen-window", default="1h", show_default=True, help="How far back fleet screening looks."
 )
 @click.option(
+    "--rescreen",
+    default=None,
+    metavar="DURATION",
+    help="Screen the fleet again this often and poll new suspects too (default: once).",
+)
+@click.option(
     "--pprof-url-template",
     default="http://{instance}/debug/pprof",
     show_default=True,
@@ -170,6 +176,7 @@ def _run(
     prometheus_url: str | None,
     selector: str,
     screen_window: str,
+    rescreen: str | None,
     pprof_url_template: str,
     output: Path | None = None,
 ) -> int:
@@ -205,16 +212,23 @@ def _run(
     )
     specs = list(targets)
     screened: list[Any] = []
+    every = parse_duration(rescreen, "--rescreen") if rescreen else None
+    if every is not None and not prometheus_url:
+        raise UsageError("--rescreen screens a fleet again: it needs --prometheus URL")
     if prometheus_url:
+        from functools import partial
+
         from goleash.sources.prometheus import screen
 
-        screened = screen(
+        screen_fleet = partial(
+            screen,
             prometheus_url,
             selector=selector,
             window=parse_duration(screen_window, "--screen-window"),
             pprof_url_template=pprof_url_template,
             work_metric=work_metric,
         )
+        screened = screen_fleet()
         specs += [s.pprof_url for s in screened if s.suspect and s.pprof_url not in specs]
     watch_targets = [target_from_spec(s, metrics_path=options.metrics_path) for s in specs]
     db = Store(store) if store is not None else None
@@ -228,11 +242,28 @@ def _run(
 
         serve_metrics(w, metrics_port, metrics_address)
 
+    async def rescreening(w: Watch) -> None:
+        """Screen the fleet again every --rescreen; poll the new suspects too."""
+        assert every is not None
+        while True:
+            left = w.remaining()
+            if await w.sleep(every if left is None else min(every, left)) or w.remaining() == 0:
+                return
+            try:
+                found = await asyncio.to_thread(screen_fleet)
+            except (InputError, UsageError) as e:  # Prometheus may be back next time
+                click.echo(f"goleash: screening again: {e}", err=True)
+                continue
+            for s in found:
+                sink.screen(s)
+                if s.suspect:
+                    w.add(target_from_spec(s.pprof_url, metrics_path=options.metrics_path))
+
     async def main() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, w.stop)
-        await w.run()
+        await w.run([rescreening] if every is not None else [])
 
     try:
         asyncio.run(main())
