@@ -128,7 +128,8 @@ class LiveSink:
 
     def _render(self) -> Group:
         table = Table(expand=False, header_style="bold")
-        for col in ("target", "goroutines", "growing stacks", "count", "floor/min", "state"):
+        slope = "floor/work" if self.watch.options.work_metric else "floor/min"
+        for col in ("target", "goroutines", "growing stacks", "count", slope, "state"):
             table.add_column(col, justify="right" if col in ("goroutines", "count") else "left")
         states = sorted(
             self.watch.states.values(),
