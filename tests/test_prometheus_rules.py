@@ -76,6 +76,7 @@ def test_each_rule_has_a_comment() -> None:
     [
         (("--window", "an hour"), "--window 'an hour': not a Prometheus duration"),
         (("--selector", 'job="api"'), "expected a label selector"),
+        (("--selector", '{job="api"}\n  - alert: Evil'), "expected a label selector"),
         (("--severity", "a b"), "--severity 'a b'"),
     ],
 )

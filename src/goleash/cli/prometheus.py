@@ -11,7 +11,7 @@ from goleash.errors import UsageError
 
 # Prometheus durations: 30s, 5m, 1h30m, 2d (no fractions, no spaces).
 _PROM_DURATION = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|y))+")
-_SELECTOR = re.compile(r"\{.*\}", re.S)
+_SELECTOR = re.compile(r"\{[^\n\r]*\}")  # one line: it goes into YAML as is
 
 
 def _duration(value: str, option: str) -> str:
