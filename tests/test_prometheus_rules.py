@@ -50,8 +50,9 @@ def test_promtool_unit_tests_pass() -> None:
         (),
         ("--selector", '{job="api", env=~"prod|staging"}', "--window", "6h", "--for", "1h"),
         ("--trough", "15m", "--window", "1d", "--min-growth", "2.5", "--severity", "page"),
+        ("--selector", """{path="/a #b: c", team="it's"}"""),
     ],
-    ids=["defaults", "selector", "slow-fleet"],
+    ids=["defaults", "selector", "slow-fleet", "awkward-selector"],
 )
 def test_promtool_accepts_the_rules(args: tuple[str, ...], tmp_path: Path) -> None:
     assert PROMTOOL is not None

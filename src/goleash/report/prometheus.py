@@ -142,7 +142,7 @@ groups:
       # The floor: the lowest goroutine count of each instance over the last {trough}. Bursts
       # of in-flight requests vanish from it; what remains is what the service returns to.
       - record: instance:go_goroutines:min{trough}
-        expr: min_over_time(go_goroutines{sel}[{trough}])
+        expr: {_quoted(f"min_over_time(go_goroutines{sel}[{trough}])")}
 
       # How fast the floor rises, in goroutines per hour: the least-squares slope of the
       # floor over the last {window}. A spike shorter than {trough} never reaches the floor, and
@@ -154,7 +154,7 @@ groups:
       # a pool fills again), so growth across one says nothing. process_start_time_seconds is
       # exported by every Go client library's process collector.
       - record: instance:process_restarts:changes{window}
-        expr: changes(process_start_time_seconds{sel}[{window}])
+        expr: {_quoted(f"changes(process_start_time_seconds{sel}[{window}])")}
 
       # The alert: the floor rose by more than {per_hour} goroutines per hour over the last
       # {window}, is still higher than {hold} ago, and the process did not restart in that time.
@@ -175,3 +175,8 @@ groups:
             {per_hour} per hour for {hold} with no restart. Find the leaking stack with:
             goleash watch http://{{{{ $labels.instance }}}}
 """
+
+
+def _quoted(text: str) -> str:
+    """A YAML single-quoted scalar: a selector's ``#`` or ``: `` cannot end or split it."""
+    return "'" + text.replace("'", "''") + "'"
