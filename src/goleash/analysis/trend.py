@@ -143,13 +143,13 @@ def assess(xs: Sequence[float], minima: Sequence[float], params: TrendParams) ->
         recent_slope, _, _ = theil_sen(xs[half:], minima[half:])
         span = xs[-1] - xs[half]
         still_rising = recent_slope * span >= max(0.25 * slope * span, params.min_growth)
-        drained = last - first < 0.5 * (max(minima) - first)
+        fell_back = last - first < 0.5 * (max(minima) - first)
         if (
             p < params.alpha
             and low > 0
             and growth >= params.min_growth
             and still_rising
-            and not drained
+            and not fell_back
         ):
             verdict = LEAK
     return Trend(verdict, n, slope, low, p, growth, first, last)
