@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from goleash.lint.flow import enclosing_loop
 from goleash.lint.locks import (
     LockEvent,
     functions_that_lock,
@@ -18,6 +19,7 @@ from goleash.lint.rules.base import FileContext, Rule, RuleDoc
 from goleash.lint.syntax import (
     FUNCTION_TYPES,
     Node,
+    contains,
     enclosing_function,
     function_name,
     line_of,
@@ -163,6 +165,7 @@ def check(ctx: FileContext) -> Iterator[Finding]:
                 if not field and not _unbuffered_local(ctx, op):
                     continue
             held = held_at(events, op.node)
+            held = {k: e for k, e in held.items() if not _handed_off(ctx, func, k, types)}
             if not held:
                 continue
             finding = _with_partner(ctx, func, op, held, _functions(ctx), types)
@@ -193,6 +196,35 @@ def _made_unbuffered(ctx: FileContext, op: _Op) -> bool:
     return False
 
 
+def _before(lock: Node, op: Node, holder: Node) -> bool:
+    """Whether the partner takes the lock before it gets to its operation: earlier in the
+    source, or the operation is deferred (it runs at the end), or both sit in one loop (the
+    next round's operation comes after this round's lock)."""
+    if lock.start_byte < op.start_byte:
+        return True
+    parent = op.parent
+    while parent is not None and parent.type not in FUNCTION_TYPES:
+        if parent.type == "defer_statement":
+            return True
+        parent = parent.parent
+    loop = enclosing_loop(lock)
+    if loop is None or contains(loop, holder):
+        return False  # a loop that also starts the holder pairs them afresh each round
+    return bool(loop.start_byte <= op.start_byte < loop.end_byte)
+
+
+def _handed_off(ctx: FileContext, func: Node, key: str, types: PackageTypes) -> bool:
+    """A function literal inside ``func`` unlocks the mutex: the lock is handed to another
+    goroutine, which releases it (the holder does not keep it while it waits)."""
+    body = func.child_by_field_name("body")
+    if body is None:
+        return False
+    for literal in nodes(body, "func_literal"):
+        if any(not e.acquires and e.key == key for e in lock_events(ctx, literal, types)):
+            return True
+    return False
+
+
 def _with_partner(
     ctx: FileContext,
     func: Node,
@@ -203,11 +235,16 @@ def _with_partner(
 ) -> Finding | None:
     wanted = _PARTNER[op.kind]
     for other in _partners(ctx, func, functions):
-        ops = [o for o in _ops(ctx, other, types, partner=True) if o.kind == wanted]
-        if not any(o.key == op.key for o in ops):
+        ops = [
+            o for o in _ops(ctx, other, types, partner=True) if o.kind == wanted and o.key == op.key
+        ]
+        if not ops:
             continue
-        taken = {e.key for e in lock_events(ctx, other, types) if e.acquires}
-        shared = [k for k in held if k in taken]
+        locks = [e for e in lock_events(ctx, other, types) if e.acquires and e.key in held]
+        # The partner's first matching operation must wait for the lock: when it comes
+        # first (a handshake before the partner locks), the two meet before any deadlock.
+        first = min(ops, key=lambda o: o.node.start_byte)
+        shared = [e.key for e in locks if _before(e.node, first.node, func)]
         if not shared:
             continue
         lock = held[shared[0]]
@@ -271,9 +308,11 @@ Release the mutex before the blocking operation (copy what you need first):
         known_problems=(
             "Channels are matched by receiver field or local name; a channel made with a buffer "
             "(as far as the package shows) is left out, since the send then waits only when the "
-            "buffer is full. The partner is found among the same type's methods and the same "
-            "function's literals, in the same file; a partner elsewhere is not seen. What is "
-            "held follows source order."
+            "buffer is full. The partner must take the mutex before its own operation (earlier, "
+            "in the same loop, or with the operation deferred); a mutex that a goroutine of "
+            "the function unlocks is handed off, not held. The partner is found among the same "
+            "type's methods and the same function's literals, in the same file; a partner "
+            "elsewhere is not seen. What is held follows source order."
         ),
     ),
     check=check,

@@ -123,3 +123,39 @@ func (l *Log) print() {
 		println(s)
 	}
 }
+
+// Negative: a handshake before the partner locks (the partner's first receive comes first),
+// and a lock handed to another goroutine that releases it.
+func handshake(cond func()) {
+	var m sync.Mutex
+	ch := make(chan struct{})
+	go func() {
+		m.Lock()
+		ch <- struct{}{}
+		m.Unlock()
+		cond()
+		ch <- struct{}{}
+	}()
+	<-ch
+	m.Lock()
+	m.Unlock()
+	<-ch
+}
+
+func handOff(n int) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	mu.Lock()
+	go func() {
+		mu.Unlock()
+	}()
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mu.Lock()
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+}
