@@ -1,14 +1,17 @@
 """How well `goleash dump` judges one dump without the runtime's help.
 
 Runs the leak shapes of tests/go/verdict (reduced from real bug reports) in each context a dump
-meets them (started by request handlers, by main at start-up, by a function still on the stack
-like a test harness; a deadlock), captures every format with the Go 1.27 ``(leaked)`` marks
-removed, and prints:
+meets them (started by request handlers over closed connections and over one kept-alive
+connection, by main at start-up, by a function still on the stack like a test harness; a
+deadlock), captures every format with the Go 1.27 ``(leaked)`` marks removed, and prints:
 
 - recall: the share of leaked goroutines (the runtime's goroutineleak marks, plus ``// LEAK``
   lines) that sit in suspect groups, per context and format, and overall for traceback text;
 - the healthy service's suspects per format (target 0);
 - the idle pools' highest suspicion against the leaks' lowest, per format.
+
+Each context is one process (``--n`` calls of each shape); the figures vary a little between
+runs where goroutine ids decide whether goroutines look started in one burst.
 
     python benchmarks/verdict_recall.py [--n 4] [--verbose]
 """
