@@ -185,6 +185,6 @@ def test_thousands_of_stacks_list_every_group(browser: Any, tmp_path: Path) -> N
     hits = visible(page, ".group")
     assert hits == sum(any(f["function"] == fn for f in g["frames"]) for g in groups)
     row = page.locator(".group.compact:visible").last
-    row.locator("summary").click()
+    row.locator(".summary").click()
     assert fn in (row.text_content() or "")
     screenshot(opened, "dump-many-stacks")

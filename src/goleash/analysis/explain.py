@@ -160,6 +160,9 @@ class _Explainer:
         self._findings: dict[Path, list[Finding]] = {}
         self._module_done: dict[Path, tuple[list[BodyCause], list[TransportCause]]] = {}
         self._timeouts: dict[Path, list[Finding]] = {}
+        self._frames_of: dict[str, list[tuple[Frame, GoSource]]] = {}
+        # Blocking lines of every group of the dump, read once: (group, line text).
+        self._blocked_lines: list[tuple[Group, str]] | None = None
 
     # --- files ---------------------------------------------------------------------------------
 
@@ -192,6 +195,9 @@ class _Explainer:
 
     def _user_frames(self, group: Group) -> list[tuple[Frame, GoSource]]:
         """The frames of a group found in the local source (and agreeing with it)."""
+        cached = self._frames_of.get(group.signature)
+        if cached is not None:
+            return cached
         found = []
         for f in group.frames:
             if f.is_plumbing or f.line < 1:
@@ -200,6 +206,7 @@ class _Explainer:
             src = self.source(path) if path is not None else None
             if src is not None and src.agrees(f):
                 found.append((f, src))
+        self._frames_of[group.signature] = found
         return found
 
     # --- the run -------------------------------------------------------------------------------
@@ -301,19 +308,19 @@ class _Explainer:
     def _peers(self, story: _Story, waited: Waited) -> None:
         """Is anybody in the dump about to do the other half of this channel operation?"""
         sending = story.a.kind == "chan-send"
+        if self._blocked_lines is None:
+            self._blocked_lines = []
+            for g in self._groups:
+                site = g.blocking_site
+                path = self._path(site.file) if site is not None else None
+                src = self.source(path) if path is not None else None
+                if site is not None and src is not None:
+                    self._blocked_lines.append((g, src.line_text(site.line)))
         peers = 0
-        for g in self._groups:
-            if g is story.a.group:
-                continue
-            site = g.blocking_site
-            if site is None:
-                continue
-            path = self._path(site.file)
-            src = self.source(path) if path is not None else None
-            if src is None:
-                continue
-            text = src.line_text(site.line)
-            if (receives_from if sending else sends_on)(text, waited.expr):
+        for g, text in self._blocked_lines:
+            if g is not story.a.group and (receives_from if sending else sends_on)(
+                text, waited.expr
+            ):
                 peers += g.count
         story.peers(waited, peers, sending)
 

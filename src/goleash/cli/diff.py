@@ -122,7 +122,15 @@ def diff(
         from goleash.cli.dump import write_report
         from goleash.report.html import render_diff_html
 
-        write_report(render_diff_html(comparison, shown, hidden=hidden, warnings=warnings), output)
+        page = render_diff_html(
+            comparison,
+            shown,
+            hidden=hidden,
+            warnings=warnings,
+            source_roots=source_dirs,
+            explain=not no_explain,
+        )
+        write_report(page, output)
     elif fmt == "json":
         from goleash.report import diff_json
 

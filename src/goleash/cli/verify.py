@@ -167,7 +167,10 @@ def verify(
         from goleash.cli.dump import write_report
         from goleash.report.html import render_verify_html
 
-        write_report(render_verify_html(result, shown, hidden=hidden), output)
+        page = render_verify_html(
+            result, shown, hidden=hidden, source_roots=source_dirs, explain=not no_explain
+        )
+        write_report(page, output)
     elif fmt == "json":
         from goleash.report import verify_json
 

@@ -37,7 +37,17 @@ from goleash.sources.sourcefiles import locate, read_lines
 if TYPE_CHECKING:
     from goleash.analysis.explain import Explanation
 
-__all__ = ["flame_tree", "page", "render_dump_html", "source_snippet"]
+__all__ = [
+    "flame_tree",
+    "page",
+    "render_diff_html",
+    "render_dump_html",
+    "render_test_html",
+    "render_verify_html",
+    "render_watch_html",
+    "source_snippet",
+    "timeline",
+]
 
 FULL_GROUPS = 150  # groups rendered in full (explanation, snippets); the rest as compact rows
 MAX_GROUPS = 20_000  # groups listed at all (most suspect first); JSON output has every one
@@ -505,7 +515,12 @@ def render_diff_html(
 
 
 def render_verify_html(
-    result: Any, shown: Sequence[Any], *, hidden: int = 0, source_roots: Sequence[Path] = ()
+    result: Any,
+    shown: Sequence[Any],
+    *,
+    hidden: int = 0,
+    source_roots: Sequence[Path] = (),
+    explain: bool = True,
 ) -> str:
     """The HTML report of ``goleash verify``: the verdict, the timeline of the total and of
     the top stacks over the settled points (leaks marked), and each stack judged.
@@ -537,14 +552,16 @@ def render_verify_html(
         xlabel=lambda x: phases[int(x)] if 0 <= int(x) < len(phases) else "",
         markers=markers,
     )
-    from goleash.analysis.explain import explain
+    from goleash.analysis.explain import explain as explain_groups
 
     roots = tuple(source_roots) or (Path.cwd(),)
     assessments = [result.evidence[s.stack_key] for s in shown if s.stack_key in result.evidence]
     final = result.final
-    explanations = explain(
-        assessments, source_roots=roots, groups=final.groups if final is not None else None
-    )
+    explanations: Mapping[str, Explanation] = {}
+    if explain:
+        explanations = explain_groups(
+            assessments, source_roots=roots, groups=final.groups if final is not None else None
+        )
     keys = [s.stack_key for s in shown if s.stack_key in result.evidence]
     cards = dict(zip(keys, group_views(assessments, explanations, roots), strict=False))
     rows = [(s, cards.get(s.stack_key)) for s in shown]

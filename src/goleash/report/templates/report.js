@@ -13,21 +13,29 @@
   }
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
   var slice = null;
+  var searchText = null;
   var moreTag = document.getElementById("groups-data");
   var moreHolder = document.getElementById("more-groups");
   if (moreTag && moreHolder) {
     var more = JSON.parse(moreTag.textContent);
-    var row = function (r, i) {
-      var frames = r[6], creator = r[7], labels = r[8];
-      var fr = function (f) { return more.fn[f[0]] + " " + more.file[f[1]] + ":" + f[2]; };
-      var d = el("details", "group compact " + r[4]);
-      d.id = "g" + (more.first + i);
-      var words = frames.map(fr);
-      if (creator) words.push(fr(creator));
+    var fr = function (f) { return more.fn[f[0]] + " " + more.file[f[1]] + ":" + f[2]; };
+    // What the search box matches for a compact row: made on the first search, not at load.
+    searchText = function (i) {
+      var r = more.rows[i], words = r[6].map(fr), labels = r[8];
+      if (r[7]) words.push(fr(r[7]));
       Object.keys(labels).forEach(function (k) { words.push(k + "=" + labels[k]); });
       words.push(r[1], r[2]);
-      d.__search = words.join("\n").toLowerCase();
-      var s = el("summary");
+      return words.join("\n").toLowerCase();
+    };
+    var row = function (i) {
+      var r = more.rows[i], frames = r[6];
+      // A plain div, not <details>: thousands of them are built and laid out many times faster.
+      var d = el("div", "group compact " + r[4]);
+      d.id = "g" + (more.first + i);
+      d.__row = i;
+      var s = el("div", "summary");
+      s.setAttribute("role", "button");
+      s.tabIndex = 0;
       s.appendChild(el("span", "count", plural(r[0], "goroutine")));
       s.appendChild(el("span", "pill", (r[1] || "unknown state") + " \u00b7 " + r[2]));
       var verdict = r[4] === "suspect" ? "SUSPECT" : r[4] === "ignored" ? "ignored: " + r[5] : "not suspect";
@@ -38,35 +46,47 @@
         s.appendChild(el("span", "site mono", more.fn[site[0]] + " (" + file + ":" + site[2] + ")"));
       }
       d.appendChild(s);
-      d.addEventListener("toggle", function () {
-        if (!d.open || d.__filled) return;
-        d.__filled = true;
-        var body = el("div", "body");
-        var facts = el("dl", "facts");
-        var fact = function (k, v) { facts.appendChild(el("dt", "", k)); facts.appendChild(el("dd", "mono", v)); };
-        if (creator) fact("created at", fr(creator));
-        if (r[9]) fact("waiting", r[9][0] === r[9][1] ? plural(r[9][0], "minute") : r[9][0] + "\u2013" + r[9][1] + " minutes");
-        if (r[10]) fact("leaked", r[10] + " of " + r[0] + " (goroutineleak)");
-        var ls = Object.keys(labels).map(function (k) { return k + "=" + labels[k]; });
-        if (ls.length) fact("labels", ls.join(", "));
-        body.appendChild(facts);
-        var ol = el("ol", "stack");
-        frames.forEach(function (f) { ol.appendChild(el("li", "mono", fr(f))); });
-        body.appendChild(ol);
-        d.appendChild(body);
-      });
       return d;
     };
-    // The first rows at once, the others in slices after the first paint, so a dump with
-    // thousands of stacks shows at once and stays responsive while the list fills in.
+    var open = function (d) {
+      d.classList.toggle("open");
+      if (d.__filled) return;
+      d.__filled = true;
+      var r = more.rows[d.__row], creator = r[7], labels = r[8];
+      var body = el("div", "body");
+      var facts = el("dl", "facts");
+      var fact = function (k, v) { facts.appendChild(el("dt", "", k)); facts.appendChild(el("dd", "mono", v)); };
+      if (creator) fact("created at", fr(creator));
+      if (r[9]) fact("waiting", r[9][0] === r[9][1] ? plural(r[9][0], "minute") : r[9][0] + "\u2013" + r[9][1] + " minutes");
+      if (r[10]) fact("leaked", r[10] + " of " + r[0] + " (goroutineleak)");
+      var ls = Object.keys(labels).map(function (k) { return k + "=" + labels[k]; });
+      if (ls.length) fact("labels", ls.join(", "));
+      body.appendChild(facts);
+      var ol = el("ol", "stack");
+      r[6].forEach(function (f) { ol.appendChild(el("li", "mono", fr(f))); });
+      body.appendChild(ol);
+      d.appendChild(body);
+    };
+    moreHolder.addEventListener("click", function (ev) {
+      var s = ev.target.closest ? ev.target.closest(".compact > .summary") : null;
+      if (s) open(s.parentElement);
+    });
+    moreHolder.addEventListener("keydown", function (ev) {
+      if ((ev.key === "Enter" || ev.key === " ") && ev.target.classList.contains("summary")) {
+        ev.preventDefault();
+        open(ev.target.parentElement);
+      }
+    });
+    // The first rows at once; the rest in one go right after the first paint, appended at
+    // once so the list is laid out once, not once per slice.
     var next = 0;
     slice = function (size) {
       var frag = document.createDocumentFragment();
       var end = Math.min(next + size, more.rows.length);
-      for (; next < end; next++) frag.appendChild(row(more.rows[next], next));
+      for (; next < end; next++) frag.appendChild(row(next));
       moreHolder.appendChild(frag);
       if (next < more.rows.length) {
-        requestAnimationFrame(function () { setTimeout(function () { slice(1000); }, 0); });
+        requestAnimationFrame(function () { setTimeout(function () { slice(more.rows.length); }, 0); });
       } else {
         moreHolder.setAttribute("data-complete", "");
       }
@@ -83,6 +103,9 @@
     var items = document.querySelectorAll(".group");
     var shown = 0;
     for (var i = 0; i < items.length; i++) {
+      if (items[i].__search === undefined && items[i].__row !== undefined && q) {
+        items[i].__search = searchText(items[i].__row);
+      }
       var text = items[i].__search || items[i].getAttribute("data-search") || "";
       var hit = !q || text.indexOf(q) >= 0;
       items[i].classList.toggle("hidden", !hit);
