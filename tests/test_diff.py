@@ -7,8 +7,10 @@ process, from a restarted one, and from the same code built in another directory
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +42,8 @@ def _save(d: Path, name: str, data: bytes) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def captures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def _capture_all(d: Path) -> dict[str, Path]:
     """Dumps of one process at three moments, and of a restarted, rebuilt one."""
-    d = tmp_path_factory.mktemp("diff")
     files: dict[str, Path] = {}
     with loadsvc.serving("-cache", CACHE_MAX) as svc:
         svc.load(*CLEAN, n=60)  # warm-up: the pool starts, the cache fills
@@ -67,6 +67,24 @@ def captures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         for fmt in ("debug=2", "debug=1"):
             files[f"busy {fmt}"] = _save(d, f"busy-{fmt}", svc.capture(fmt))
     return files
+
+
+@pytest.fixture(scope="module")
+def captures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The dumps, captured once per test run: parallel workers share them (the first one to
+    take the lock captures, the others read its index)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:  # one process: nobody to share with
+        return _capture_all(tmp_path_factory.mktemp("diff"))
+    shared = tmp_path_factory.getbasetemp().parent / f"diff-captures-{run}"
+    shared.mkdir(exist_ok=True)
+    index = shared / "index.json"
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not index.exists():
+            files = _capture_all(shared)
+            index.write_text(json.dumps({k: str(v) for k, v in files.items()}))
+    return {k: Path(v) for k, v in json.loads(index.read_text()).items()}
 
 
 def snapshot(path: Path) -> Snapshot:
