@@ -4,15 +4,18 @@
 chunks and never holds more than a few of them, so memory follows the number of distinct stack
 shapes, not the number of goroutines.
 
-How it stays fast: stacks of one shape differ only in the goroutine id, the argument values and
-the parent id. Each distinct stack body is parsed once, in full, by the *slow path* (the
-reference for every format detail). A shape seen at least twice becomes a regular expression
-that matches the same body exactly (function names, files, lines, offsets present or not) with
-any argument values and any parent id; the most frequent shapes are joined into one alternation
-that a scanner runs over a whole chunk (the *fast path*), so the per-goroutine work is done in C.
-The fast path stops at the first record it does not match exactly (a new shape, junk, a
-preamble, ``fp=`` noise) and hands that record to the slow path; batches with a repeated id go to
-the slow path too, so both paths give the same result (a test checks this).
+How it stays fast whatever the stacks look like: goroutines of one stack differ only in their
+id, argument values, frame registers (``fp= sp= pc=``), ``gp=`` header part and parent id. The
+*fast path* blanks those in a whole chunk at once (regex splits and joins, in C), splits the
+chunk at goroutine headers (the ids fall out of the split) and counts identical record texts in
+a dict. Python then works once per distinct record of a dump (parse, group lookup, counts), never
+once per goroutine: ids and parent ids go to the builder's flat arrays through C loops. The
+*careful path* reads one record at a time and is the reference for every format detail; each
+distinct stack body is parsed once, in full, by the same code for both paths. A chunk with a
+record the fast path does not take as it is (junk, a preamble, a repeated id that may start a
+new dump, ``goroutine 0``, a parent id that does not line up) is halved until the careful path
+reads only the small piece that needs it; both paths give the same snapshots (tests check this
+on every fixture and on generated dumps of any stack diversity).
 
 Decisions a caller can rely on:
 
@@ -345,7 +348,7 @@ class _Parser:
         distinct record, whose parse is cached, never once per goroutine.
         """
         t = b"()\n".join(_ARGS_LINE.split(text))  # split and join: faster than sub
-        if b" fp=0x" in t:
+        if t.find(b" fp=0x", 0, 1 << 16) >= 0:  # GOTRACEBACK=system: registers on every frame
             t = _REGISTERS.sub(b"\n", t)
         cut = _PARENT_LINE.split(t)  # [text, parent id, text, parent id, …, text]
         parents = cut[1::2]
@@ -369,7 +372,8 @@ class _Parser:
         seen = self.seen
         if 0 in ids or len(set(ids)) != len(ids) or not seen.isdisjoint(ids):
             return False  # g0 stacks, or a repeated id that may start a new dump
-        distinct = set(keys)
+        counts = Counter(keys)
+        distinct = counts.keys()
         records = self.records
         new = {key: self._record_info(key) for key in filterfalse(records.__contains__, distinct)}
         if new:
@@ -381,7 +385,8 @@ class _Parser:
         if None in map(records.__getitem__, distinct):
             return False
         # For a clean record, a blanked parent id means exactly one parent, in order.
-        flags = list(map(bytes.__contains__, keys, repeat(_PARENT_MARK)))
+        parented = {key: _PARENT_MARK in key for key in distinct}
+        flags = list(map(parented.__getitem__, keys))
         if sum(flags) != len(parents):
             return False
         # Every record is clean: add them. Counts wait for the end of the dump (see _flush),
@@ -390,8 +395,10 @@ class _Parser:
         key_slot = self.key_slot
         for key in list(filterfalse(key_slot.__contains__, distinct)):
             self._new_key(key)
-        self.pending.update(keys)
-        if len(self.pending) > MAX_PENDING:
+        pending = self.pending
+        for key, n in counts.items():
+            pending[key] += n
+        if len(pending) > MAX_PENDING:
             self._flush()
         slots = list(map(key_slot.__getitem__, keys))
         if max(slots) >= 0:  # a user goroutine: junk before it was between goroutines
