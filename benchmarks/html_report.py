@@ -50,16 +50,22 @@ def generate_real(path: Path, goroutines: int) -> None:
 # From navigation start: the first contentful paint (the page shows), the load event, and when
 # the last compact row of the group list is in the page (it fills in after the first paint).
 _TIMES = """() => new Promise(resolve => {
-  const done = () => {
-    const fcp = performance.getEntriesByName('first-contentful-paint')[0];
-    const nav = performance.getEntriesByType('navigation')[0];
-    resolve([fcp ? fcp.startTime : NaN, nav.loadEventEnd, performance.now(),
+  let fcp = null, complete = null;
+  const finish = () => {
+    if (fcp === null || complete === null) return;
+    resolve([fcp, performance.getEntriesByType('navigation')[0].loadEventEnd, complete,
              document.querySelectorAll('#flame g.cell').length,
              document.querySelectorAll('.group').length]);
   };
+  new PerformanceObserver(list => {
+    for (const e of list.getEntries()) {
+      if (e.name === 'first-contentful-paint') { fcp = e.startTime; finish(); }
+    }
+  }).observe({type: 'paint', buffered: true});
+  const listed = () => requestAnimationFrame(() => { complete = performance.now(); finish(); });
   const more = document.getElementById('more-groups');
-  if (!more || more.hasAttribute('data-complete')) { requestAnimationFrame(done); return; }
-  new MutationObserver(() => { if (more.hasAttribute('data-complete')) done(); })
+  if (!more || more.hasAttribute('data-complete')) { listed(); return; }
+  new MutationObserver(() => { if (more.hasAttribute('data-complete')) listed(); })
     .observe(more, {attributes: true});
 })"""
 
