@@ -24,13 +24,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from goleash.analysis.ignore import IgnorePacks
-from goleash.analysis.suspects import Assessment, assess
 from goleash.model import Frame, Group, Snapshot
 from goleash.sources.gotest.events import PackageEvents
 from goleash.sources.gotest.result import LABEL as LABEL_KEY
 from goleash.sources.gotest.result import CheckResult, Leftover
+
+if TYPE_CHECKING:
+    from goleash.analysis.suspects import Assessment
 
 LABEL = "label"
 ANCESTRY = "ancestry"
@@ -207,6 +210,10 @@ def leaks_of(
         )
         groups.append((test, how, group))
     split = dataclasses.replace(snapshot, groups=tuple(g for _, _, g in groups))
+    if not groups:
+        return PackageLeaks((), ())
+    from goleash.analysis.suspects import assess  # only when something was left
+
     verdicts = {id(a.group): a for a in assess(split, packs)}
     leaks: list[Leak] = []
     ignored: list[Leak] = []

@@ -96,7 +96,7 @@ def gotest(
     failed, 2 the tests could not be built or bad input.
     """
     # What runs after the tests is imported meanwhile, while go builds and runs them.
-    preload = threading.Thread(target=_preload, daemon=True)
+    preload = threading.Thread(target=_preload, args=(fmt,), daemon=True)
     preload.start()
     from goleash.sources.gotest.runner import GoFlags, GoTest, build_error, cache_dir, run_pattern
     from goleash.toolchain import find_go
@@ -172,24 +172,36 @@ def gotest(
     elif fmt == "json":
         from goleash.report import gotest_json
 
-        click.echo(gotest_json.render(result), nl=False)
+        click.echo(gotest_json.render(result, _explain(result)), nl=False)
     else:
         from rich.console import Console
 
         from goleash.report import gotest_text
 
-        gotest_text.render(Console(soft_wrap=True), result, verbose=verbose)
+        explained = _explain(result)
+        gotest_text.render(Console(soft_wrap=True), result, verbose=verbose, explanations=explained)
     if result.build_failed:
         for p in result.build_failed:
             click.echo(f"goleash: {p.package}: {p.error}", err=True)
     sys.exit(result.exit_code)
 
 
-def _preload() -> None:
+def _preload(fmt: str) -> None:
     import goleash.analysis.attribution
-    import goleash.report.gotest_json
-    import goleash.report.gotest_text
-    import goleash.sources.gotest.result  # noqa: F401
+    import goleash.sources.gotest.result
+
+    if fmt == "json":
+        import goleash.report.gotest_json
+    else:
+        import goleash.report.gotest_text  # noqa: F401
+
+
+def _explain(result: Any) -> dict[str, Any]:
+    """Why each leak's goroutines are never released, read from the module under test."""
+    from goleash.analysis.explain import explain
+
+    leaks = [leak.assessment for p in result.packages for leak in p.leaks.leaks]
+    return explain(leaks, source_roots=(Path.cwd(),)) if leaks else {}
 
 
 def _split_args(args: tuple[str, ...]) -> tuple[list[str], list[str]]:

@@ -25,7 +25,6 @@ import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from goleash.errors import InputError
@@ -83,7 +82,9 @@ class Overlay:
 
 
 def _template(name: str) -> bytes:
-    return resources.files("goleash.sources.gotest").joinpath(name).read_bytes()
+    # The templates are package data beside this module (importlib.resources would cost more
+    # start-up time than the whole overlay).
+    return Path(__file__).with_name(name).read_bytes()
 
 
 def _store(folder: Path, data: bytes, suffix: str = ".go") -> str:

@@ -29,7 +29,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from goleash.dumps import read_snapshots
 from goleash.errors import InputError
 from goleash.model import Group, Snapshot
 
@@ -89,6 +88,8 @@ def _split(text: bytes) -> list[bytes]:
 
 
 def _one_group(data: bytes, source: str) -> Group | None:
+    from goleash.dumps import read_snapshots  # only when something was left: start-up stays light
+
     try:
         snaps = read_snapshots(io.BytesIO(data), source=source)
     except InputError:
@@ -140,6 +141,8 @@ def parse_result(data: bytes, source: str) -> CheckResult:
         )
     snapshot = None
     if leftovers:
+        from goleash.dumps import read_snapshots
+
         snaps = read_snapshots(io.BytesIO(traceback), source=source)
         snapshot = snaps[0] if snaps else None
     counts: dict[int, dict[str, int]] = {}
