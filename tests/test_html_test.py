@@ -7,6 +7,7 @@ its goroutines with the explanation from the module's source, and searches by te
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,28 @@ def test_test_report_names_the_leaking_tests(tmp_path: Path) -> None:
         )
         assert visible == 1
         screenshot(opened, "test")
+
+
+def test_test_json_and_text_carry_the_explanation() -> None:
+    if not have_go():
+        pytest.skip("needs the Go toolchain of the test extra")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*GOLEASH, "./parallel", *args],
+            cwd=LEAKY,
+            env=go_env(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    proc = run("--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    (package,) = json.loads(proc.stdout)["packages"]
+    (leak,) = package["leaks"]
+    assert leak["test"] == "TestFirstOfLeaks"
+    assert "channel `answers`" in leak["explanation"]["text"]
+    assert leak["explanation"]["fix"]
+    text = run().stdout
+    assert "explains" in text and "channel `answers`" in text

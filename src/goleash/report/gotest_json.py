@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from goleash.analysis.attribution import Leak, PackageVerdict, TestRunVerdict
 from goleash.report.json import group_dict
 
+if TYPE_CHECKING:
+    from goleash.analysis.explain import Explanation
+
 SCHEMA = "goleash.test/1"
 
 
-def _leak(leak: Leak) -> dict[str, Any]:
+def _leak(leak: Leak, explanations: Mapping[str, Explanation] | None = None) -> dict[str, Any]:
     return {
         "test": leak.test,
         "attributed_by": leak.how,
         "note": leak.note or None,
-        **group_dict(leak.assessment),
+        **group_dict(leak.assessment, (explanations or {}).get(leak.group.signature)),
     }
 
 
-def _package(p: PackageVerdict) -> dict[str, Any]:
+def _package(
+    p: PackageVerdict, explanations: Mapping[str, Explanation] | None = None
+) -> dict[str, Any]:
     check = p.check
     events = p.events
     return {
@@ -31,7 +37,7 @@ def _package(p: PackageVerdict) -> dict[str, Any]:
         "tests_run": len(events.tests) if events is not None else 0,
         "leaking_tests": p.leaking_tests,
         "leaked": p.leaks.leaked,
-        "leaks": [_leak(leak) for leak in p.leaks.leaks],
+        "leaks": [_leak(leak, explanations) for leak in p.leaks.leaks],
         "ignored": [{**_leak(leak), "pack": leak.assessment.ignored} for leak in p.leaks.ignored],
         "settle_seconds": check.settle_seconds if check is not None else None,
         "settled": check.settled if check is not None else None,
@@ -40,18 +46,22 @@ def _package(p: PackageVerdict) -> dict[str, Any]:
     }
 
 
-def report_dict(run: TestRunVerdict) -> dict[str, Any]:
+def report_dict(
+    run: TestRunVerdict, explanations: Mapping[str, Explanation] | None = None
+) -> dict[str, Any]:
     """The whole run as plain data."""
     return {
         "schema": SCHEMA,
         "go_version": run.go_version,
         "exit_code": run.exit_code,
         "leaked": run.leaked,
-        "packages": [_package(p) for p in run.packages],
+        "packages": [_package(p, explanations) for p in run.packages],
         "warnings": list(run.warnings),
     }
 
 
-def render(run: TestRunVerdict) -> str:
-    """The report as one indented JSON document, newline-terminated."""
-    return json.dumps(report_dict(run), indent=2, ensure_ascii=False) + "\n"
+def render(run: TestRunVerdict, explanations: Mapping[str, Explanation] | None = None) -> str:
+    """The report as one indented JSON document, newline-terminated; ``explanations`` (by group
+    signature) say why each leak's goroutines are never released, from the module's source."""
+    data = report_dict(run, explanations)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

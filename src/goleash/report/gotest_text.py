@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from goleash.analysis.attribution import Leak, PackageVerdict, TestRunVerdict
 from goleash.model import Frame
-from goleash.report.text import frames_that_matter, literal
+from goleash.report.text import explanation_lines, frames_that_matter, literal
+
+if TYPE_CHECKING:
+    from goleash.analysis.explain import Explanation
 
 _HOW = {
     "label": "its pprof label",
@@ -40,7 +44,7 @@ def _test_title(test: str | None) -> str:
     return f"[bold]{literal(test)}[/]"
 
 
-def _leak_lines(leak: Leak, verbose: bool) -> list[str]:
+def _leak_lines(leak: Leak, verbose: bool, explanation: Explanation | None = None) -> list[str]:
     a = leak.assessment
     g = a.group
     pad = "      "
@@ -58,6 +62,8 @@ def _leak_lines(leak: Leak, verbose: bool) -> list[str]:
             lines.append(f"{pad}            [dim]{literal(f.function)} {where}[/]")
     if leak.note:
         lines.append(f"{pad}[yellow]note[/]        {literal(leak.note)}")
+    if explanation is not None:
+        lines.extend(explanation_lines(explanation, pad))
     return lines
 
 
@@ -98,7 +104,13 @@ def _package_head(p: PackageVerdict) -> str:
     return " · ".join(parts)
 
 
-def render(console: Console, run: TestRunVerdict, *, verbose: bool = False) -> None:
+def render(
+    console: Console,
+    run: TestRunVerdict,
+    *,
+    verbose: bool = False,
+    explanations: Mapping[str, Explanation] | None = None,
+) -> None:
     """Print the report: one line per package, then its leaking tests and their groups."""
     for w in run.warnings:
         console.print(f"[yellow]warning:[/] {literal(w)}")
@@ -117,7 +129,8 @@ def render(console: Console, run: TestRunVerdict, *, verbose: bool = False) -> N
                 current = leak.test
                 how = f" [dim](named by {_HOW[leak.how]})[/]" if leak.how in _HOW else ""
                 console.print(f"  {_test_title(leak.test)}{how}", highlight=False)
-            for line in _leak_lines(leak, verbose):
+            explanation = (explanations or {}).get(leak.group.signature)
+            for line in _leak_lines(leak, verbose, explanation):
                 console.print(line, highlight=False)
     leaking = [t for p in run.packages for t in p.leaking_tests]
     failed = sum(len(p.failed_tests) for p in run.packages)
