@@ -267,6 +267,8 @@ class _Explainer:
                 self._peers(story, waited)
             elif waited.what == "WaitGroup":
                 self._waitgroup(story, waited)
+            elif waited.what == "Cond" and waited.expr:
+                self._cond(story, creation, waited)
         if not story.concrete(a):
             return None
         return story.build(src)
@@ -323,6 +325,46 @@ class _Explainer:
             ):
                 peers += g.count
         story.peers(waited, peers, sending)
+
+    def _cond(self, story: _Story, creation: Site | None, waited: Waited) -> None:
+        """A Cond waiter: the function that started it returns before it signals the Cond."""
+        src = creation.source if creation is not None else None
+        if creation is None or src is None or not src.is_go_statement(creation.frame.line):
+            return
+        span = src.function_lines(creation.frame.line)
+        if span is None:
+            return
+        name = waited.expr.rsplit(".", 1)[-1]
+        signal = re.compile(rf"\b{re.escape(name)}\.(?:Broadcast|Signal)\(\)")
+        after = src.lines_between(creation.frame.line + 1, span[1])
+        signals = [n for n, text in after if signal.search(text.split("//", 1)[0])]
+        if not signals:
+            return
+        returns = [
+            n
+            for n, text in after
+            if n < signals[0]
+            and re.match(r"^\s*return\b", text)
+            and src.function_at(n) == src.function_at(creation.frame.line)
+        ]
+        if not returns:
+            return
+        ret = returns[0]
+        story.definite = True
+        story.why.append(
+            f"{_short(creation.frame.function)} can return at line {ret} before it signals "
+            f"`{waited.expr}` at line {signals[0]}, and nothing else will"
+        )
+        story.causes.append(
+            Cause(str(src.path), ret, src.line_text(ret).strip(), "returns without signalling")
+        )
+        story.causes.append(
+            Cause(str(src.path), signals[0], src.line_text(signals[0]).strip(), "the only signal")
+        )
+        story.fix = (
+            f"Signal `{waited.expr}` on every path (Broadcast before each return, or in a "
+            "defer), or let the waiter also stop on a context."
+        )
 
     def _waitgroup(self, story: _Story, waited: Waited) -> None:
         creator = story.a.group.created_by
