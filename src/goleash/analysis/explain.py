@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from goleash.analysis.explain_http import (
+    IDLE_PER_HOST,
     BodyCause,
     ConnRole,
     TransportCause,
@@ -395,6 +396,10 @@ class _Explainer:
                 transports = []
             else:
                 bodies = []
+        if not any(r is not None and r.waiting_for_body for r in map(conn_role, self._groups)):
+            bodies = []  # no response body is held open in this dump: not the cause here
+        if not role.waiting_for_body and a.group.count <= IDLE_PER_HOST:
+            transports = []  # as many idle connections as one shared transport keeps per host
         if not bodies and not transports:
             return None
         if not role.waiting_for_body:

@@ -29,6 +29,9 @@ __all__ = ["BodyCause", "ConnRole", "TransportCause", "conn_role", "per_call_tra
 READ_LOOP = "net/http.(*persistConn).readLoop"
 ROUND_TRIP = "net/http.(*persistConn).roundTrip"
 WRITE_LOOP = "net/http.(*persistConn).writeLoop"
+# Idle connections one shared transport keeps per host (net/http's DefaultMaxIdleConnsPerHost):
+# up to this many idle readLoops are what a healthy, reused client leaves.
+IDLE_PER_HOST = 2
 # Module files read when looking for the causes; past this the search stops (a monorepo).
 MAX_FILES = 4000
 
