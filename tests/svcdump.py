@@ -32,8 +32,8 @@ def marker(kind: str, word: str = "BLOCKS") -> tuple[Path, int]:
 
 
 @cache
-def capture(n: int = 3) -> bytes:
-    """A ``/debug/pprof/goroutine?debug=2`` dump of the running service."""
+def capture(n: int = 3, debug: int = 2) -> bytes:
+    """A ``/debug/pprof/goroutine?debug=N`` dump of the running service."""
     binary = build(SVC_DIR)
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
@@ -54,7 +54,7 @@ def capture(n: int = 3) -> bytes:
                     addr = m.group(1)
                     break
             assert addr, "explainsvc did not start"
-            url = f"http://{addr}/debug/pprof/goroutine?debug=2"
+            url = f"http://{addr}/debug/pprof/goroutine?debug={debug}"
             with urllib.request.urlopen(url, timeout=30) as resp:
                 data: bytes = resp.read()
             return data

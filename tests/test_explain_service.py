@@ -328,3 +328,25 @@ def test_idle_connections_of_a_shared_client_are_not_blamed(dump: bytes) -> None
     others = [a for a in rest if a not in idle]
     found = explain([*others, *two], source_roots=[SVC_DIR], groups=groups)
     assert not any(a.group.signature in found for a in two)
+
+
+def test_debug1_dump_is_explained_from_the_lines() -> None:
+    """?debug=1 prints no wait reason: the source line tells a send from a receive."""
+    if not have_go():
+        pytest.skip("needs the Go toolchain of the test extra")
+    snap, assessments = analysed(capture(debug=1))
+    assert snap.format == "debug1"
+    found = explain(assessments, source_roots=[SVC_DIR], groups=snap.groups)
+    quote = found[at(assessments, *marker("chan-send")).group.signature]
+    assert "stuck sending on channel `quotes`" in quote.text
+    holder = found[at(assessments, *marker("holder")).group.signature]
+    assert "stuck sending on channel `a.entries`" in holder.text
+    body = marker("body", "CAUSE")
+    readers = [
+        a
+        for a in assessments
+        if a.group.frames and a.group.frames[0].function.endswith("persistConn).readLoop")
+    ]
+    assert readers
+    for a in readers:
+        assert cause_lines(found[a.group.signature]) == {(body[0].name, body[1])}

@@ -310,7 +310,7 @@ class _Explainer:
 
     def _peers(self, story: _Story, waited: Waited) -> None:
         """Is anybody in the dump about to do the other half of this channel operation?"""
-        sending = story.a.kind == "chan-send"
+        sending = waited.sending
         if self._blocked_lines is None:
             self._blocked_lines = []
             for g in self._groups:
@@ -629,7 +629,7 @@ class _Story:
         source: Callable[[Path], GoSource | None],
     ) -> None:
         g, frame, at = holders[0]
-        state = g.state or "blocked"
+        state = f" ({g.state})" if g.state else ""
         where = _where(frame.file, frame.line)
         stack = " ← ".join(
             f"{_short(f.function)} ({f.file_name}:{f.line})" for f in g.frames if not f.is_plumbing
@@ -639,7 +639,7 @@ class _Story:
             f"`{waited.expr}` is held by {n} {_plural(n, 'goroutine', 'goroutines')} that locked "
             f"it at line {at} in {_short(frame.function)} and {_plural(n, 'is', 'are')} "
             f"{_plural(n, 'itself', 'themselves')} "
-            f"blocked ({state}) at {where}, so it never unlocks"
+            f"blocked{state} at {where}, so it never unlocks"
         )
         self.evidence.append(f"holder's stack: {stack}")
         self.fix = self.fix or (
@@ -809,13 +809,12 @@ class _Story:
     def _verb(self, n: int) -> str:
         w = self.waited
         are = _plural(n, "is", "are")
-        kind = self.a.kind
         if w is not None and w.what == "sleep":
             return f"{_plural(n, 'sleeps', 'sleep')} in a loop"
         if w is None or not w:
             state = self.a.state or "parked"
             return f"{are} blocked ({state})"
-        if w.what == "channel" and kind == "chan-send":
+        if w.what == "channel" and w.sending:
             return f"{are} stuck sending on channel `{w.expr}`"
         if w.what == "channel" and w.ranging:
             return f"{_plural(n, 'ranges', 'range')} over channel `{w.expr}`"

@@ -55,7 +55,9 @@ def conn_role(group: Group) -> ConnRole | None:
             # At the top of the user-visible stack, readLoop waits in its select for the body;
             # below a read (bufio Peek → netFD.Read) it is an idle connection.
             above = [g for g in group.frames[:i] if not g.is_plumbing]
-            return ConnRole("readLoop", not above and group.state.startswith("select"))
+            # debug=1 and protobuf print no state: readLoop on top is parked in its select.
+            parked = not group.state or group.state.startswith("select")
+            return ConnRole("readLoop", not above and parked)
         if f.function == WRITE_LOOP:
             return ConnRole("writeLoop", False)
     return None

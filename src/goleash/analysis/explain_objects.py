@@ -33,6 +33,7 @@ class Waited:
     ranging: bool = False  # a `for … range ch` loop
     cases: tuple[str, ...] = ()  # a select's channel operations
     ticker_line: int = 0  # where the ticker ranged over was made, when found
+    sending: bool = False  # a send on the channel (else a receive or a range)
 
     @property
     def noun(self) -> str:
@@ -50,9 +51,10 @@ class Waited:
 def waited_on(kind: str, src: GoSource, line: int) -> Waited | None:
     """The object behind a wait of ``kind`` (goleash.analysis.waits.KINDS) at ``src:line``."""
     text = _code(src.line_text(line))
-    if kind == "chan-send":
+    if kind == "chan-send" or (kind == "other" and _SEND.match(text)):
+        # debug=1 and protobuf print no state ("other"): the line tells a send.
         m = _SEND.match(text)
-        return Waited("channel", m.group(1) if m else "")
+        return Waited("channel", m.group(1) if m else "", sending=True)
     if kind in ("chan-receive", "other"):
         m = _RANGE.search(text)
         if m is not None and "<-" not in text:
