@@ -140,3 +140,24 @@ def test_a_real_program_dump_reads_the_same(tmp_path: Path) -> None:
     fast, careful = both(out.read_bytes())
     assert fast == careful
     assert fast[0].total == int(proc.stdout.strip())
+
+
+ODD_BODIES = [
+    b"main.f(0x1)\n\t/a:b/c.go:12 +0x1d\ncreated by main.g in goroutine 1\n\t/x.go:3 +0x2\n",
+    b"main.f(0x1)\n\t/x.go:12\ncreated by main.g\n\t/x.go:3 +0x2\ncreated by main.h\n\t/x.go:4\n",
+    b"created by main.g in goroutine 1\n\t/x.go:3 +0x2\n",
+    b"pkg.(*T).M(...)\n\t/x.go:7\nmain.f(()\n\t/x.go:12 +0x1d\n",
+    b"main.f(0x1)\n\t/x.go:12abc\n",
+    b"main.f(0x1)\n\t/x.go:12 +0x1d\nPASS\n",
+    b"main.f(0x1)\n\t/x 1.go:12 +0x1d\ncreated by main.g\x0b in goroutine 1\n\t/x.go:3\n",
+    b"main.f(0x1)\n\t/x.go:12 +0x1d\n...5 frames elided...\nmain.g()\n\t/x.go:13\n",
+]
+
+
+@pytest.mark.parametrize("body", ODD_BODIES, ids=range(len(ODD_BODIES)))
+def test_odd_stacks_read_the_same(body: bytes) -> None:
+    # Several goroutines with the body, so the fast path sees it as one repeated record.
+    data = b"".join(b"goroutine %d [chan send]:\n" % (i + 2) + body + b"\n" for i in range(5))
+    data = b"goroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\n\n" + data
+    fast, careful = both(data)
+    assert fast == careful

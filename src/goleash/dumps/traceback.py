@@ -505,10 +505,12 @@ class _Parser:
         if b"\n\n" in blanked.rstrip(b"\n"):
             return None
         body = blanked.rstrip(b"\n")
-        parsed = self._body(body, body)
-        shape = parsed.shape
-        if shape is None or parsed.junk or parsed.cut_frame:
-            return None
+        shape = _simple_shape(body)
+        if shape is None:
+            parsed = self._body(body, body)
+            shape = parsed.shape
+            if shape is None or parsed.junk or parsed.cut_frame:
+                return None
         parented = shape.created_by is not None and _parent_of(body) is not None
         if blanked.count(_PARENT_MARK) != parented:
             return None
@@ -978,6 +980,43 @@ def _looks_cut(body: bytes) -> bool:
     function line whose file line is missing."""
     last = body.rstrip(b"\n").rpartition(b"\n")[2]
     return not last or last.startswith(b"created by ") or _function_name(last) is not None
+
+
+# A stack of plain frames (arguments blanked) and a creator, as most stacks are: read with two
+# regex calls instead of line by line. Anything else (elided frames, ancestors, junk, a stack
+# that is not there) is left to _parse_body, which reads these the same way (tests check).
+_PLAIN_FILE = rb"\t[^\n]*:\d+(?: \+0x[0-9a-f]+)?"
+_PLAIN_FRAME = rb"[^ \t\n]+\(\)\n" + _PLAIN_FILE
+_PLAIN_BODY = re.compile(_PLAIN_FRAME + rb"(?:\n" + _PLAIN_FRAME + rb")*")
+_PLAIN_FRAMES = re.compile(rb"^([^ \t\n]+)\(\)\n\t([^\n]*):(\d+)(?: \+0x[0-9a-f]+)?$", re.M)
+_PLAIN_CREATOR = re.compile(
+    rb"\ncreated by (\S+?)( in goroutine \d{1,19})?\n\t([^\n]*):(\d+)(?: \+0x[0-9a-f]+)?\Z"
+)
+
+
+def _simple_shape(body: bytes) -> _Shape | None:
+    """The shape of a plain stack (see _PLAIN_BODY), or None to read it line by line."""
+    if b"created by " in body:
+        # The creator line may hold a blanked parent: " in goroutine 1" has spaces.
+        head, sep, _ = body.rpartition(b"\ncreated by ")
+        if not sep or _PLAIN_BODY.fullmatch(head) is None:
+            return None
+        cm = _PLAIN_CREATOR.search(body, len(head))
+        if cm is None:
+            return None
+        created_by: Frame | None = Frame(
+            _text_of(cm.group(1)), _text_of(cm.group(3)), int(cm.group(4))
+        )
+        version = 21 if cm.group(2) is not None else 0
+    else:
+        if _PLAIN_BODY.fullmatch(body) is None:
+            return None
+        head, created_by, version = body, None, 0
+    frames = [
+        Frame(_text_of(name), _text_of(file), int(line))
+        for name, file, line in _PLAIN_FRAMES.findall(head)
+    ]
+    return _Shape(tuple(frames), created_by, 0, _is_system(frames), version)
 
 
 def _is_system(frames: list[Frame]) -> bool:
