@@ -12,7 +12,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import compress
+from itertools import compress, repeat
+from operator import add, mul
 
 from goleash.model import Frame, Goroutine, Group, Snapshot, signature_of
 
@@ -192,11 +193,19 @@ class SnapshotBuilder:
         if not with_parent:
             return with_parent, orphans, returned
         parent_group = self._alive_parents()
-        # (child's group, parent's group or None), counted in C: Python sees distinct pairs.
-        pairs = Counter(zip(self._parent_group, map(parent_group.get, self._parents), strict=True))
+        # (child's group, parent's group + 1 or 0 when gone) as one int, counted in C: Python
+        # sees distinct pairs only.
+        width = len(self._accs) + 1
+        codes = map(
+            add,
+            map(mul, self._parent_group, repeat(width)),
+            map(add, map(parent_group.get, self._parents, repeat(-1)), repeat(1)),
+        )
         functions: dict[int, frozenset[str]] = {}
-        for (child, parent), n in pairs.items():
-            if parent is None:
+        for code, n in Counter(codes).items():
+            child, parent = divmod(code, width)
+            parent -= 1
+            if parent < 0:
                 orphans[child] += n
                 continue
             creator = self._accs[child].created_by
