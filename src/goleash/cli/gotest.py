@@ -96,7 +96,7 @@ def gotest(
     failed, 2 the tests could not be built or bad input.
     """
     # What runs after the tests is imported meanwhile, while go builds and runs them.
-    preload = threading.Thread(target=_preload, daemon=True)
+    preload = threading.Thread(target=_preload, args=(fmt,), daemon=True)
     preload.start()
     from goleash.sources.gotest.runner import GoFlags, GoTest, build_error, cache_dir, run_pattern
     from goleash.toolchain import find_go
@@ -186,11 +186,14 @@ def gotest(
     sys.exit(result.exit_code)
 
 
-def _preload() -> None:
+def _preload(fmt: str) -> None:
     import goleash.analysis.attribution
-    import goleash.report.gotest_json
-    import goleash.report.gotest_text
-    import goleash.sources.gotest.result  # noqa: F401
+    import goleash.sources.gotest.result
+
+    if fmt == "json":
+        import goleash.report.gotest_json
+    else:
+        import goleash.report.gotest_text  # noqa: F401
 
 
 def _explain(result: Any) -> dict[str, Any]:
