@@ -138,10 +138,11 @@ def place(result: CheckResult, top_level_tests: Sequence[str] = ()) -> list[Plac
         for g in result.leftovers:
             if g.id not in found:
                 found[g.id] = (tests[0], TIMING)
-    return [
-        Placed(g, *found.get(g.id, (None, None)), fallback=fallback.get(g.id))
-        for g in result.leftovers
-    ]
+    placed = []
+    for g in result.leftovers:
+        test, how = found.get(g.id, (None, None))
+        placed.append(Placed(g, test, how, fallback=fallback.get(g.id)))
+    return placed
 
 
 def fall_back(placed: Sequence[Placed]) -> list[Placed]:
