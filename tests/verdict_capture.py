@@ -45,6 +45,8 @@ SHAPES = (
     "cond-never-signalled",
     "http-body-unclosed",
     "nested-stopper",
+    "first-result-wins",
+    "ticker-never-stopped",
 )
 FORMATS = ("debug2", "sigquit", "debug1", "debug0")
 

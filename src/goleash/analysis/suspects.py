@@ -106,6 +106,10 @@ class Context:
     deadlock: bool = False
     # The dump prints no states, wait times or parents (debug=1, protobuf).
     stateless_format: bool = False
+    # Where the format prints no creator: the goroutine runs a function literal whose enclosing
+    # function (named here) is on no live stack and is not start-up code, so the call that
+    # started it has returned; whether it started them once, like a pool, cannot be told.
+    literal_left: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +153,10 @@ def _step(value: int, steps: tuple[tuple[int, float], ...]) -> float:
 
 
 def _is_startup(creator: Frame | None) -> bool:
-    if creator is None:
-        return False
-    fn = creator.function
+    return creator is not None and _startup_name(creator.function)
+
+
+def _startup_name(fn: str) -> bool:
     return fn == "main.main" or fn.startswith(("main.main.", "main.init")) or ".init." in fn
 
 
@@ -159,15 +164,16 @@ def one_burst(group: Group) -> bool:
     """True when the group's goroutines look started together, by one call (a pool's shape).
 
     Goroutine ids are handed out in order; goroutines started by one loop get consecutive ids
-    (the runtime refills its id cache in batches, hence one gap allowed). Goroutines left behind
-    by repeated calls interleave with the other goroutines those calls started. Only the few
-    ids the snapshot keeps per group are looked at; a single goroutine is not a burst.
+    (each P hands out ids from its own cached batch: a loop whose goroutine moves to another P
+    midway continues from that P's batch, anywhere in the id space, hence one gap of any size).
+    Goroutines left behind by repeated calls interleave with the other goroutines those calls
+    started. Only the few ids the snapshot keeps per group are looked at; a single goroutine is
+    not a burst.
     """
     ids = sorted(set(group.sample_ids))
     if group.count < 2 or len(ids) < 2:
         return False
-    gaps = sum(1 for a, b in pairwise(ids) if b != a + 1)
-    return gaps <= 1 and ids[-1] - ids[0] < 2 * len(ids) + 16
+    return sum(1 for a, b in pairwise(ids) if b != a + 1) <= 1
 
 
 def _blocked_phrase(state: str, kind: str) -> str:
@@ -309,6 +315,16 @@ def score(
         s += 0.3
         reasons.append("no goroutine it could be waiting for is left: nobody will call Done")
 
+    if ctx.literal_left is not None and not group.leaked and kind in _NEEDS_ANOTHER - _POOL_KINDS:
+        # A send, lock or WaitGroup wait is no pool's shape: left behind by the call. (A
+        # receive or select has the shape of a pool built by a constructor too, which this
+        # format cannot tell apart: no signal there.)
+        s += _RETURNED
+        reasons.append(
+            f"run a function literal of {ctx.literal_left}, which is on no goroutine's stack: "
+            "left behind by a call that has returned"
+        )
+
     labelled = bool(group.labels) and not pool
     if labelled and (waiting or kind == "other" or (kind == "sleep" and n >= 2)):
         # Goroutines inherit pprof labels from the request (or job) that started them.
@@ -434,7 +450,17 @@ def group_context(
                 f"on {holders[0][0].replace('-', ' ')} at {_where(holders[0][1].blocking_site)}"
             )
         dumping = bool(holders) and all(d for _, _, d in holders)
+    literal_left = None
+    if (
+        facts.stateless
+        and group.created_by is None
+        and creator is not None
+        and creator not in facts.running_in
+        and not _startup_name(creator)
+    ):
+        literal_left = creator
     return Context(
+        literal_left=literal_left,
         no_workers_left=no_workers,
         creator_blocked_at=blocked_at,
         creator_dumping=dumping,

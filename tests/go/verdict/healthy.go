@@ -3,6 +3,7 @@ package main
 // A healthy service: every goroutine it keeps is idle by design and can always be released.
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -96,10 +97,123 @@ func (q *queue) push(s string) {
 	q.cond.Signal()
 }
 
+// fetcher is a fixed pool of function literals built once by its constructor, the most common
+// way to write one: the constructor returns, the workers share one job channel.
+type fetcher struct{ jobs chan func() }
+
+func newFetcher(workers int) *fetcher {
+	f := &fetcher{jobs: make(chan func())}
+	for i := 0; i < workers; i++ {
+		go func() {
+			for job := range f.jobs { // POOL
+				job()
+			}
+		}()
+	}
+	return f
+}
+
+// db is shaped like database/sql's DB: Open starts one connection opener that waits for
+// requests to open connections until the DB is closed.
+type db struct {
+	openerCh chan struct{}
+	ctx      context.Context
+	cancel   func()
+}
+
+func openDB() *db {
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &db{openerCh: make(chan struct{}, 16), ctx: ctx, cancel: cancel}
+	go d.connectionOpener()
+	return d
+}
+
+func (d *db) connectionOpener() {
+	for {
+		select { // POOL
+		case <-d.ctx.Done():
+			return
+		case <-d.openerCh:
+		}
+	}
+}
+
+// broker is a pub/sub hub: one loop fans messages out to live subscribers, each of which a
+// helper starts as a function literal and returns.
+type broker struct {
+	publish chan string
+	subs    chan chan string
+}
+
+func newBroker() *broker {
+	b := &broker{publish: make(chan string), subs: make(chan chan string)}
+	go b.run()
+	return b
+}
+
+func (b *broker) run() {
+	var subs []chan string
+	for {
+		select { // POOL
+		case ch := <-b.subs:
+			subs = append(subs, ch)
+		case m := <-b.publish:
+			for _, ch := range subs {
+				ch <- m
+			}
+		}
+	}
+}
+
+func (b *broker) subscribe(handle func(string)) {
+	ch := make(chan string, 8)
+	b.subs <- ch
+	go func() {
+		for m := range ch { // POOL
+			handle(m)
+		}
+	}()
+}
+
+// startHeartbeat runs a ticker in a background loop until stop is closed.
+func startHeartbeat(stop chan struct{}, beat func()) {
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select { // POOL
+			case <-t.C:
+				beat()
+			case <-stop:
+				return
+			}
+		}
+	}()
+}
+
 func startHealthy(base string) {
 	pool := newResizer(8)
 	fl := newFlusher()
 	q := newQueue(4)
+	fetch := newFetcher(6)
+	database := openDB()
+	hub := newBroker()
+	var seen sync.Map
+	for _, topic := range []string{"audit", "metrics", "cache"} {
+		hub.subscribe(func(m string) { seen.Store(topic, m) })
+	}
+	stopBeat := make(chan struct{})
+	startHeartbeat(stopBeat, func() { database.openerCh <- struct{}{} })
+	http.HandleFunc("/publish", func(w http.ResponseWriter, r *http.Request) {
+		hub.publish <- r.URL.Query().Get("m")
+		done := make(chan struct{})
+		fetch.jobs <- func() { close(done) }
+		<-done
+	})
+	http.HandleFunc("/close", func(w http.ResponseWriter, r *http.Request) {
+		database.cancel()
+		close(stopBeat)
+	})
 	http.HandleFunc("/resize", func(w http.ResponseWriter, r *http.Request) {
 		j := resizeJob{name: r.URL.Query().Get("img"), result: make(chan string, 1)}
 		pool.jobs <- j

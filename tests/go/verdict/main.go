@@ -48,6 +48,8 @@ var shapes = []shape{
 	{"cond-never-signalled", condNeverSignalled},
 	{"http-body-unclosed", httpBodyUnclosed},
 	{"nested-stopper", nestedStopper},
+	{"first-result-wins", firstResultWins},
+	{"ticker-never-stopped", tickerNeverStopped},
 }
 
 var (

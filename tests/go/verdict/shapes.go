@@ -258,3 +258,33 @@ func nestedStopper(n int) {
 	}
 	hold()
 }
+
+// firstResultWins: a request asks three replicas and takes the first answer from an
+// unbuffered channel; the two slower replicas block on their send for good.
+func firstResultWins(n int) {
+	for i := 0; i < n; i++ {
+		answers := make(chan int)
+		for r := 0; r < 3; r++ {
+			go func() {
+				time.Sleep(time.Duration(r) * time.Millisecond)
+				answers <- r // LEAK
+			}()
+		}
+		fmt.Fprintln(io.Discard, <-answers)
+	}
+	hold()
+}
+
+// tickerNeverStopped: each call starts a polling loop on a ticker with no way to stop it; the
+// caller forgets it when it returns.
+func tickerNeverStopped(n int) {
+	for i := 0; i < n; i++ {
+		t := time.NewTicker(time.Hour)
+		go func() {
+			for range t.C { // LEAK
+				fmt.Fprintln(io.Discard, "poll")
+			}
+		}()
+	}
+	hold()
+}
