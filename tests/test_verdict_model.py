@@ -137,3 +137,34 @@ def test_closures_name_their_creator_where_the_format_prints_none() -> None:
     assert creator_of(g) == "main.lookup"
     assert creator_of(group("main.worker", 12, "", None)) is None
     assert creator_of(group("main.start.gowrap3", 12, "", None)) == "main.start"
+
+
+def test_a_loop_that_moved_to_another_p_midway_is_still_one_burst() -> None:
+    # Subscribers started one by one by a helper that blocks between starts (registering each
+    # with the broker): the starter moved to another P, whose id batch lies elsewhere.
+    subs = group(
+        "main.(*broker).subscribe.func1",
+        172,
+        "chan receive",
+        "main.(*broker).subscribe",
+        count=3,
+        ids=(5, 44, 45),
+        returned=3,
+    )
+    assert one_burst(subs)
+    assert not verdict(subs)["main.(*broker).subscribe.func1"][0]
+    # ids scattered over three runs: repeated calls interleaved with other goroutines
+    assert not one_burst(replace(subs, sample_ids=(5, 20, 44)))
+
+
+def test_stateless_send_in_a_literal_of_a_returned_function_is_left_behind() -> None:
+    # debug=0: no creator, no parent; the literal's enclosing function is on no stack
+    send = group("main.lookup.func1", 28, "chan send", None, with_parent=0)
+    suspect, why = verdict(send, fmt="proto")["main.lookup.func1"]
+    assert suspect and "function literal of main.lookup" in why
+    # the enclosing function still runs (a goroutine waits inside it): no such signal
+    caller = group("main.lookup", 31, "select", None, count=1, with_parent=0)
+    assert "function literal" not in verdict(send, caller, fmt="proto")["main.lookup.func1"][1]
+    # a receive in the same place is also the shape of a constructor's pool: never suspect alone
+    recv = group("main.newPool.func1", 40, "chan receive", None, with_parent=0)
+    assert not verdict(recv, fmt="proto")["main.newPool.func1"][0]
