@@ -12,12 +12,10 @@ from dataclasses import dataclass
 
 from goleash.analysis.explain_source import GoSource
 
-__all__ = ["Waited", "receives_from", "sends_on", "waited_on"]
+__all__ = ["ChannelOp", "Waited", "channel_ops", "receives_from", "sends_on", "waited_on"]
 
 _EXPR = r"[\w.\[\]()*&]+?"
-_SEND = re.compile(rf"^\s*(?:case\s+)?({_EXPR})\s*<-(?!-)")
 _RANGE = re.compile(r"\brange\s+([\w.\[\]()*&]+(?:\([^()]*\))?)")
-_RECEIVE = re.compile(rf"<-\s*({_EXPR})(?=\s*(?:$|[:;,)}}\s]|//))")
 _LOCK = re.compile(rf"({_EXPR})\.(R?Lock)\(\)")
 _WAIT = re.compile(rf"({_EXPR})\.Wait\(\)")
 _SLEEP = re.compile(r"\btime\.Sleep\(")
@@ -48,13 +46,118 @@ class Waited:
         return bool(self.expr or self.cases)
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelOp:
+    """One channel operation written on a line: a send ``ch <- v`` or a receive ``<-ch``."""
+
+    sending: bool
+    channel: str  # as written: `results`, `s.out`, `ctx.Done()`, `chans[i]`
+
+
+# Words after which `<-` starts a receive, though they end like an operand.
+_KEYWORDS = frozenset({"case", "return", "go", "defer", "if", "for", "switch", "range", "else"})
+_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`]*`|\'(?:[^\'\\\n]|\\.)*\'')
+_CLOSE = {")": "(", "]": "["}
+_OPEN = {"(": ")", "[": "]"}
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def channel_ops(text: str) -> list[ChannelOp]:
+    """The sends and receives written on a line of Go, left to right.
+
+    ``<-`` is binary (a send) when an operand ends right before it (``results <- lookup(q)``,
+    ``s.out[i] <- v``) and unary (a receive) otherwise (``v := <-ch``, ``case <-ctx.Done():``,
+    ``return <-done``); channel types (``chan<- int``, ``<-chan T``) are no operation. The
+    channel is the whole operand, calls and indexes included, read with balanced brackets.
+    """
+    code = _STRING.sub(lambda m: " " * len(m.group(0)), _code(text))
+    ops: list[ChannelOp] = []
+    at = code.find("<-")
+    while at >= 0:
+        before = code[:at].rstrip()
+        after = code[at + 2 :].lstrip()
+        word_before = re.search(r"\w+$", before)
+        if (word_before is not None and word_before.group(0) == "chan") or re.match(
+            r"chan\b", after
+        ):
+            pass  # a channel type's direction, not an operation
+        elif before and (
+            before[-1] in _CLOSE
+            or (word_before is not None and word_before.group(0) not in _KEYWORDS)
+        ):
+            channel = _operand_before(before)
+            if channel:
+                ops.append(ChannelOp(True, channel))
+        else:
+            channel = _operand_after(after)
+            if channel:
+                ops.append(ChannelOp(False, channel))
+        at = code.find("<-", at + 2)
+    return ops
+
+
+def _operand_before(text: str) -> str:
+    """The primary expression ending ``text``: ``s.out``, ``chans[i]``, ``pick(x).ch``."""
+    i = len(text)
+    while i > 0:
+        c = text[i - 1]
+        if _word_char(c) or c == ".":
+            i -= 1
+        elif c in _CLOSE:
+            depth = 0
+            while i > 0:
+                i -= 1
+                if text[i] in _CLOSE:
+                    depth += 1
+                elif text[i] in _OPEN:
+                    depth -= 1
+                    if depth == 0:
+                        break
+            else:
+                return ""
+        else:
+            break
+    return text[i:].strip()
+
+
+def _operand_after(text: str) -> str:
+    """The primary expression starting ``text``: ``ch``, ``ctx.Done()``, ``s.in[k]``."""
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if _word_char(c) or c == ".":
+            i += 1
+        elif c in _OPEN:
+            depth = 0
+            while i < len(text):
+                if text[i] in _OPEN:
+                    depth += 1
+                elif text[i] in _CLOSE:
+                    depth -= 1
+                    if depth == 0:
+                        break
+                i += 1
+            else:
+                return ""
+            i += 1
+        else:
+            break
+    return text[:i]
+
+
 def waited_on(kind: str, src: GoSource, line: int) -> Waited | None:
     """The object behind a wait of ``kind`` (goleash.analysis.waits.KINDS) at ``src:line``."""
     text = _code(src.line_text(line))
-    if kind == "chan-send" or (kind == "other" and _SEND.match(text)):
-        # debug=1 and protobuf print no state ("other"): the line tells a send.
-        m = _SEND.match(text)
-        return Waited("channel", m.group(1) if m else "", sending=True)
+    ops = channel_ops(text)
+    sends = [op.channel for op in ops if op.sending]
+    receives = [op.channel for op in ops if not op.sending]
+    # debug=1 and protobuf print no state ("other"): the line tells a send from a receive. A
+    # receive in a send's value (`out <- <-in`) is evaluated first, so it is the likelier wait.
+    if kind == "chan-send" or (kind == "other" and sends and not receives):
+        return Waited("channel", sends[0] if sends else "", sending=True)
     if kind in ("chan-receive", "other"):
         m = _RANGE.search(text)
         if m is not None and "<-" not in text:
@@ -62,9 +165,8 @@ def waited_on(kind: str, src: GoSource, line: int) -> Waited | None:
             if expr.endswith(".C") or expr.startswith("time.Tick("):
                 return Waited("ticker", expr.removesuffix(".C"), True, (), _ticker_made(src, expr))
             return Waited("channel", expr, ranging=True)
-        m = _RECEIVE.search(text)
-        if m is not None:
-            expr = m.group(1)
+        if receives:
+            expr = receives[0]
             if expr.endswith(".C"):
                 return Waited("ticker", expr.removesuffix(".C"), False, (), _ticker_made(src, expr))
             return Waited("channel", expr)
@@ -106,16 +208,15 @@ def _last_name(expr: str) -> str:
 
 def sends_on(text: str, channel: str) -> bool:
     """Whether a line sends on a channel of the same name (``results <- x``, ``case s.out <-``)."""
-    m = _SEND.match(_code(text))
-    return m is not None and _last_name(m.group(1)) == _last_name(channel)
+    name = _last_name(channel)
+    return any(op.sending and _last_name(op.channel) == name for op in channel_ops(text))
 
 
 def receives_from(text: str, channel: str) -> bool:
     """Whether a line receives from (or ranges over) a channel of the same name."""
     code = _code(text)
     name = _last_name(channel)
-    for m in _RECEIVE.finditer(code):
-        if _last_name(m.group(1)) == name:
-            return True
+    if any(not op.sending and _last_name(op.channel) == name for op in channel_ops(code)):
+        return True
     r = _RANGE.search(code)
     return r is not None and _last_name(r.group(1)) == name
