@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -35,3 +36,103 @@ def user_errors(fn: F) -> F:
             sys.exit(0)
 
     return wrapper  # type: ignore[return-value]
+
+
+# Options several commands share. Each takes the help text where commands word it differently,
+# so every command's --help reads as it did before the options were shared.
+
+
+def report_format_option(help: str | None = None) -> Callable[[F], F]:
+    """--format text|json|html (stored as `fmt`)."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json", "html"]),
+        default="text",
+        show_default=True,
+        help=help,
+    )
+
+
+def output_option(help: str = "Write the report here.") -> Callable[[F], F]:
+    """-o/--output FILE for the report (default: standard output); see `write_report`."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=help,
+    )
+
+
+def top_option(help: str) -> Callable[[F], F]:
+    """--top N: show at most N of the report's rows."""
+    return click.option("--top", type=click.IntRange(min=1), default=None, help=help)
+
+
+def show_all_option(help: str) -> Callable[[F], F]:
+    """--all (stored as `show_all`): include what the report hides by default."""
+    return click.option("--all", "show_all", is_flag=True, help=help)
+
+
+def config_option(
+    help: str = "Config file with [[dump.ignore]] entries (default: ./.goleash.toml).",
+) -> Callable[[F], F]:
+    """--config FILE holding the ignore packs."""
+    return click.option(
+        "--config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=help,
+    )
+
+
+def timeout_option(help: str = "Seconds to wait for a URL.") -> Callable[[F], F]:
+    """--timeout SECONDS (a positive float, default 10) for fetching a dump."""
+    return click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=10.0,
+        show_default=True,
+        help=help,
+    )
+
+
+def source_option(
+    help: str = "Where the Go source lives: names each leak's pattern and fix.",
+    *,
+    exists: bool = False,
+) -> Callable[[F], F]:
+    """--source DIR, repeatable (stored as `source_dirs`)."""
+    return click.option(
+        "--source",
+        "source_dirs",
+        multiple=True,
+        metavar="DIR",
+        type=click.Path(exists=exists, file_okay=False, path_type=Path),
+        help=help,
+    )
+
+
+def no_explain_option(
+    help: str = "Do not read the source to explain the leaks.",
+) -> Callable[[F], F]:
+    """--no-explain: skip reading the source to name each leak's pattern."""
+    return click.option("--no-explain", is_flag=True, help=help)
+
+
+def open_output(path: Path) -> Any:
+    """The report file, or a one-line usage error when it cannot be written."""
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"--output {path}: {e.strerror or e}") from None
+
+
+def write_report(document: str, output: Path | None) -> None:
+    """A whole report to --output, or to standard output."""
+    if output is None:
+        click.echo(document, nl=False)
+        return
+    with open_output(output) as f:
+        f.write(document)

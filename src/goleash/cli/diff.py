@@ -7,24 +7,27 @@ from pathlib import Path
 
 import click
 
-from goleash.cli.common import user_errors
+from goleash.cli.common import (
+    config_option,
+    no_explain_option,
+    output_option,
+    report_format_option,
+    show_all_option,
+    source_option,
+    timeout_option,
+    top_option,
+    user_errors,
+    write_report,
+)
 
 
 @click.command("diff")
 @click.argument("before")
 @click.argument("after")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "html"]),
-    default="text",
-    show_default=True,
-)
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
-)
-@click.option("--all", "show_all", is_flag=True, help="Also show unchanged and ignored stacks.")
-@click.option("--top", type=click.IntRange(min=1), default=None, help="Show at most N stacks.")
+@report_format_option()
+@output_option()
+@show_all_option(help="Also show unchanged and ignored stacks.")
+@top_option(help="Show at most N stacks.")
 @click.option(
     "--min-delta",
     type=click.IntRange(min=1),
@@ -32,28 +35,10 @@ from goleash.cli.common import user_errors
     show_default=True,
     help="Growth below N goroutines on a stack is not called a leak.",
 )
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Config file with [[dump.ignore]] entries (default: ./.goleash.toml).",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=10.0,
-    show_default=True,
-    help="Seconds to wait for a URL.",
-)
-@click.option(
-    "--source",
-    "source_dirs",
-    multiple=True,
-    metavar="DIR",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the Go source lives: names each leak's pattern and fix.",
-)
-@click.option("--no-explain", is_flag=True, help="Do not read the source to explain the leaks.")
+@config_option()
+@timeout_option()
+@source_option()
+@no_explain_option()
 @click.option("-v", "--verbose", is_flag=True, help="Show every frame, runtime ones included.")
 @user_errors
 def diff(
@@ -119,7 +104,6 @@ def diff(
             groups=snap_after.groups,
         )
     if fmt == "html":
-        from goleash.cli.dump import write_report
         from goleash.report.html import render_diff_html
 
         page = render_diff_html(

@@ -9,20 +9,27 @@ from typing import Any
 
 import click
 
-from goleash.cli.common import user_errors
+from goleash.cli.common import (
+    config_option,
+    no_explain_option,
+    open_output,
+    output_option,
+    report_format_option,
+    show_all_option,
+    source_option,
+    timeout_option,
+    top_option,
+    user_errors,
+    write_report,
+)
 
 
 @click.command("dump", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("source")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "html"]),
-    default="text",
-    show_default=True,
-    help="html: one self-contained page (summary, groups, flame graph) for a browser.",
+@report_format_option(
+    help="html: one self-contained page (summary, groups, flame graph) for a browser."
 )
-@click.option("--top", type=click.IntRange(min=1), default=None, help="Show at most N groups.")
+@top_option(help="Show at most N groups.")
 @click.option(
     "--match",
     "match",
@@ -42,42 +49,17 @@ from goleash.cli.common import user_errors
     show_default=True,
     help="Only groups of at least N goroutines.",
 )
-@click.option("--all", "show_all", is_flag=True, help="Include groups the ignore packs cover.")
-@click.option(
-    "--source",
-    "source_dirs",
-    multiple=True,
-    metavar="DIR",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+@show_all_option(help="Include groups the ignore packs cover.")
+@source_option(
     help="Where the Go source lives: shows the code at each site and names the leak pattern.",
+    exists=True,
 )
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Config file with [[dump.ignore]] entries (default: ./.goleash.toml).",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=10.0,
-    show_default=True,
-    help="Seconds to wait for a URL.",
-)
-@click.option(
-    "--no-explain",
-    is_flag=True,
-    help="Do not run the scan rules on the source to name each leak's pattern.",
-)
+@config_option()
+@timeout_option()
+@no_explain_option(help="Do not run the scan rules on the source to name each leak's pattern.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every frame, runtime ones included.")
 @click.option("--tree", is_flag=True, help="Show each group's frames with their source lines.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the report to FILE instead of standard output.",
-)
+@output_option(help="Write the report to FILE instead of standard output.")
 @user_errors
 def dump(
     source: str,
@@ -232,25 +214,6 @@ def print_dump_view(
         return
     with open_output(output) as f:
         text.render(Console(file=f), view.snapshot, view.shown, options)
-
-
-def open_output(path: Path) -> Any:
-    """The report file, or a one-line usage error when it cannot be written."""
-    from goleash.errors import UsageError
-
-    try:
-        return open(path, "w", encoding="utf-8")
-    except OSError as e:
-        raise UsageError(f"--output {path}: {e.strerror or e}") from None
-
-
-def write_report(document: str, output: Path | None) -> None:
-    """A whole report to --output, or to standard output."""
-    if output is None:
-        click.echo(document, nl=False)
-        return
-    with open_output(output) as f:
-        f.write(document)
 
 
 command = dump

@@ -11,7 +11,14 @@ from typing import Any
 
 import click
 
-from goleash.cli.common import fail, user_errors
+from goleash.cli.common import (
+    config_option,
+    fail,
+    output_option,
+    report_format_option,
+    user_errors,
+    write_report,
+)
 
 
 @click.command(
@@ -36,22 +43,9 @@ from goleash.cli.common import fail, user_errors
     metavar="FUNCTION",
     help="Ignore goroutines with a frame whose function starts with FUNCTION (repeatable).",
 )
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Config file with [[dump.ignore]] entries (default: ./.goleash.toml).",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "html"]),
-    default="text",
-    show_default=True,
-)
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
-)
+@config_option()
+@report_format_option()
+@output_option()
 @click.option(
     "--junit",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -165,7 +159,6 @@ def gotest(
         except OSError as e:
             fail(f"cannot write {junit}: {e.strerror or e}")
     if fmt == "html":
-        from goleash.cli.dump import write_report
         from goleash.report.html import render_test_html
 
         write_report(render_test_html(result), output)

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import click
 
-from goleash.cli.common import user_errors
+from goleash.cli.common import (
+    config_option,
+    no_explain_option,
+    output_option,
+    report_format_option,
+    show_all_option,
+    source_option,
+    timeout_option,
+    user_errors,
+    write_report,
+)
 
 _SECONDS = click.FloatRange(min=0, min_open=True)
 
@@ -59,41 +69,13 @@ _SECONDS = click.FloatRange(min=0, min_open=True)
     show_default=True,
     help="Seconds one run of the load command may take.",
 )
-@click.option(
-    "--timeout",
-    type=_SECONDS,
-    default=10.0,
-    show_default=True,
-    help="Seconds to wait for one pprof fetch.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "html"]),
-    default="text",
-    show_default=True,
-)
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
-)
-@click.option(
-    "--all", "show_all", is_flag=True, help="Judge and show the ignored and unmoved stacks too."
-)
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Config file with [[dump.ignore]] entries (default: ./.goleash.toml).",
-)
-@click.option(
-    "--source",
-    "source_dirs",
-    multiple=True,
-    metavar="DIR",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the Go source lives: names each leak's pattern and fix.",
-)
-@click.option("--no-explain", is_flag=True, help="Do not read the source to explain the leaks.")
+@timeout_option(help="Seconds to wait for one pprof fetch.")
+@report_format_option()
+@output_option()
+@show_all_option(help="Judge and show the ignored and unmoved stacks too.")
+@config_option()
+@source_option()
+@no_explain_option()
 @user_errors
 def verify(
     url: str,
@@ -164,7 +146,6 @@ def verify(
             groups=result.final.groups if result.final is not None else None,
         )
     if fmt == "html":
-        from goleash.cli.dump import write_report
         from goleash.report.html import render_verify_html
 
         page = render_verify_html(

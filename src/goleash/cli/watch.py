@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from goleash.cli.common import user_errors
+from goleash.cli.common import output_option, report_format_option, user_errors, write_report
 from goleash.errors import InputError, UsageError
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -28,18 +28,11 @@ def parse_duration(text: str, option: str) -> float:
 @click.argument("targets", nargs=-1)
 @click.option("--interval", default="5s", show_default=True, help="Time between polls.")
 @click.option("--duration", default=None, help="Stop after this long (default: until Ctrl-C).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "html"]),
-    default="text",
-    show_default=True,
+@report_format_option(
     help="html: a page with each target's timeline and events, from --store (at the end of "
-    "the watch, or at once when no target is given).",
+    "the watch, or at once when no target is given)."
 )
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
-)
+@output_option()
 @click.option(
     "--store",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -277,7 +270,6 @@ def _run(
 
 def _html_report(store: Path, output: Path | None) -> int:
     """Write the HTML report of a watch's store; 1 when it holds a leak alert."""
-    from goleash.cli.dump import write_report
     from goleash.report.html import render_watch_html
     from goleash.store import Store
 
