@@ -26,6 +26,7 @@ LEAK_MARKER = "// LEAK:"
 _SOURCES = ("main.go", "go.mod")
 _START_TIMEOUT = 15.0
 _BUILD_TIMEOUT = 300.0
+_SETTLE_TIMEOUT = 10.0  # for the backends' goroutines to reach their send
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,11 +142,31 @@ def leak_line(main_go: Path) -> int:
     raise InputError(f"{main_go}: no {LEAK_MARKER} marker")
 
 
+def _asleep(snapshots: list[Snapshot]) -> bool:
+    return any(g.state == "sleep" for s in snapshots for g in s.groups)
+
+
+def _dump_once_backends_replied(base: str) -> list[Snapshot]:
+    """A dump taken once no backend of the demo is still in its simulated call (a sleep).
+
+    The slower backend of each request leaks only when it reaches its send; a fixed pause
+    cannot promise that on a loaded machine, so the dump is retaken until no goroutine sleeps
+    (the demo's other goroutines never do), for a few seconds at most.
+    """
+    from goleash.sources import load
+
+    deadline = time.monotonic() + _SETTLE_TIMEOUT
+    time.sleep(0.1)  # the slowest backend replies within 60 ms
+    snapshots = load(base, timeout=10.0)
+    while _asleep(snapshots) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        snapshots = load(base, timeout=10.0)
+    return snapshots
+
+
 def run_demo(*, requests: int = 20, progress: Callable[[str], None] = lambda _: None) -> DemoResult:
     """Build and start the demo, send it traffic, scrape its dump, and stop it (always)."""
     import httpx
-
-    from goleash.sources import load
 
     binary, src = build(progress)
     proc = subprocess.Popen(
@@ -161,9 +182,8 @@ def run_demo(*, requests: int = 20, progress: Callable[[str], None] = lambda _: 
         with httpx.Client(timeout=10.0) as client:
             for i in range(requests):
                 client.get(f"{base}/search", params={"q": f"query {i}"})
-        time.sleep(0.3)  # let the slower backends reach their blocked send
         progress(f"taking a goroutine dump from {base}/debug/pprof/…")
-        snapshots = load(base, timeout=10.0)
+        snapshots = _dump_once_backends_replied(base)
     except httpx.HTTPError as e:
         raise InputError(f"talking to the demo service failed: {e}") from None
     finally:
