@@ -193,9 +193,7 @@ def score(
     site = _where(group.blocking_site)
     # debug=1 and protobuf profiles say nothing of creators or parents.
     stateless = ctx.stateless_format or (group.with_parent == 0 and group.created_by is None)
-    parked_in_user_code = (
-        kind == "other" and not state and bool(group.frames) and not group.frames[0].is_plumbing
-    )
+    parked_in_user_code = _parked_in_user_code(kind, state, group)
     if parked_in_user_code:
         # debug=1 hides gopark/chansend/chanrecv/selectgo: a stack that starts in the user's
         # own code is parked on a channel operation or select there.
@@ -269,7 +267,15 @@ def score(
                     f"({group.creator_returned} of {group.with_parent})"
                 )
             reasons.append(f"the call that started them has returned: {'; '.join(parts)}")
-    elif ctx.creator_dumping and (group.with_parent or group.created_by is None):
+    elif (
+        ctx.creator_dumping
+        and (group.with_parent or group.created_by is None)
+        # (main writing a dump midway has not finished: what its start-up built to wait for
+        # work is a pool, as below)
+        and not (
+            (kind in _POOL_KINDS or parked_in_user_code) and _startup_name(creator_of(group) or "")
+        )
+    ):
         # Like goleak at the end of a test: what the finished call started and is still blocked
         # has outlived the work it was started for.
         if waiting or kind == "other":
@@ -282,7 +288,9 @@ def score(
         (group.with_parent or group.created_by is None)
         and ctx.creator_blocked_at is not None
         and blocked
-        and not (kind in _POOL_KINDS and _is_startup(group.created_by))
+        and not (
+            (kind in _POOL_KINDS or parked_in_user_code) and _startup_name(creator_of(group) or "")
+        )
     ):
         # (main parked for the life of the process has finished its start-up: its pools are
         # pools, not goroutines stuck with it.)
@@ -388,21 +396,31 @@ class _SnapshotFacts:
 
 
 # A closure or `go f(x)` wrapper is named after the function that holds it:
-# main.handle.func1, main.handle.func1.2, main.start.gowrap3.
+# main.handle.func1, main.handle.func1.2 (a literal inside main.handle.func1), main.start.gowrap3.
 _CLOSURE = re.compile(r"^(?P<outer>.+?)\.(?:func|gowrap)\d+(?:\.\d+)*$")
+# The last step of such a name: what remains is the function whose code holds the literal.
+_LAST_LITERAL = re.compile(r"\.(?:func|gowrap)?\d+$")
 
 
 def creator_of(group: Group) -> str | None:
     """The function that started the group: its ``created by`` frame, or, in formats that do
-    not print one (debug=1, protobuf), the function that holds the closure the goroutine runs."""
+    not print one (debug=1, protobuf), the function that holds the closure the goroutine runs
+    (for a literal inside a literal, the enclosing literal: that is the code that started it)."""
     if group.created_by is not None:
         return group.created_by.function
     for frame in reversed(group.frames):
         if frame.function.startswith(("runtime.", "internal/runtime/")):
             continue
-        m = _CLOSURE.match(frame.function)
-        return m.group("outer") if m else None
+        if _CLOSURE.match(frame.function) is None:
+            return None
+        return _LAST_LITERAL.sub("", frame.function, count=1)
     return None
+
+
+def _parked_in_user_code(kind: str, state: str, group: Group) -> bool:
+    """debug=1 hides gopark/chansend/chanrecv/selectgo: a stack with no state that starts in the
+    user's own code is parked on a channel operation or select there."""
+    return kind == "other" and not state and bool(group.frames) and not group.frames[0].is_plumbing
 
 
 def _facts(snapshot: Snapshot) -> _SnapshotFacts:
@@ -445,10 +463,13 @@ def group_context(
         holders = facts.running_in.get(creator, ())
         # Every goroutine running the creator waits on a channel or lock: the call that
         # started this group is in progress only in name.
-        if holders and all(k in _NEEDS_ANOTHER or k in _FOREVER for k, _, _ in holders):
-            blocked_at = (
-                f"on {holders[0][0].replace('-', ' ')} at {_where(holders[0][1].blocking_site)}"
-            )
+        if holders and all(
+            k in _NEEDS_ANOTHER or k in _FOREVER or _parked_in_user_code(k, h.state, h)
+            for k, h, _ in holders
+        ):
+            k, h, _ = holders[0]
+            how = "a channel operation or select" if k == "other" else k.replace("-", " ")
+            blocked_at = f"on {how} at {_where(h.blocking_site)}"
         dumping = bool(holders) and all(d for _, _, d in holders)
     literal_left = None
     if (

@@ -75,6 +75,16 @@ func main() {
 	}
 	go http.Serve(ln, nil)
 	base := "http://" + ln.Addr().String()
+	// A log shipper started by main itself (a function literal of main.main) waits for lines
+	// for the life of the process.
+	logs := make(chan string, 64)
+	go func() {
+		for line := range logs { // POOL
+			fmt.Fprintln(io.Discard, line)
+		}
+	}()
+	defer close(logs)
+	logs <- "started " + *mode
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt)
 
