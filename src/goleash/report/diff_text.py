@@ -11,8 +11,14 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from goleash.analysis.growth import Comparison, StackChange
-from goleash.model import Frame
-from goleash.report.text import explanation_lines, frames_that_matter, literal
+from goleash.report.text import (
+    explanation_lines,
+    frame_line,
+    frames_that_matter,
+    literal,
+    plural,
+    site,
+)
 
 if TYPE_CHECKING:
     from goleash.analysis.explain import Explanation
@@ -20,21 +26,11 @@ if TYPE_CHECKING:
 _MAX_FRAMES = 6
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _site(frame: Frame | None) -> str:
-    if frame is None:
-        return "unknown"
-    return f"{literal(frame.function)} [dim]({literal(frame.file_name)}:{frame.line})[/]"
-
-
 def summary(c: Comparison) -> str:
     """One line: totals, the change, and the verdict (rich markup)."""
     b, a = c.before.total, c.after.total
     verdict = (
-        f"[bold red]{_plural(len(c.leaks), 'leaking stack')}[/]"
+        f"[bold red]{plural(len(c.leaks), 'leaking stack')}[/]"
         if c.leaks
         else "[bold green]no leak[/]"
     )
@@ -59,9 +55,9 @@ def change_lines(
         f"{verdict}"
     ]
     pad = "    "
-    lines.append(f"{pad}{'blocked at':<11} {_site(g.blocking_site)}")
+    lines.append(f"{pad}{'blocked at':<11} {site(g.blocking_site)}")
     if g.creation_site is not None:
-        lines.append(f"{pad}{'created at':<11} {_site(g.creation_site)}")
+        lines.append(f"{pad}{'created at':<11} {site(g.creation_site)}")
     for i, reason in enumerate(c.reasons):
         lines.append(f"{pad}{'why' if i == 0 else '':<11} {literal(reason)}")
     if explanation is not None:
@@ -69,7 +65,7 @@ def change_lines(
     frames = list(g.frames) if verbose else frames_that_matter(g.frames)[:_MAX_FRAMES]
     for i, f in enumerate(frames):
         label = "frames" if i == 0 else ""
-        lines.append(f"{pad}{label:<11} {literal(f.function)} [dim]{literal(f.file)}:{f.line}[/]")
+        lines.append(frame_line(label, f, pad))
     return lines
 
 
@@ -92,7 +88,7 @@ def render(
     for label, s in (("before", comparison.before), ("after", comparison.after)):
         origin = [literal(s.source)] if s.source else []
         origin.append(s.format)
-        out(f"[dim]{label}: {' · '.join(origin)} · {_plural(s.total, 'goroutine')}[/]")
+        out(f"[dim]{label}: {' · '.join(origin)} · {plural(s.total, 'goroutine')}[/]")
     for w in (*comparison.before.warnings, *comparison.after.warnings, *warnings):
         out(f"[yellow]warning:[/] {literal(w)}")
     for i, c in enumerate(shown, 1):
@@ -102,4 +98,4 @@ def render(
             out(line)
     if hidden:
         out()
-        out(f"[dim]{_plural(hidden, 'stack')} unchanged or ignored not shown (--all shows them)[/]")
+        out(f"[dim]{plural(hidden, 'stack')} unchanged or ignored not shown (--all shows them)[/]")

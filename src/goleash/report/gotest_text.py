@@ -8,8 +8,13 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from goleash.analysis.attribution import Leak, PackageVerdict, TestRunVerdict
-from goleash.model import Frame
-from goleash.report.text import explanation_lines, frames_that_matter, literal
+from goleash.report.text import (
+    explanation_lines,
+    frames_that_matter,
+    literal,
+    plural,
+    site,
+)
 
 if TYPE_CHECKING:
     from goleash.analysis.explain import Explanation
@@ -28,16 +33,6 @@ _SETTLED = {
 }
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _site(frame: Frame | None) -> str:
-    if frame is None:
-        return "unknown"
-    return f"{literal(frame.function)} [dim]({literal(frame.file_name)}:{frame.line})[/]"
-
-
 def _test_title(test: str | None) -> str:
     if test is None:
         return "[bold yellow](no single test)[/]"
@@ -48,14 +43,14 @@ def _leak_lines(leak: Leak, verbose: bool, explanation: Explanation | None = Non
     a = leak.assessment
     g = a.group
     pad = "      "
-    head = f"    {_plural(g.count, 'goroutine')} · {literal(a.state or 'unknown state')}"
+    head = f"    {plural(g.count, 'goroutine')} · {literal(a.state or 'unknown state')}"
     if g.leaked:
         head += f" · [red]marked leaked by the runtime ({g.leaked} of {g.count})[/]"
     if a.ignored is not None:
         head += f" · [dim]ignored: {literal(a.ignored)}[/]"
-    lines = [head, f"{pad}blocked at  {_site(g.blocking_site)}"]
+    lines = [head, f"{pad}blocked at  {site(g.blocking_site)}"]
     if g.creation_site is not None:
-        lines.append(f"{pad}created at  {_site(g.creation_site)}")
+        lines.append(f"{pad}created at  {site(g.creation_site)}")
     if verbose:
         for f in frames_that_matter(g.frames):
             where = f"{literal(f.file)}:{f.line}"
@@ -70,7 +65,7 @@ def _leak_lines(leak: Leak, verbose: bool, explanation: Explanation | None = Non
 def _by(tests: Sequence[str | None]) -> str:
     """Who left them: "by 2 tests", "by no single test", "by 1 test and no single test"."""
     named = sum(t is not None for t in tests)
-    parts = [f"by {_plural(named, 'test')}"] if named else []
+    parts = [f"by {plural(named, 'test')}"] if named else []
     if None in tests:
         parts.append("no single test" if named else "by no single test")
     return " and ".join(parts)
@@ -88,10 +83,10 @@ def _package_head(p: PackageVerdict) -> str:
         status = "[bold red]LEAK[/]"
     parts = [f"{status}  [bold]{literal(p.package)}[/]"]
     if p.failed_tests:
-        parts.append(f"[red]{_plural(len(p.failed_tests), 'failing test')}[/]")
+        parts.append(f"[red]{plural(len(p.failed_tests), 'failing test')}[/]")
     if p.leaks.leaks:
         parts.append(
-            f"[bold red]{_plural(p.leaks.leaked, 'goroutine')} left {_by(p.leaking_tests)}[/]"
+            f"[bold red]{plural(p.leaks.leaked, 'goroutine')} left {_by(p.leaking_tests)}[/]"
         )
     elif p.check is not None:
         parts.append("[green]no goroutine left[/]")
@@ -137,12 +132,12 @@ def render(
     checked = sum(p.check is not None for p in run.packages)
     parts = []
     if run.leaked:
-        parts.append(f"[bold red]{_plural(run.leaked, 'goroutine')} left {_by(leaking)}[/]")
+        parts.append(f"[bold red]{plural(run.leaked, 'goroutine')} left {_by(leaking)}[/]")
     elif checked:
         parts.append("[bold green]no goroutine outlived its test[/]")
     if failed:
-        parts.append(f"[red]{_plural(failed, 'test')} failed[/]")
+        parts.append(f"[red]{plural(failed, 'test')} failed[/]")
     if run.build_failed:
-        parts.append(f"[red]{_plural(len(run.build_failed), 'package')} did not build[/]")
-    parts.append(f"{_plural(checked, 'package')} checked")
+        parts.append(f"[red]{plural(len(run.build_failed), 'package')} did not build[/]")
+    parts.append(f"{plural(checked, 'package')} checked")
     console.print(" · ".join(parts), highlight=False)

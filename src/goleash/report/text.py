@@ -74,14 +74,21 @@ def frames_that_matter(frames: Sequence[Frame]) -> list[Frame]:
     return mine or [f for f in frames if not f.is_plumbing] or list(frames[:1])
 
 
-def _site(frame: Frame | None) -> str:
+def site(frame: Frame | None, unknown: str = "unknown") -> str:
+    """Where a goroutine blocks or was started: function (file:line), or ``unknown``."""
     if frame is None:
-        return "unknown"
+        return unknown
     return f"{literal(frame.function)} [dim]({literal(frame.file_name)}:{frame.line})[/]"
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
+    """``1 stack``, ``2 stacks``."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def frame_line(label: str, f: Frame, pad: str = "    ") -> str:
+    """One frame of a group's stack, under a label column (rich markup)."""
+    return f"{pad}{label:<11} {literal(f.function)} [dim]{literal(f.file)}:{f.line}[/]"
 
 
 def _unknown_state(a: Assessment) -> str:
@@ -110,12 +117,12 @@ def summary(snapshot: Snapshot, groups: Sequence[Assessment], opts: TextOptions)
     """The one-line summary (rich markup)."""
     suspects = opts.suspects
     colour = "bold red" if suspects else "bold green"
-    counted = _plural(snapshot.total, "goroutine")
+    counted = plural(snapshot.total, "goroutine")
     if snapshot.runtime_total:
         counted += f" (+{snapshot.runtime_total} runtime)"
     parts = [
-        f"{counted} in {_plural(len(snapshot.groups), 'group')}",
-        f"[{colour}]{_plural(suspects, 'suspect')}[/]",
+        f"{counted} in {plural(len(snapshot.groups), 'group')}",
+        f"[{colour}]{plural(suspects, 'suspect')}[/]",
     ]
     if snapshot.deadlock:
         parts.append("[bold red]deadlock[/]")
@@ -133,7 +140,7 @@ def summary(snapshot: Snapshot, groups: Sequence[Assessment], opts: TextOptions)
     warnings = len(snapshot.warnings) + len(opts.warnings)
     if warnings:
         where = "" if opts.warnings_inline else " on stderr"
-        parts.append(f"[yellow]{_plural(warnings, 'warning')}{where}[/]")
+        parts.append(f"[yellow]{plural(warnings, 'warning')}{where}[/]")
     return " · ".join(parts)
 
 
@@ -149,14 +156,14 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
         verdict, colour = "not suspect", "green"
     state = a.state or _unknown_state(a)
     head = (
-        f"[bold]{index:>2}. {_plural(g.count, 'goroutine')}[/] · {literal(state)} ({a.kind}) · "
+        f"[bold]{index:>2}. {plural(g.count, 'goroutine')}[/] · {literal(state)} ({a.kind}) · "
         f"suspicion {a.suspicion:.2f} · [{colour}]{verdict}[/]"
     )
     lines = [head]
     pad = "    "
 
     def with_code(label: str, frame: Frame | None, note: str = "") -> None:
-        lines.append(f"{pad}{label:<11} {_site(frame)}{note}")
+        lines.append(f"{pad}{label:<11} {site(frame)}{note}")
         if frame is not None:
             code = source_line(frame.file, frame.line, opts.source_roots)
             if code:
@@ -177,7 +184,7 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
         with_code("created at", g.creation_site, note)
     if g.wait_minutes is not None:
         low, high = g.wait_minutes
-        span = _plural(low, "minute") if low == high else f"{low}–{high} minutes"
+        span = plural(low, "minute") if low == high else f"{low}–{high} minutes"
         lines.append(f"{pad}{'waiting':<11} {span}")
     if g.leaked:
         lines.append(f"{pad}{'leaked':<11} [red]{g.leaked} of {g.count}[/] (goroutineleak)")
@@ -201,7 +208,7 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
         frames = frames[:_MAX_FRAMES]
     for i, f in enumerate(frames):
         label = "frames" if i == 0 else ""
-        lines.append(f"{pad}{label:<11} {literal(f.function)} [dim]{literal(f.file)}:{f.line}[/]")
+        lines.append(frame_line(label, f, pad))
         if opts.tree:
             code = source_line(f.file, f.line, opts.source_roots)
             if code:
@@ -209,7 +216,7 @@ def _group_lines(index: int, a: Assessment, opts: TextOptions) -> list[str]:
                 lines.append(f"{pad}{'':<11}   [cyan]│ {literal(code)}[/]")
     hidden = len(g.frames) - len(frames) - more
     if more or (hidden and not opts.verbose):
-        word = _plural(more + hidden, "more frame")
+        word = plural(more + hidden, "more frame")
         lines.append(f"{pad}{'':<11} [dim]… {word} (-v shows all)[/]")
     return lines
 

@@ -13,7 +13,14 @@ from rich.console import Console
 
 from goleash.analysis.cycles import LEAK, PLATEAU, StackSeries
 from goleash.model import Frame
-from goleash.report.text import explanation_lines, frames_that_matter, literal
+from goleash.report.text import (
+    explanation_lines,
+    frame_line,
+    frames_that_matter,
+    literal,
+    plural,
+    site,
+)
 from goleash.verify import VerifyResult
 
 if TYPE_CHECKING:
@@ -23,24 +30,18 @@ _MAX_FRAMES = 6
 _COLOUR = {LEAK: "bold red", PLATEAU: "yellow"}
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _site(frame: Frame | None) -> str:
-    if frame is None:
-        return "unknown (this format does not say)"
-    return f"{literal(frame.function)} [dim]({literal(frame.file_name)}:{frame.line})[/]"
+    return site(frame, unknown="unknown (this format does not say)")
 
 
 def summary(result: VerifyResult) -> str:
     """One line: the verdict and how many cycles it rests on (rich markup)."""
     n = result.options.cycles
     if result.leaks:
-        head = f"[bold red]LEAK[/]: {_plural(len(result.leaks), 'stack')} grew with the load"
+        head = f"[bold red]LEAK[/]: {plural(len(result.leaks), 'stack')} grew with the load"
     else:
         head = "[bold green]clean[/]: no stack grew with the load"
-    return f"{head} · {_plural(n, 'cycle')} after a warm-up"
+    return f"{head} · {plural(n, 'cycle')} after a warm-up"
 
 
 def totals_line(result: VerifyResult) -> str:
@@ -76,9 +77,7 @@ def series_lines(
     if a is not None:
         for i, f in enumerate(frames_that_matter(a.group.frames)[:_MAX_FRAMES]):
             label = "frames" if i == 0 else ""
-            lines.append(
-                f"{pad}{label:<11} {literal(f.function)} [dim]{literal(f.file)}:{f.line}[/]"
-            )
+            lines.append(frame_line(label, f, pad))
     return lines
 
 
@@ -109,4 +108,4 @@ def render(
             out(line)
     if hidden:
         out()
-        out(f"[dim]{_plural(hidden, 'stack')} that never moved not shown (--all shows them)[/]")
+        out(f"[dim]{plural(hidden, 'stack')} that never moved not shown (--all shows them)[/]")
