@@ -32,24 +32,15 @@ from dataclasses import dataclass
 
 from goleash.analysis.ignore import IgnorePacks
 from goleash.analysis.suspects import Assessment, assess_group
+from goleash.analysis.waits import KINDS
 from goleash.model import Group, Snapshot
 
-# Kinds whose growth alone is a leak: only another goroutine can release them, or nothing can.
-BLOCKED_KINDS = frozenset(
-    {
-        "chan-send",
-        "chan-receive",
-        "select",
-        "select-no-cases",
-        "nil-chan",
-        "mutex",
-        "rwmutex",
-        "waitgroup",
-        "cond",
-        "other",
-    }
-)
 ACTIVE_KINDS = frozenset({"running", "runnable"})
+# Waits that usually come and go with the work: growth is a leak only where a snapshot proves it.
+_COME_AND_GO_KINDS = frozenset({"io-wait", "sleep", "syscall"})
+# Kinds whose growth alone is a leak: only another goroutine can release them, or nothing can
+# (every kind of ``waits.KINDS`` but the busy and the come-and-go ones; ``other`` included).
+BLOCKED_KINDS = frozenset(KINDS) - ACTIVE_KINDS - _COME_AND_GO_KINDS
 
 NEW = "new"
 VANISHED = "vanished"
