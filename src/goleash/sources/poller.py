@@ -37,6 +37,7 @@ from goleash import __version__
 from goleash.dumps import read_snapshots
 from goleash.errors import InputError
 from goleash.model import Frame, Group, Snapshot
+from goleash.sources.pprof import first_line, size_text
 
 DEFAULT_POLL_BYTES = 64 * 2**20  # debug=1 of a 100k-goroutine service is well under 1 MB
 DEFAULT_EVIDENCE_BYTES = 256 * 2**20
@@ -298,7 +299,7 @@ class Poller:
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > cap:
-                    raise PollError(f"{url} sent more than {_size(cap)}: stopped reading")
+                    raise PollError(f"{url} sent more than {size_text(cap)}: stopped reading")
                 chunks.append(chunk)
             return b"".join(chunks)
 
@@ -444,10 +445,4 @@ def _reason(e: Exception) -> str:
         return "cannot connect" + (f" ({text.splitlines()[0]})" if text else "")
     if isinstance(e, httpx.TimeoutException):
         return "timed out"
-    return text.splitlines()[0] if text else type(e).__name__
-
-
-def _size(n: int) -> str:
-    if n >= 2**20 and n % 2**20 == 0:
-        return f"{n // 2**20} MB"
-    return f"{n} bytes"
+    return first_line(e)

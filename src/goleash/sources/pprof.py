@@ -235,7 +235,7 @@ class _Body(io.RawIOBase):
             self._size += len(chunk)
             if self._size > self._max:
                 raise InputError(
-                    f"{self._url} sent more than {_size(self._max)}: stopped reading "
+                    f"{self._url} sent more than {size_text(self._max)}: stopped reading "
                     "(raise the size cap to read it all)"
                 )
             if time.monotonic() > self._deadline:
@@ -258,10 +258,17 @@ def _reason(e: Exception) -> str:
         return "connection refused"
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "unknown host"
+    return first_line(e)
+
+
+def first_line(e: Exception) -> str:
+    """An error's first line, or its type's name when its text is empty."""
+    text = str(e)
     return text.splitlines()[0] if text else type(e).__name__
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
+    """A size cap as users wrote it: ``64 MB`` for whole mebibytes, else ``N bytes``."""
     if n >= 2**20 and n % 2**20 == 0:
         return f"{n // 2**20} MB"
     return f"{n} bytes"
