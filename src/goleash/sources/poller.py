@@ -37,7 +37,7 @@ from goleash import __version__
 from goleash.dumps import read_snapshots
 from goleash.errors import InputError
 from goleash.model import Frame, Group, Snapshot
-from goleash.sources.pprof import first_line, size_text
+from goleash.sources.pprof import first_line, size_text, split_url
 
 DEFAULT_POLL_BYTES = 64 * 2**20  # debug=1 of a 100k-goroutine service is well under 1 MB
 DEFAULT_EVIDENCE_BYTES = 256 * 2**20
@@ -108,13 +108,7 @@ def target_from_spec(spec: str, *, metrics_path: str | None = "/metrics") -> Tar
 
 def pprof_root(url: str) -> str:
     """``http://h:p/debug/pprof`` for a base URL with or without the pprof path."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 -- checks the port is a number in range
-    except ValueError as e:
-        raise InputError(f"{url} is not a valid URL ({e})") from None
-    if not parts.hostname:
-        raise InputError(f"{url} is not a valid URL (no host)")
+    parts = split_url(url)
     if parts.query:
         raise InputError(f"{url}: give the service's base URL (http://HOST:PORT), not a profile")
     path = parts.path.rstrip("/")

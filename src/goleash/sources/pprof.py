@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
 
@@ -46,11 +46,8 @@ def is_url(spec: str) -> bool:
     return spec.startswith(("http://", "https://"))
 
 
-def profile_urls(url: str) -> list[str]:
-    """The URLs to try for ``url``, in order: itself, or for a base URL leak then goroutine.
-
-    Raises InputError for a URL with no host or a malformed one.
-    """
+def split_url(url: str) -> SplitResult:
+    """``url``'s parts; InputError for a malformed URL, a bad port or no host."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 -- checks the port is a number in range
@@ -58,6 +55,15 @@ def profile_urls(url: str) -> list[str]:
         raise InputError(f"{url} is not a valid URL ({e})") from None
     if not parts.hostname:
         raise InputError(f"{url} is not a valid URL (no host)")
+    return parts
+
+
+def profile_urls(url: str) -> list[str]:
+    """The URLs to try for ``url``, in order: itself, or for a base URL leak then goroutine.
+
+    Raises InputError for a URL with no host or a malformed one.
+    """
+    parts = split_url(url)
     path = parts.path.rstrip("/")
     if parts.query or not (path == "" or path.endswith(_PPROF)):
         return [url]
