@@ -88,6 +88,12 @@ class Service:
     url: str
     proc: subprocess.Popen[str]
     binary: Path
+    # One kept-alive connection for /count and the dumps. A dump fetched over a new connection
+    # wakes the accept loop, and on a loaded machine the dump can catch it still running inside
+    # net.(*TCPListener).Accept: a stack no other dump has, which a stateless format (debug=1,
+    # protobuf) cannot tell from a new blocked goroutine. Over a connection accepted earlier the
+    # accept loop is parked in every dump, as in a service scraped by a long-lived client.
+    client: httpx.Client
 
     def urls(self, *paths: str) -> list[str]:
         return [self.url + p for p in paths]
@@ -101,10 +107,9 @@ class Service:
         )
 
     def get(self, path: str) -> bytes:
-        with httpx.Client(timeout=30) as client:
-            r = client.get(self.url + path)
-            r.raise_for_status()
-            return r.content
+        r = self.client.get(self.url + path)
+        r.raise_for_status()
+        return r.content
 
     def settle(self, quiet: int = 4) -> int:
         """Wait until runtime.NumGoroutine() holds still over ``quiet`` polls; return it."""
@@ -140,12 +145,14 @@ def serving(*args: str, exe: Path | None = None, port: int = 0) -> Iterator[Serv
         stderr=subprocess.PIPE,
         text=True,
     )
+    client = httpx.Client(timeout=30)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert line.startswith("listening "), line + (proc.stderr.read() if proc.stderr else "")
-        yield Service(line.split()[1], proc, exe)
+        yield Service(line.split()[1], proc, exe, client)
     finally:
+        client.close()
         proc.kill()
         proc.wait(timeout=STARTUP_TIMEOUT)
 
