@@ -168,3 +168,26 @@ def test_stateless_send_in_a_literal_of_a_returned_function_is_left_behind() -> 
     # a receive in the same place is also the shape of a constructor's pool: never suspect alone
     recv = group("main.newPool.func1", 40, "chan receive", None, with_parent=0)
     assert not verdict(recv, fmt="proto")["main.newPool.func1"][0]
+
+
+def test_nested_literals_of_a_blocked_literal_are_stuck_with_it() -> None:
+    # debug=0: a request literal waits for its stopper; the stopper's task, a literal inside
+    # that literal, waits for a signal only the blocked literal's code would give
+    outer = group("main.serve.func1", 56, "chan receive", None, count=4, with_parent=0)
+    inner = group("main.serve.func1.1", 48, "chan receive", None, count=4, with_parent=0)
+    assert creator_of(inner) == "main.serve.func1"
+    suspect, why = verdict(outer, inner, fmt="proto")["main.serve.func1.1"]
+    assert suspect and "itself blocked" in why
+
+
+def test_a_literal_pool_of_main_stays_a_pool_while_main_waits() -> None:
+    # main.main parks on its stop channel after start-up; the log shipper it started is idle
+    main = group("main.main", 122, "chan receive", None, count=1, with_parent=0)
+    shipper = group("main.main.func1", 82, "chan receive", None, count=4, with_parent=0)
+    for fmt in ("proto", "debug1"):
+        state = "" if fmt == "debug1" else "chan receive"
+        g = replace(shipper, state=state)
+        m = replace(main, state=state)
+        snap = Snapshot(groups=(m, g), format=fmt, total=5)
+        (a,) = [a for a in assess(snap, PACKS) if a.group is g]
+        assert not a.suspect and "stuck with it" not in " ".join(a.reasons), fmt
