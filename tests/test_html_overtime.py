@@ -18,7 +18,7 @@ import pytest
 
 import loadsvc
 from browser import chromium, open_report, screenshot
-from gotools import have_go
+from gotools import GO_DIR, have_go
 
 pytestmark = pytest.mark.slow
 
@@ -173,5 +173,23 @@ def test_watch_report_from_its_store(browser: Any, tmp_path: Path) -> None:
     assert leaky.locator("tr.event.leak").count() >= 1
     calm = page.locator(f"section.target[data-target='{clean.url}']")
     assert calm.locator("tr.event.leak").count() == 0
+    assert page.locator(".explain").count() == 0  # no --source: the alerts alone
     screenshot(opened, "watch")
     page.close()
+
+    # With the source at hand, each leak alert says which channel and why, with the fix.
+    explained = tmp_path / "explained.html"
+    source = ["--source", str(GO_DIR / "watchsvc")]
+    goleash("watch", "--store", str(store), "--format", "html", "-o", str(explained), *source)
+    opened = open_report(browser, explained)
+    assert opened.errors == []
+    alerts = opened.page.locator(f"section.target[data-target='{leak.url}'] tr.event.leak")
+    why = alerts.first.locator(".explain")
+    assert why.count() == 1
+    text = why.locator(".text").text_content() or ""
+    fix = why.locator(".fix").text_content() or ""
+    assert "`result`" in text and "send" in text
+    assert "result" in fix or "ctx.Done()" in fix
+    clean_rows = opened.page.locator(f"section.target[data-target='{clean.url}'] .explain")
+    assert clean_rows.count() == 0
+    opened.page.close()

@@ -9,7 +9,13 @@ from typing import Any
 
 import click
 
-from goleash.cli.common import output_option, report_format_option, user_errors, write_report
+from goleash.cli.common import (
+    output_option,
+    report_format_option,
+    source_option,
+    user_errors,
+    write_report,
+)
 from goleash.errors import InputError, UsageError
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -33,6 +39,7 @@ def parse_duration(text: str, option: str) -> float:
     "the watch, or at once when no target is given)."
 )
 @output_option()
+@source_option(help="Where the Go source lives: --format html explains each leak alert.")
 @click.option(
     "--store",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -172,6 +179,7 @@ def _run(
     rescreen: str | None,
     pprof_url_template: str,
     output: Path | None = None,
+    source_dirs: tuple[Path, ...] = (),
 ) -> int:
     """Build the watch from the options, run it, and return the exit status."""
     import asyncio
@@ -186,7 +194,7 @@ def _run(
         if store is None:
             raise UsageError("--format html draws the watch's history: give --store FILE")
         if not targets and not prometheus_url:
-            return _html_report(store, output)
+            return _html_report(store, output, source_dirs)
         if output is None:
             raise UsageError("--format html while watching: give -o FILE for the page")
     if not targets and not prometheus_url:
@@ -264,16 +272,16 @@ def _run(
         if db is not None:
             db.close()
     if fmt == "html" and store is not None:
-        _html_report(store, output)
+        _html_report(store, output, source_dirs)
     return 1 if w.leaks_found else 0
 
 
-def _html_report(store: Path, output: Path | None) -> int:
+def _html_report(store: Path, output: Path | None, source_dirs: tuple[Path, ...] = ()) -> int:
     """Write the HTML report of a watch's store; 1 when it holds a leak alert."""
     from goleash.report.html import render_watch_html
     from goleash.store import Store
 
-    write_report(render_watch_html(store), output)
+    write_report(render_watch_html(store, source_roots=source_dirs), output)
     db = Store(store)
     try:
         return 1 if any(e.get("event") == "leak" for e in db.events()) else 0

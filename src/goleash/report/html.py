@@ -19,13 +19,15 @@ a page of a few megabytes that opens in a second.
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import jinja2
 from markupsafe import Markup
@@ -56,6 +58,32 @@ _FLAME_RESOLUTION = 4000  # nodes thinner than total/this are merged into their 
 _FLAME_DEPTH = 96
 _SNIPPET = 3  # lines of context around a site
 _MAX_CODE = 240  # characters of a source line shown
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _gc_paused(render: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``render`` with Python's cycle collector paused.
+
+    A report builds hundreds of thousands of small lists (flame nodes, compact rows) while the
+    analysed dump keeps millions of objects alive; every collection the allocations trigger
+    walks that whole heap, which made collecting cost more than the rendering itself (2-3x on a
+    14k-stack dump). Nothing built here needs the cycle collector to be freed on time.
+    """
+
+    @functools.wraps(render)
+    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return render(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return paused
 
 
 @cache
@@ -100,22 +128,34 @@ def flame_tree(groups: Iterable[tuple[Group, bool]]) -> dict[str, Any]:
     with a node ``[name index, goroutines, suspect goroutines, [children]]``; slivers thinner
     than 1/_FLAME_RESOLUTION of the total are folded into their parent.
     """
+    # Build the trie over function-name indexes; a node's children are keyed by name index.
+    # Tight loop on purpose: a 100k-goroutine dump has tens of thousands of frames.
     names: dict[str, int] = {}
     root: list[Any] = [-1, 0, 0, {}]
     for g, suspect in groups:
         n = g.count
+        s = n if suspect else 0
         root[1] += n
-        root[2] += n if suspect else 0
+        root[2] += s
         node = root
-        frames = [f for f in reversed(g.frames) if f.function != "runtime.goexit"]
-        for f in frames[:_FLAME_DEPTH]:
+        depth = 0
+        for f in reversed(g.frames):
             label = f.function
-            idx = names.setdefault(label, len(names))
-            child = node[3].get(idx)
+            if label == "runtime.goexit":
+                continue
+            if depth == _FLAME_DEPTH:
+                break
+            depth += 1
+            idx = names.get(label)
+            if idx is None:
+                idx = names[label] = len(names)
+            kids = node[3]
+            child = kids.get(idx)
             if child is None:
-                child = node[3][idx] = [idx, 0, 0, {}]
-            child[1] += n
-            child[2] += n if suspect else 0
+                child = kids[idx] = [idx, n, s, {}]
+            else:
+                child[1] += n
+                child[2] += s
             node = child
     least = max(1, root[1] // _FLAME_RESOLUTION)
 
@@ -199,17 +239,33 @@ def compact_groups(shown: Sequence[Assessment], first_index: int) -> dict[str, A
     per group, a frame being ``[function, file, line]`` indexes."""
     functions: dict[str, int] = {}
     files: dict[str, int] = {}
+    # One [function, file] index pair per distinct (function, file): a frame costs a dict
+    # lookup, which keeps thousands of groups of dozens of frames cheap.
+    places: dict[tuple[str, str], tuple[int, int]] = {}
 
     def frame(f: Frame) -> list[int]:
-        return [
-            functions.setdefault(f.function, len(functions)),
-            files.setdefault(f.file, len(files)),
-            f.line,
-        ]
+        key = (f.function, f.file)
+        at = places.get(key)
+        if at is None:
+            at = places[key] = (
+                functions.setdefault(f.function, len(functions)),
+                files.setdefault(f.file, len(files)),
+            )
+        return [at[0], at[1], f.line]
 
     rows = []
     for a in shown:
         g = a.group
+        stack = []
+        for f in g.frames[:MAX_FRAMES]:
+            key = (f.function, f.file)
+            at = places.get(key)
+            if at is None:
+                at = places[key] = (
+                    functions.setdefault(f.function, len(functions)),
+                    files.setdefault(f.file, len(files)),
+                )
+            stack.append([at[0], at[1], f.line])
         rows.append(
             [
                 g.count,
@@ -218,7 +274,7 @@ def compact_groups(shown: Sequence[Assessment], first_index: int) -> dict[str, A
                 a.suspicion,
                 _verdict(a),
                 a.ignored or "",
-                [frame(f) for f in g.frames[:MAX_FRAMES]],
+                stack,
                 frame(g.created_by) if g.created_by is not None else None,
                 dict(sorted(g.labels.items())),
                 list(g.wait_minutes) if g.wait_minutes is not None else None,
@@ -283,6 +339,7 @@ def group_views(
 # --- dump --------------------------------------------------------------------------------------
 
 
+@_gc_paused
 def render_dump_html(
     snapshot: Snapshot,
     shown: Sequence[Assessment],
@@ -467,6 +524,7 @@ class ChangeView:
     width_after: float
 
 
+@_gc_paused
 def render_diff_html(
     comparison: Any,
     shown: Sequence[Any],
@@ -514,6 +572,7 @@ def render_diff_html(
 # --- verify ------------------------------------------------------------------------------------
 
 
+@_gc_paused
 def render_verify_html(
     result: Any,
     shown: Sequence[Any],
@@ -596,10 +655,12 @@ class TargetView:
     leaks: int
 
 
-def render_watch_html(store_path: Path) -> str:
+@_gc_paused
+def render_watch_html(store_path: Path, *, source_roots: Sequence[Path] = ()) -> str:
     """The HTML report of a watch, read from its SQLite store (``goleash watch --store FILE``):
     per target, the timeline of the total and of the top stacks with restarts and alerts
-    marked, and every event with its evidence."""
+    marked, and every event with its evidence; with ``source_roots`` (``--source``), each leak
+    alert explained from the source like a dump's groups."""
     from goleash.errors import InputError
     from goleash.store import Store
 
@@ -608,6 +669,8 @@ def render_watch_html(store_path: Path) -> str:
     store = Store(store_path)
     try:
         events = store.events()
+        if source_roots:
+            events = _explain_leaks(events, source_roots)
         targets = store.targets()
         views = [
             _target_view(store, t, [e for e in events if e.get("target") == t]) for t in targets
@@ -623,6 +686,55 @@ def render_watch_html(store_path: Path) -> str:
         leaks=leaks,
         events=len(events),
     )
+
+
+def _frame_of(d: Any) -> Frame | None:
+    """A frame from an event's JSON (``{"function", "file", "line"}``), None when malformed."""
+    if not isinstance(d, dict):
+        return None
+    function, file, line = d.get("function"), d.get("file"), d.get("line")
+    if not isinstance(function, str) or not isinstance(file, str) or not isinstance(line, int):
+        return None
+    return Frame(function, file, line)
+
+
+def _explain_leaks(events: list[dict[str, Any]], roots: Sequence[Path]) -> list[dict[str, Any]]:
+    """The events, each leak alert with an ``explanation`` when the source tells why its
+    goroutines are never released.
+
+    The store keeps each alert's frames, wait state and count, not an assessment: each alert
+    becomes a group (a leak the trend proved, so fully suspect), and the alerts of one target
+    are explained together, so one stuck stack can be the evidence for another (the holder of
+    a lock, the only receiver left).
+    """
+    from goleash.analysis.explain import explain
+    from goleash.analysis.waits import kind_of, normalise_state
+    from goleash.model import signature_of
+
+    per_target: dict[str, list[tuple[int, Assessment]]] = {}
+    for i, e in enumerate(events):
+        if e.get("event") != "leak" or not isinstance(e.get("frames"), list):
+            continue
+        frames = tuple(f for f in map(_frame_of, e["frames"]) if f is not None)
+        if not frames:
+            continue
+        created_by = _frame_of(e.get("creation_site"))
+        raw_state, count = e.get("state"), e.get("count")
+        state = normalise_state(raw_state if isinstance(raw_state, str) else "", frames)
+        count = count if isinstance(count, int) and count > 0 else 1
+        group = Group(signature_of(state, frames, created_by), state, frames, created_by, count)
+        why = ("a watch leak alert: the stack's floor kept rising",)
+        a = Assessment(group, state, kind_of(state), 1.0, why)
+        per_target.setdefault(str(e.get("target", "")), []).append((i, a))
+    explained: dict[int, Explanation] = {}
+    for alerts in per_target.values():
+        found = explain([a for _, a in alerts], source_roots=tuple(roots))
+        for i, a in alerts:
+            if a.group.signature in found:
+                explained[i] = found[a.group.signature]
+    return [
+        {**e, "explanation": explained[i]} if i in explained else e for i, e in enumerate(events)
+    ]
 
 
 def _stamp(t: float) -> str:
@@ -689,6 +801,7 @@ class PackageView:
     ignored: int
 
 
+@_gc_paused
 def render_test_html(run: Any, *, source_roots: Sequence[Path] = ()) -> str:
     """The HTML report of ``goleash test``: per package, the tests that left goroutines behind,
     each leak with its blocking and creation sites, explanation and source.
