@@ -6,11 +6,13 @@ For each dump (median of N runs):
 - generated 100k-goroutine dumps with ~1,400 and ~14,000 distinct stacks (tests/dumpgen.py,
   the shapes of large production services),
 
-it reports the size of ``goleash dump FILE --format html -o report.html`` (target < 5 MB), the
-time goleash takes to write it, and, in headless Chromium (Debian's /usr/bin/chromium via
-playwright), the time from navigation start to the first contentful paint (the summary, flame
-graph and first groups on screen; target < 2 s), to the load event, and to the moment the last
-row of the group list is in the page (rows past the first ones fill in after the first paint).
+it reports the size of ``goleash dump FILE --format html -o report.html`` (target < 5 MB), the time
+goleash takes to write it beside the time of ``--format json`` of the same dump (the floor: the
+same parsing and analysis without the page; their CPU difference is the page's cost), and, in
+headless Chromium (Debian's /usr/bin/chromium via playwright), the time from navigation start to
+the first contentful paint (the summary, flame graph and first groups on screen; target < 2 s), to
+the load event, and to the moment the last row of the group list is in the page (rows past the
+first ones fill in after the first paint).
 
     python benchmarks/html_report.py [--goroutines 100000] [--runs 3]
 """
@@ -18,6 +20,7 @@ row of the group list is in the page (rows past the first ones fill in after the
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import subprocess
@@ -70,13 +73,18 @@ _TIMES = """() => new Promise(resolve => {
 })"""
 
 
-def write_report(dump: Path, out: Path) -> float:
+def write_report(dump: Path, out: Path, fmt: str = "html") -> tuple[float, float]:
+    """Wall and CPU seconds of ``goleash dump DUMP --format FMT -o OUT``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    cmd = [sys.executable, "-m", "goleash.cli", "dump", str(dump), "--format", "html"]
+    cmd = [sys.executable, "-m", "goleash.cli", "dump", str(dump), "--format", fmt]
     proc = subprocess.run([*cmd, "-o", str(out)], capture_output=True)
     if proc.returncode not in (0, 1):
         raise SystemExit(proc.stderr.decode())
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, cpu
 
 
 def render_times(report: Path, runs: int) -> tuple[float, float, float, int, int]:
@@ -118,14 +126,24 @@ def main() -> None:
         dumps.append((f"generated, ~{stacks:,} stacks", path))
     for name, dump in dumps:
         out = dump.with_suffix(".html")
-        writes = [write_report(dump, out) for _ in range(args.runs)]
+        # The JSON report of the same dump is the floor: same parsing and analysis, no page.
+        # Interleaved runs, so both see the same load on a shared machine.
+        html_runs, json_runs = [], []
+        for _ in range(args.runs):
+            html_runs.append(write_report(dump, out))
+            json_runs.append(write_report(dump, out.with_suffix(".json"), "json"))
+        med = statistics.median
+        wall, cpu = med(w for w, _ in html_runs), med(c for _, c in html_runs)
+        floor_wall, floor_cpu = med(w for w, _ in json_runs), med(c for _, c in json_runs)
+        page_cpu = med(h[1] - j[1] for h, j in zip(html_runs, json_runs, strict=True))
         fcp, load, complete, cells, groups = render_times(out, args.runs)
         size = out.stat().st_size / 2**20
         print(
             f"{args.goroutines} goroutines, {name}: dump {dump.stat().st_size / 2**20:.0f} MB → "
-            f"report {size:.2f} MB (target < 5), written in {statistics.median(writes):.2f}s; "
-            f"Chromium: first paint {fcp:.2f}s (target < 2), load {load:.2f}s, all "
-            f"{groups} groups listed {complete:.2f}s; {cells} flame cells"
+            f"report {size:.2f} MB (target < 5), written in {wall:.2f}s ({cpu:.2f}s CPU; "
+            f"--format json {floor_wall:.2f}s, {floor_cpu:.2f}s CPU: the page adds "
+            f"{page_cpu:.2f}s CPU); Chromium: first paint {fcp:.2f}s (target < 2), load "
+            f"{load:.2f}s, all {groups} groups listed {complete:.2f}s; {cells} flame cells"
         )
 
 
