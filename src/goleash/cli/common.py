@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from goleash.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from goleash.analysis.explain import Explanation
+    from goleash.analysis.suspects import Assessment
+    from goleash.model import Group
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -119,6 +124,21 @@ def no_explain_option(
 ) -> Callable[[F], F]:
     """--no-explain: skip reading the source to name each leak's pattern."""
     return click.option("--no-explain", is_flag=True, help=help)
+
+
+def explain_from_source(
+    assessments: Sequence[Assessment],
+    source_dirs: Sequence[Path] = (),
+    *,
+    groups: Sequence[Group] | None = None,
+) -> dict[str, Explanation]:
+    """Why each group's goroutines are never released, read from the Go source under
+    --source (default: the current folder); {} when there is nothing to explain."""
+    if not assessments:
+        return {}
+    from goleash.analysis.explain import explain
+
+    return explain(assessments, source_roots=tuple(source_dirs) or (Path.cwd(),), groups=groups)
 
 
 def open_output(path: Path) -> Any:

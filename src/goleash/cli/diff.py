@@ -9,6 +9,7 @@ import click
 
 from goleash.cli.common import (
     config_option,
+    explain_from_source,
     no_explain_option,
     output_option,
     report_format_option,
@@ -95,14 +96,9 @@ def diff(
         hidden += len(shown) - top
         shown = shown[:top]
     explanations = {}
-    if comparison.leaks and not no_explain:
-        from goleash.analysis.explain import explain
-
-        explanations = explain(
-            [c.assessment for c in comparison.leaks],
-            source_roots=source_dirs or (Path.cwd(),),
-            groups=snap_after.groups,
-        )
+    if not no_explain:
+        leaks = [c.assessment for c in comparison.leaks]
+        explanations = explain_from_source(leaks, source_dirs, groups=snap_after.groups)
     if fmt == "html":
         from goleash.report.html import render_diff_html
 

@@ -11,6 +11,7 @@ import click
 
 from goleash.cli.common import (
     config_option,
+    explain_from_source,
     no_explain_option,
     open_output,
     output_option,
@@ -155,9 +156,7 @@ def print_dump_view(
         click.echo(f"goleash: warning: {line}", err=True)
     explanations = {}
     if explain:
-        from goleash.analysis.explain import explain as explain_groups
-
-        explanations = explain_groups(view.shown, source_roots=roots, groups=view.snapshot.groups)
+        explanations = explain_from_source(view.shown, roots, groups=view.snapshot.groups)
     if fmt == "html":
         from goleash.report.html import render_dump_html
 

@@ -13,6 +13,7 @@ import click
 
 from goleash.cli.common import (
     config_option,
+    explain_from_source,
     fail,
     output_option,
     report_format_option,
@@ -191,10 +192,7 @@ def _preload(fmt: str) -> None:
 
 def _explain(result: Any) -> dict[str, Any]:
     """Why each leak's goroutines are never released, read from the module under test."""
-    from goleash.analysis.explain import explain
-
-    leaks = [leak.assessment for p in result.packages for leak in p.leaks.leaks]
-    return explain(leaks, source_roots=(Path.cwd(),)) if leaks else {}
+    return explain_from_source([leak.assessment for p in result.packages for leak in p.leaks.leaks])
 
 
 def _split_args(args: tuple[str, ...]) -> tuple[list[str], list[str]]:

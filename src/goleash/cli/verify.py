@@ -9,6 +9,7 @@ import click
 
 from goleash.cli.common import (
     config_option,
+    explain_from_source,
     no_explain_option,
     output_option,
     report_format_option,
@@ -137,14 +138,9 @@ def verify(
     hidden = len(result.series) - len(shown)
     leaks = [result.evidence[s.stack_key] for s in result.leaks if s.stack_key in result.evidence]
     explanations = {}
-    if leaks and not no_explain:
-        from goleash.analysis.explain import explain
-
-        explanations = explain(
-            leaks,
-            source_roots=source_dirs or (Path.cwd(),),
-            groups=result.final.groups if result.final is not None else None,
-        )
+    if not no_explain:
+        groups = result.final.groups if result.final is not None else None
+        explanations = explain_from_source(leaks, source_dirs, groups=groups)
     if fmt == "html":
         from goleash.report.html import render_verify_html
 
