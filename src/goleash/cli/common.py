@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -147,6 +148,18 @@ def open_output(path: Path) -> Any:
         return open(path, "w", encoding="utf-8")
     except OSError as e:
         raise UsageError(f"--output {path}: {e.strerror or e}") from None
+
+
+@contextlib.contextmanager
+def report_console(output: Path | None, **options: Any) -> Iterator[Any]:
+    """A rich Console writing to --output, or to standard output."""
+    from rich.console import Console
+
+    if output is None:
+        yield Console(**options)
+        return
+    with open_output(output) as f:
+        yield Console(file=f, **options)
 
 
 def write_report(document: str, output: Path | None) -> None:

@@ -12,6 +12,7 @@ from goleash.cli.common import (
     explain_from_source,
     no_explain_option,
     output_option,
+    report_console,
     report_format_option,
     show_all_option,
     source_option,
@@ -114,21 +115,20 @@ def diff(
     elif fmt == "json":
         from goleash.report import diff_json
 
-        click.echo(diff_json.render(comparison, shown, warnings, explanations), nl=False)
+        write_report(diff_json.render(comparison, shown, warnings, explanations), output)
     else:
-        from rich.console import Console
-
         from goleash.report import diff_text
 
-        diff_text.render(
-            Console(),
-            comparison,
-            shown,
-            hidden=hidden,
-            warnings=warnings,
-            verbose=verbose,
-            explanations=explanations,
-        )
+        with report_console(output) as console:
+            diff_text.render(
+                console,
+                comparison,
+                shown,
+                hidden=hidden,
+                warnings=warnings,
+                verbose=verbose,
+                explanations=explanations,
+            )
     sys.exit(1 if comparison.leaks else 0)
 
 

@@ -16,6 +16,7 @@ from goleash.cli.common import (
     explain_from_source,
     fail,
     output_option,
+    report_console,
     report_format_option,
     user_errors,
     write_report,
@@ -166,14 +167,13 @@ def gotest(
     elif fmt == "json":
         from goleash.report import gotest_json
 
-        click.echo(gotest_json.render(result, _explain(result)), nl=False)
+        write_report(gotest_json.render(result, _explain(result)), output)
     else:
-        from rich.console import Console
-
         from goleash.report import gotest_text
 
         explained = _explain(result)
-        gotest_text.render(Console(soft_wrap=True), result, verbose=verbose, explanations=explained)
+        with report_console(output, soft_wrap=True) as console:
+            gotest_text.render(console, result, verbose=verbose, explanations=explained)
     if result.build_failed:
         for p in result.build_failed:
             click.echo(f"goleash: {p.package}: {p.error}", err=True)

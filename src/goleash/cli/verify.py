@@ -12,6 +12,7 @@ from goleash.cli.common import (
     explain_from_source,
     no_explain_option,
     output_option,
+    report_console,
     report_format_option,
     show_all_option,
     source_option,
@@ -151,11 +152,12 @@ def verify(
     elif fmt == "json":
         from goleash.report import verify_json
 
-        click.echo(verify_json.render(result, shown, explanations), nl=False)
+        write_report(verify_json.render(result, shown, explanations), output)
     else:
         from goleash.report import verify_text
 
-        verify_text.render(Console(), result, shown, hidden=hidden, explanations=explanations)
+        with report_console(output) as console:
+            verify_text.render(console, result, shown, hidden=hidden, explanations=explanations)
     sys.exit(1 if result.leaks else 0)
 
 
