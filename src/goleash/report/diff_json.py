@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from goleash.analysis.growth import Comparison, StackChange
 from goleash.model import Snapshot
+from goleash.report import jsondoc
 from goleash.report.json import group_dict
 
 if TYPE_CHECKING:
@@ -75,4 +75,4 @@ def render(
 ) -> str:
     """The report as one indented JSON document, newline-terminated."""
     data = report_dict(comparison, shown, warnings, explanations)
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return jsondoc.dumps(data) + "\n"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from goleash.lint.engine import ScanResult
+from goleash.report import jsondoc
 
 SCHEMA = "goleash.scan/1"
 
@@ -47,4 +47,4 @@ def scan_to_dict(result: ScanResult) -> dict[str, Any]:
 
 def render_json(result: ScanResult) -> str:
     """The JSON document, indented, with a trailing newline."""
-    return json.dumps(scan_to_dict(result), indent=2, ensure_ascii=False) + "\n"
+    return jsondoc.dumps(scan_to_dict(result)) + "\n"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from goleash.analysis.attribution import Leak, PackageVerdict, TestRunVerdict
+from goleash.report import jsondoc
 from goleash.report.json import group_dict
 
 if TYPE_CHECKING:
@@ -64,4 +64,4 @@ def render(run: TestRunVerdict, explanations: Mapping[str, Explanation] | None =
     """The report as one indented JSON document, newline-terminated; ``explanations`` (by group
     signature) say why each leak's goroutines are never released, from the module's source."""
     data = report_dict(run, explanations)
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return jsondoc.dumps(data) + "\n"

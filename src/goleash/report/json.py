@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from goleash.analysis.suspects import Assessment
 from goleash.model import Frame, Snapshot
+from goleash.report import jsondoc
 
 if TYPE_CHECKING:
     from goleash.analysis.explain import Explanation
@@ -145,4 +145,4 @@ def render(
         explanations=explanations,
         notes=notes,
     )
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return jsondoc.dumps(data) + "\n"

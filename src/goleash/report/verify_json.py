@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from goleash.analysis.cycles import StackSeries
+from goleash.report import jsondoc
 from goleash.report.json import group_dict
 from goleash.verify import SettlePoint, VerifyResult
 
@@ -84,4 +84,4 @@ def render(
 ) -> str:
     """The report as one indented JSON document, newline-terminated."""
     data = report_dict(result, shown, explanations)
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return jsondoc.dumps(data)
