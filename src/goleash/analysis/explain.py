@@ -226,7 +226,7 @@ class _Explainer:
             files.extend(sorted(folder.glob("*.go"))[:_MAX_PACKAGE_FILES])
         if files:
             self._findings = scan_files(files)
-        titles = rule_titles()
+        titles = rule_titles() if self._findings else {}  # the rules load tree-sitter
         result: dict[str, Explanation] = {}
         for a in chosen:
             blocking, creation = sites[a.group.signature]
