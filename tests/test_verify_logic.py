@@ -63,3 +63,21 @@ def test_a_stack_that_appears_or_vanishes_is_movement() -> None:
     polls = [Poll(0.0, {"a": 1}), Poll(0.1, {"a": 1, "b": 1}), Poll(0.2, {"a": 1, "b": 0})]
     assert held_for(polls) == 0.0
     assert not is_settled(polls, quiet=0.15)
+
+
+def test_a_goroutine_caught_starting_or_exiting_is_never_a_leak() -> None:
+    """debug=1 and protobuf print no state: a lone runtime.goexit must not read as blocked."""
+    from goleash.analysis.growth import judge_growth
+    from goleash.analysis.suspects import Assessment
+    from goleash.model import Frame, Group
+
+    def assessment(*functions: str) -> Assessment:
+        frames = tuple(Frame(f, "/src/x.go", 10) for f in functions)
+        group = Group("sig", "", frames, None, count=1)
+        return Assessment(group, "", "other", 0.35, ())
+
+    leak, reasons = judge_growth(assessment("runtime.goexit"), delta=1, min_delta=1)
+    assert not leak
+    assert "starting or exiting" in reasons[0]
+    leak, _ = judge_growth(assessment("main.worker.func1", "runtime.goexit"), delta=1, min_delta=1)
+    assert leak

@@ -182,6 +182,9 @@ def judge_growth(a: Assessment, delta: int, min_delta: int) -> tuple[bool, tuple
         return False, (f"ignored ({a.ignored})",)
     if a.kind in ACTIVE_KINDS:
         return False, ("busy (running), not blocked",)
+    if a.group.frames and all(f.function.startswith("runtime.") for f in a.group.frames):
+        # A lone runtime.goexit and the like: a goroutine caught being created or exiting.
+        return False, ("starting or exiting: no frame past the runtime",)
     if delta < min_delta:
         return False, (f"grew by {delta}, less than --min-delta {min_delta}",)
     what = a.state or "parked"
