@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,16 @@ class IgnorePacks:
     """The ignore rules in force: the default packs, then the user's."""
 
     rules: tuple[IgnoreRule, ...]
+    # Every rule's pattern in one alternation: a group none of whose functions match it is
+    # covered by no rule, which settles most groups of a large dump in one regex call each.
+    _any_rule: re.Pattern[str] | None = field(init=False, default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            union = re.compile("|".join(f"(?:{r.pattern.pattern})" for r in self.rules))
+        except re.error:  # a user pattern with inline flags cannot be joined: no shortcut
+            union = None
+        object.__setattr__(self, "_any_rule", union if self.rules else None)
 
     def match(self, group: Group) -> str | None:
         """The name of the first pack that covers this group, or None."""
@@ -76,6 +86,15 @@ class IgnorePacks:
 
     def match_rule(self, group: Group) -> IgnoreRule | None:
         """The first rule that covers this group (it carries the pack name and the reason)."""
+        if not self.rules:
+            return None
+        union = self._any_rule
+        if union is not None:
+            names = [f.function for f in group.frames]
+            if group.created_by is not None:
+                names.append(group.created_by.function)
+            if not any(union.match(n) for n in names):
+                return None
         state = normalise_state(group.state, group.frames)
         for rule in self.rules:
             if rule.matches(group, state):
