@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -82,3 +83,21 @@ def have_go() -> bool:
     except Exception:
         return False
     return True
+
+
+def line_in(path: Path, text: str, after: str = "") -> int:
+    """The line number in ``path`` of the first line containing ``text`` (past the first line
+    containing ``after``): tests read line numbers from the Go source, never write them down."""
+    seen = not after
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        seen = seen or after in line
+        if seen and text in line:
+            return number
+    raise AssertionError(f"{text!r} not in {path}")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

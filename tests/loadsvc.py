@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 import httpx
 
 # The build folder the test helpers share (private to gotools, read here for one more build).
-from gotools import _BUILD_ROOT, GO_DIR, build
+from gotools import _BUILD_ROOT, GO_DIR, build, line_in
 
 SRC = GO_DIR / "loadsvc"
 MAIN_GO = SRC / "main.go"
@@ -38,10 +37,7 @@ POOL_SIZE = 8  # loadsvc's -pool default
 
 def line_of(text: str) -> int:
     """The line number in main.go of the first line containing ``text``."""
-    for number, line in enumerate(MAIN_GO.read_text().splitlines(), 1):
-        if text in line:
-            return number
-    raise AssertionError(f"{text!r} not in {MAIN_GO}")
+    return line_in(MAIN_GO, text)
 
 
 LEAK_LINE = line_of("results <- lookup(q)")
@@ -72,13 +68,6 @@ def binary_elsewhere() -> Path:
         except OSError:  # another worker was first
             shutil.rmtree(tmp)
     return build(src)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass

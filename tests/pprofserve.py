@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from gotools import GO_DIR, build
+from gotools import GO_DIR, build, line_in
 
 MAIN_GO = GO_DIR / "pprofserve" / "main.go"
 
@@ -35,10 +35,7 @@ RECEIVER_LABELS = {"job": "report", "note": 'say "hi"\t\x01 ✓'}
 
 def line_of(text: str) -> int:
     """The line number in main.go of the first line containing ``text``."""
-    for number, line in enumerate(MAIN_GO.read_text().splitlines(), 1):
-        if text in line:
-            return number
-    raise AssertionError(f"{text!r} not in {MAIN_GO}")
+    return line_in(MAIN_GO, text)
 
 
 @dataclass

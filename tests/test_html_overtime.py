@@ -18,7 +18,7 @@ import pytest
 
 import loadsvc
 from browser import chromium, open_report, screenshot
-from gotools import GO_DIR, have_go
+from gotools import GO_DIR, free_port, have_go
 
 pytestmark = pytest.mark.slow
 
@@ -89,7 +89,7 @@ def test_diff_report_shows_grown_stacks_side_by_side(browser: Any, tmp_path: Pat
 
 
 def test_verify_report_draws_the_timeline(browser: Any, tmp_path: Path) -> None:
-    port = loadsvc.free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     html = tmp_path / "verify.html"
     common = [

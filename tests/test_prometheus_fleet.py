@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gotools import have_go
-from watchsvc import events, free_port, goleash, line_of, parse_lines, services
+from gotools import free_port, have_go
+from watchsvc import events, goleash, line_of, parse_lines, services
 
 PROMETHEUS = shutil.which("prometheus")
 

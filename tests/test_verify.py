@@ -21,6 +21,7 @@ import pytest
 
 import loadsvc
 from goleash.cli import main
+from gotools import free_port
 
 FAST = ("--settle-quiet", "0.2", "--settle-timeout", "20", "--startup-timeout", "60")
 CLEAN = ("/pool", "/work?n=6&ms=100", "/cache")
@@ -43,7 +44,7 @@ def verify_service(
     n: int = 40,
 ) -> tuple[int, Any]:
     """verify --start loadsvc --load 'loadsvc load …' and the parsed JSON (or text)."""
-    port = loadsvc.free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     code, out, err = run(
         capsys,
@@ -199,7 +200,7 @@ subprocess.run([exe, "load", "-n", "5", f"http://{addr}/leak"], check=True)
 def test_a_service_restarted_during_the_run_voids_it(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    port = loadsvc.free_port()
+    port = free_port()
     addr = f"127.0.0.1:{port}"
     with loadsvc.serving(port=port) as svc:
         (tmp_path / "pid").write_text(str(svc.proc.pid))
@@ -230,7 +231,7 @@ def test_a_service_restarted_during_the_run_voids_it(
 def test_failures_of_the_service_or_the_load_are_input_errors(
     capsys: pytest.CaptureFixture[str], case: str, message: str
 ) -> None:
-    port = loadsvc.free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     start = loadsvc.start_command(port)
     load = loadsvc.load_command(url, "/pool", n=2)
@@ -271,7 +272,7 @@ def test_failures_of_the_service_or_the_load_are_input_errors(
 def test_bad_input_is_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    port = loadsvc.free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     quick = (*FAST, "--startup-timeout", "0.5")
     code, out, err = run(capsys, *quick, *(a.format(port=port) for a in args))
     assert (code, out) == (2, "")

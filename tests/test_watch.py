@@ -18,11 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gotools import have_go
+from gotools import free_port, have_go
 from watchsvc import (
     bad_endpoints,
     events,
-    free_port,
     goleash,
     line_of,
     parse_lines,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from gotools import GO_DIR, build
+from gotools import GO_DIR, build, line_in
 
 MAIN_GO = GO_DIR / "watchsvc" / "main.go"
 
@@ -22,18 +21,7 @@ MAIN_GO = GO_DIR / "watchsvc" / "main.go"
 def line_of(text: str, after: str = "") -> int:
     """The line number in watchsvc's main.go of the first line containing ``text`` (after the
     first line containing ``after``)."""
-    seen = not after
-    for number, line in enumerate(MAIN_GO.read_text().splitlines(), 1):
-        seen = seen or after in line
-        if seen and text in line:
-            return number
-    raise AssertionError(f"{text!r} not in {MAIN_GO}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return line_in(MAIN_GO, text, after)
 
 
 @dataclass
