@@ -244,6 +244,7 @@ func defaultSend() {
 	out := make(chan int)
 	go forward(stop, []int{1, 2}, out)
 	<-out
+	time.Sleep(pause) // the forwarder is past its stop check, in `default:`, before stop closes
 	close(stop)
 }
 
@@ -558,6 +559,7 @@ func defaultSendFixed() {
 	out := make(chan int)
 	go forwardFixed(stop, []int{1, 2}, out)
 	<-out
+	time.Sleep(pause) // the forwarder is past its stop check, in `default:`, before stop closes
 	close(stop)
 }
 
