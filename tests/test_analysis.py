@@ -8,7 +8,6 @@ keep-alive connections, and (with -locks) goroutines parked on each sync primiti
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -288,25 +287,25 @@ def _s(group: Group) -> float:
 
 
 def test_longer_waits_raise_suspicion(sender_group: Group) -> None:
-    base = replace(sender_group, orphans=0, with_parent=0)
-    values = [_s(replace(base, wait_minutes=w)) for w in (None, (1, 1), (10, 12), (60, 600))]
+    base = sender_group._replace(orphans=0, with_parent=0)
+    values = [_s(base._replace(wait_minutes=w)) for w in (None, (1, 1), (10, 12), (60, 600))]
     assert values == sorted(values) and values[0] < values[-1]
 
 
 def test_more_goroutines_raise_suspicion(sender_group: Group) -> None:
-    base = replace(sender_group, orphans=0, with_parent=0)
-    values = [_s(replace(base, count=n)) for n in (1, 3, 10, 100)]
+    base = sender_group._replace(orphans=0, with_parent=0)
+    values = [_s(base._replace(count=n)) for n in (1, 3, 10, 100)]
     assert values == sorted(values) and values[0] < values[-1]
 
 
 def test_leaked_mark_floor(sender_group: Group) -> None:
     for kind_state in ("IO wait", "running", "chan send"):
-        g = replace(sender_group, state=kind_state, orphans=0, with_parent=0, leaked=1)
+        g = sender_group._replace(state=kind_state, orphans=0, with_parent=0, leaked=1)
         assert _s(g) >= 0.9
 
 
 def test_running_goroutines_are_never_suspect(sender_group: Group) -> None:
-    g = replace(sender_group, state="running", count=1000, wait_minutes=(600, 600))
+    g = sender_group._replace(state="running", count=1000, wait_minutes=(600, 600))
     assert _s(g) < SUSPECT_THRESHOLD
 
 
@@ -317,5 +316,5 @@ def test_many_orphaned_sleepers_are_suspect_a_single_one_is_not() -> None:
     )
     creator = Frame("example.com/svc.(*Server).handle", "/src/svc/server.go", 40)
     many = Group("s", "sleep", frames, creator, count=40, orphans=40, with_parent=40)
-    one = replace(many, count=1, orphans=1, with_parent=1)
+    one = many._replace(count=1, orphans=1, with_parent=1)
     assert _s(many) >= SUSPECT_THRESHOLD > _s(one)

@@ -324,7 +324,7 @@ def test_idle_connections_of_a_shared_client_are_not_blamed(dump: bytes) -> None
         a for a in rest if any(f.function.endswith("persistConn).readLoop") for f in a.group.frames)
     ]
     assert idle
-    two = [dataclasses.replace(a, group=dataclasses.replace(a.group, count=2)) for a in idle]
+    two = [dataclasses.replace(a, group=a.group._replace(count=2)) for a in idle]
     others = [a for a in rest if a not in idle]
     found = explain([*others, *two], source_roots=[SVC_DIR], groups=groups)
     assert not any(a.group.signature in found for a in two)

@@ -6,8 +6,6 @@ traceback parser reports them); one signal changes between the positive and nega
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from goleash.analysis.ignore import default_packs
 from goleash.analysis.suspects import assess, creator_of, one_burst
 from goleash.model import Frame, Group, Snapshot, signature_of
@@ -85,7 +83,7 @@ def test_a_pool_built_once_by_a_returned_constructor_is_not_suspect() -> None:
     suspect, why = verdict(pool)["main.(*resizer).work"]
     assert not suspect and "built once" in why and "still running" not in why.split(",")[0]
     # the same goroutines carrying a request's labels were left behind by that request
-    labelled = replace(pool, labels={"route": "/resize"})
+    labelled = pool._replace(labels={"route": "/resize"})
     assert verdict(labelled)["main.(*resizer).work"][0]
 
 
@@ -107,8 +105,8 @@ def test_goroutines_of_the_function_writing_the_dump_outlived_it() -> None:
     assert got["main.TestFetch.func1"][0]
     assert "writing this dump" in got["main.TestFetch.func1"][1]
     # the same children while the test function is still at work (in IO) form a pool
-    busy = replace(
-        writer, state="IO wait", frames=(Frame("internal/poll.(*FD).Read", SRC, 1), *writer.frames)
+    busy = writer._replace(
+        state="IO wait", frames=(Frame("internal/poll.(*FD).Read", SRC, 1), *writer.frames)
     )
     assert not verdict(busy, child)["main.TestFetch.func1"][0]
 
@@ -154,7 +152,7 @@ def test_a_loop_that_moved_to_another_p_midway_is_still_one_burst() -> None:
     assert one_burst(subs)
     assert not verdict(subs)["main.(*broker).subscribe.func1"][0]
     # ids scattered over three runs: repeated calls interleaved with other goroutines
-    assert not one_burst(replace(subs, sample_ids=(5, 20, 44)))
+    assert not one_burst(subs._replace(sample_ids=(5, 20, 44)))
 
 
 def test_stateless_send_in_a_literal_of_a_returned_function_is_left_behind() -> None:
@@ -186,8 +184,8 @@ def test_a_literal_pool_of_main_stays_a_pool_while_main_waits() -> None:
     shipper = group("main.main.func1", 82, "chan receive", None, count=4, with_parent=0)
     for fmt in ("proto", "debug1"):
         state = "" if fmt == "debug1" else "chan receive"
-        g = replace(shipper, state=state)
-        m = replace(main, state=state)
+        g = shipper._replace(state=state)
+        m = main._replace(state=state)
         snap = Snapshot(groups=(m, g), format=fmt, total=5)
         (a,) = [a for a in assess(snap, PACKS) if a.group is g]
         assert not a.suspect and "stuck with it" not in " ".join(a.reasons), fmt

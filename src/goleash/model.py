@@ -1,14 +1,19 @@
 """The vocabulary every part of goleash speaks: frames, goroutines, groups, snapshots, findings.
 
-Plain frozen dataclasses. Parsers build them, analyses read them, reports render them.
+Plain immutable records (named tuples: made and hashed in C, which a parser that builds
+thousands of frames per dump notices, and cheap to import). Parsers build them, analyses read
+them, reports render them; ``record._replace(field=value)`` makes a changed copy.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
+
+# The default of every ``labels`` field: shared by every record that has none, so never changed.
+_NO_LABELS: Mapping[str, str] = {}
 
 # Packages whose frames say *how* a goroutine waits, never *where* in the user's code.
 # A goroutine parked in sync.(*Mutex).Lock is located at the caller of Lock.
@@ -38,8 +43,7 @@ def package_of(function: str) -> str:
     return pkg.replace("%2e", ".")
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):
     """One call in a stack. Argument values are not part of a frame's identity."""
 
     function: str
@@ -64,8 +68,7 @@ class Frame:
         return f"{self.function} {self.file}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True)
-class Goroutine:
+class Goroutine(NamedTuple):
     """One goroutine as a dump shows it.
 
     ``state`` is the status or wait reason exactly as printed (``chan send``, ``semacquire``,
@@ -78,7 +81,7 @@ class Goroutine:
     wait_minutes: int | None = None
     leaked: bool = False
     locked_to_thread: bool = False
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = _NO_LABELS
     created_by: Frame | None = None
     parent_id: int | None = None
     elided_frames: int = 0
@@ -186,19 +189,18 @@ def stack_key_of(frames: tuple[Frame, ...]) -> str:
     return h.hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class Group:
+class Group(NamedTuple):
     """Goroutines with the same state, frames and creation site."""
 
     signature: str
     state: str
     frames: tuple[Frame, ...]
     created_by: Frame | None
-    count: int
+    count: int  # type: ignore[assignment]  # shadows tuple.count, which no Group needs
     wait_minutes: tuple[int, int] | None = None
     leaked: int = 0
     locked_to_thread: int = 0
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = _NO_LABELS
     # Goroutines of the group whose parent (``created by … in goroutine N``) is gone from the
     # snapshot, out of those whose parent is known.
     orphans: int = 0
@@ -228,8 +230,7 @@ class Group:
         return stack_key_of(self.frames)
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     """All goroutines of one process at one moment, grouped."""
 
     groups: tuple[Group, ...]
@@ -254,8 +255,7 @@ class Snapshot:
 SEVERITIES: tuple[str, ...] = ("info", "warning", "error")
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """A static-analysis result at one place in Go source."""
 
     rule: str

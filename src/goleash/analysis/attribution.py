@@ -201,8 +201,7 @@ def leaks_of(
     for (test, how, signature), members in buckets.items():
         base = by_signature.get(signature, members[0].group)
         ids = sorted(m.id for m in members)
-        group = dataclasses.replace(
-            _user_names(base),
+        group = _user_names(base)._replace(
             # goleash's own test label says nothing the report does not; the user's stay.
             labels={k: v for k, v in base.labels.items() if k != LABEL_KEY},
             count=len(members),
@@ -210,7 +209,7 @@ def leaks_of(
             sample_ids=tuple(ids[:8]),
         )
         groups.append((test, how, group))
-    split = dataclasses.replace(snapshot, groups=tuple(g for _, _, g in groups))
+    split = snapshot._replace(groups=tuple(g for _, _, g in groups))
     if not groups:
         return PackageLeaks((), ())
     from goleash.analysis.suspects import assess  # only when something was left
@@ -236,7 +235,7 @@ _RENAMED = ".goleashUserTestMain"  # the package's TestMain, renamed in the over
 def _user_name(frame: Frame) -> Frame:
     if _RENAMED not in frame.function:
         return frame
-    return dataclasses.replace(frame, function=frame.function.replace(_RENAMED, ".TestMain"))
+    return frame._replace(function=frame.function.replace(_RENAMED, ".TestMain"))
 
 
 def _user_names(group: Group) -> Group:
@@ -245,7 +244,7 @@ def _user_names(group: Group) -> Group:
         return group
     created = _user_name(group.created_by) if group.created_by is not None else None
     frames = tuple(_user_name(f) for f in group.frames)
-    return dataclasses.replace(group, frames=frames, created_by=created)
+    return group._replace(frames=frames, created_by=created)
 
 
 def _test_order(placed: Sequence[Placed]) -> dict[str | None, int]:
@@ -395,7 +394,7 @@ def judge_package(
     snapshot = check.snapshot or Snapshot(groups=(), format="traceback")
     if len(results) > 1:
         groups = {g.signature: g for r in results if r.snapshot for g in r.snapshot.groups}
-        snapshot = dataclasses.replace(snapshot, groups=tuple(groups.values()))
+        snapshot = snapshot._replace(groups=tuple(groups.values()))
     leaks = leaks_of(placed, snapshot, packs, notes)
     warnings = tuple(w for r in results for w in r.warnings)
     return PackageVerdict(package, status, leaks, events, check, None, warnings)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from goleash.analysis.explain_http import (
@@ -919,5 +919,5 @@ def confirm_findings(
             f" [confirmed by the dump: {n} {_plural(n, 'goroutine', 'goroutines')} "
             f"{state}{where}{proof}]"
         )
-        out.append(replace(f, message=f.message + note))
+        out.append(f._replace(message=f.message + note))
     return out, confirmed

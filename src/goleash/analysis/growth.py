@@ -25,7 +25,6 @@ verify``, tells them apart.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -120,8 +119,7 @@ def merge_groups(groups: Iterable[Group]) -> Group:
     labels = dict(first.labels)
     for g in members[1:]:
         labels = {k: v for k, v in labels.items() if g.labels.get(k) == v}
-    return dataclasses.replace(
-        first,
+    return first._replace(
         count=sum(g.count for g in members),
         leaked=sum(g.leaked for g in members),
         locked_to_thread=sum(g.locked_to_thread for g in members),
@@ -161,9 +159,7 @@ def assess_stacks(
     for key, g in (groups if groups is not None else by_stack(snapshot)).items():
         other = (known or {}).get(key)
         if other is not None and not g.state and other.state:
-            g = dataclasses.replace(
-                g, state=other.state, created_by=g.created_by or other.created_by
-            )
+            g = g._replace(state=other.state, created_by=g.created_by or other.created_by)
         result[key] = assess_group(g, ignore, creators=creators)
     return result
 

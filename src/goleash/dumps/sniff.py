@@ -9,7 +9,6 @@ InputError.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import re
 import zlib
@@ -64,9 +63,7 @@ def read_snapshots(stream: BinaryIO, *, source: str = "") -> list[Snapshot]:
 
         cause = f"input cut short: {gunzipped.problem}"
         snapshots = [
-            dataclasses.replace(
-                s, warnings=(*(w for w in s.warnings if not w.startswith(CUT_WARNING)), cause)
-            )
+            s._replace(warnings=(*(w for w in s.warnings if not w.startswith(CUT_WARNING)), cause))
             for s in snapshots
         ]
     if not any(s.total or s.runtime_total for s in snapshots):

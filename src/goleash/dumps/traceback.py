@@ -56,7 +56,6 @@ Decisions a caller can rely on:
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import re
 from collections import Counter
@@ -680,8 +679,7 @@ class _Parser:
             snapshot = b.build()
             if self.runtime is not None or self.deadlock:
                 rt = self.runtime.build() if self.runtime is not None else None
-                snapshot = dataclasses.replace(
-                    snapshot,
+                snapshot = snapshot._replace(
                     deadlock=self.deadlock,
                     runtime_groups=rt.groups if rt is not None else (),
                     runtime_total=rt.total if rt is not None else 0,
@@ -843,7 +841,7 @@ def _file_line(line: bytes, cache: _Lines) -> _FileLine | None:
     """Read ``\t/path/file.go:12 +0x1d``; cached, as the same lines recur across stacks."""
     if line in cache:
         info = cache[line]
-        return info if isinstance(info, tuple) else None
+        return None if info is None or isinstance(info, Frame) else info
     fm = _FILE.fullmatch(line)
     info = None if fm is None else (_text_of(fm.group(1)), int(fm.group(2)))
     if len(cache) > 200_000:

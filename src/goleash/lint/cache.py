@@ -13,7 +13,6 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -114,7 +113,7 @@ class ScanCache:
 
 def finding_to_dict(f: Finding) -> dict[str, Any]:
     """A finding as plain JSON data (also the shape of the JSON report)."""
-    return asdict(f)
+    return f._asdict()
 
 
 def finding_from_dict(d: dict[str, Any]) -> Finding:

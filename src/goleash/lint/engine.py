@@ -353,7 +353,7 @@ def _finish(found: list[Finding], file: _FileInput, settings: _Settings) -> list
         if is_ignored_by_build(file.source):
             severity = "info"  # a `go run gen.go` helper: never built into the program
         if severity != f.severity:
-            f = replace(f, severity=severity)
+            f = f._replace(severity=severity)
         if not is_suppressed(f, suppressions):
             kept[f] = None
     return list(kept)

@@ -18,7 +18,6 @@ to arrive by the local clock (so snapshots of several hosts compare on one clock
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import io
 import socket
 import threading
@@ -203,7 +202,7 @@ def _fetch_one(
         source = str(response.url)
         body = _Body(response.iter_bytes(), source, deadline, timeout, max_bytes)
         snapshots = read_snapshots(io.BufferedReader(body, 1 << 16), source=source)
-    return [dataclasses.replace(s, source=source, taken_at=taken_at) for s in snapshots]
+    return [s._replace(source=source, taken_at=taken_at) for s in snapshots]
 
 
 class _Body(io.RawIOBase):
