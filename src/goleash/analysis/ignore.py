@@ -1,6 +1,6 @@
 """Ignore packs: goroutines that are always there and harmless.
 
-The packs shipped with goleash live in ``ignore_default.toml`` beside this module; users add
+The packs shipped with goleash live in ``ignore_default.py`` beside this module; users add
 their own in ``.goleash.toml`` (current directory, or ``--config PATH``)::
 
     [[dump.ignore]]
@@ -11,6 +11,10 @@ their own in ``.goleash.toml`` (current directory, or ``--config PATH``)::
 
 An entry may give ``prefix`` (a plain function-name prefix) instead of ``function``, and
 ``state`` (a regular expression the normalised wait reason must match in full).
+
+Patterns are matched with ``str.startswith`` where they are plain names or alternations of
+names (all of the default packs but two), and compiled only when a name starts with their
+literal part: compiling every pattern cost more than the rest of a small ``goleash dump``.
 """
 
 from __future__ import annotations
@@ -18,37 +22,63 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from goleash.analysis.literal import literal
 from goleash.analysis.waits import normalise_state
 from goleash.errors import InputError
 from goleash.model import Group
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 CONFIG_NAME = ".goleash.toml"
 WHERE: tuple[str, ...] = ("blocking", "any", "creator", "top")
 _KEYS = {"name", "where", "prefix", "function", "state", "reason"}
 
 
-@dataclass(frozen=True, slots=True)
-class IgnoreRule:
+@cache
+def _regex(source: str) -> re.Pattern[str]:
+    """A pattern compiled once per process, on first use."""
+    return re.compile(source)
+
+
+class Pattern(NamedTuple):
+    """A regular expression of an ignore entry, tested as cheaply as its text allows."""
+
+    source: str  # the regular expression, as written
+    prefixes: tuple[str, ...]  # every match starts with one of these
+    exact: bool  # the pattern is nothing but ``prefixes`` (see goleash.analysis.literal)
+
+    @classmethod
+    def of(cls, source: str) -> Pattern:
+        found = literal(source)
+        return cls(source, found.prefixes, found.exact)
+
+    def match(self, text: str) -> bool:
+        """``re.match(source, text)``: a match at the start of ``text``."""
+        if not text.startswith(self.prefixes):
+            return False
+        return self.exact or _regex(self.source).match(text) is not None
+
+    def fullmatch(self, text: str) -> bool:
+        """``re.fullmatch(source, text)``."""
+        if self.exact:
+            return text in self.prefixes
+        return text.startswith(self.prefixes) and _regex(self.source).fullmatch(text) is not None
+
+
+class IgnoreRule(NamedTuple):
     """One way a pack recognises its goroutines."""
 
     name: str
     where: str
-    pattern: re.Pattern[str]
+    pattern: Pattern  # the function name (a ``prefix`` entry is an exact pattern)
     reason: str
-    state: re.Pattern[str] | None = None
+    state: Pattern | None = None
 
     def matches(self, group: Group, state: str) -> bool:
         """True when the group's frames (and wait reason) fit this rule."""
-        if self.state is not None and self.state.fullmatch(state) is None:
+        if self.state is not None and not self.state.fullmatch(state):
             return False
         if self.where == "creator":
             names = [group.created_by.function] if group.created_by else []
@@ -62,21 +92,29 @@ class IgnoreRule:
         return any(self.pattern.match(n) for n in names)
 
 
-@dataclass(frozen=True, slots=True)
 class IgnorePacks:
     """The ignore rules in force: the default packs, then the user's."""
 
-    rules: tuple[IgnoreRule, ...]
-    # Every rule's pattern in one alternation: a group none of whose functions match it is
-    # covered by no rule, which settles most groups of a large dump in one regex call each.
-    _any_rule: re.Pattern[str] | None = field(init=False, default=None, compare=False)
+    __slots__ = ("_any", "_blocking", "_creator", "_top", "rules")
 
-    def __post_init__(self) -> None:
-        try:
-            union = re.compile("|".join(f"(?:{r.pattern.pattern})" for r in self.rules))
-        except re.error:  # a user pattern with inline flags cannot be joined: no shortcut
-            union = None
-        object.__setattr__(self, "_any_rule", union if self.rules else None)
+    def __init__(self, rules: tuple[IgnoreRule, ...]) -> None:
+        self.rules = rules
+        # Per place a rule looks, every prefix its names could start with: a group none of
+        # whose names starts with one is covered by no rule, which settles most groups of a
+        # large dump in a few str.startswith calls each.
+        self._any, self._blocking, self._creator, self._top = (
+            tuple(p for r in rules if r.where == where for p in r.pattern.prefixes)
+            for where in ("any", "blocking", "creator", "top")
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, IgnorePacks) and other.rules == self.rules
+
+    def __hash__(self) -> int:
+        return hash(self.rules)
+
+    def __repr__(self) -> str:
+        return f"IgnorePacks(rules={self.rules!r})"
 
     def match(self, group: Group) -> str | None:
         """The name of the first pack that covers this group, or None."""
@@ -85,27 +123,38 @@ class IgnorePacks:
 
     def match_rule(self, group: Group) -> IgnoreRule | None:
         """The first rule that covers this group (it carries the pack name and the reason)."""
-        if not self.rules:
+        if not self.rules or not self._may_match(group):
             return None
-        union = self._any_rule
-        if union is not None:
-            names = [f.function for f in group.frames]
-            if group.created_by is not None:
-                names.append(group.created_by.function)
-            if not any(union.match(n) for n in names):
-                return None
         state = normalise_state(group.state, group.frames)
         for rule in self.rules:
             if rule.matches(group, state):
                 return rule
         return None
 
+    def _may_match(self, group: Group) -> bool:
+        frames = group.frames
+        if frames and frames[0].function.startswith(self._top):
+            return True
+        creator = group.created_by
+        if creator is not None and creator.function.startswith(self._creator):
+            return True
+        site = group.blocking_site
+        if site is not None and site.function.startswith(self._blocking):
+            return True
+        any_prefixes = self._any
+        return any(f.function.startswith(any_prefixes) for f in frames)
 
-def _compile(text: str, what: str, origin: str) -> re.Pattern[str]:
-    try:
-        return re.compile(text)
-    except re.error as e:
-        raise InputError(f"{origin}: invalid regular expression in {what} {text!r}: {e}") from e
+
+def _compile(text: str, what: str, origin: str) -> Pattern:
+    """The pattern of an entry; one that is not plain text is compiled now, so a mistake in a
+    config file is reported when it is read."""
+    pattern = Pattern.of(text)
+    if not pattern.exact:
+        try:
+            _regex(text)
+        except re.error as e:
+            raise InputError(f"{origin}: invalid regular expression in {what} {text!r}: {e}") from e
+    return pattern
 
 
 def parse_rules(entries: Sequence[Any], origin: str) -> tuple[IgnoreRule, ...]:
@@ -130,7 +179,7 @@ def parse_rules(entries: Sequence[Any], origin: str) -> tuple[IgnoreRule, ...]:
         if ("prefix" in entry) == ("function" in entry):
             raise InputError(f"{where_am_i} needs exactly one of function (regex) or prefix")
         if "prefix" in entry:
-            pattern = re.compile(re.escape(entry["prefix"]))
+            pattern = Pattern(re.escape(entry["prefix"]), (entry["prefix"],), exact=True)
         else:
             pattern = _compile(entry["function"], "function", where_am_i)
         state = _compile(entry["state"], "state", where_am_i) if "state" in entry else None
@@ -140,6 +189,12 @@ def parse_rules(entries: Sequence[Any], origin: str) -> tuple[IgnoreRule, ...]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    # Imported here: only a user's config file is TOML, and tomllib costs start-up time.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+
     try:
         with path.open("rb") as f:
             return tomllib.load(f)
@@ -155,11 +210,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def default_packs() -> IgnorePacks:
     """The packs shipped with goleash."""
-    # Beside this module in every install (package data); importlib.resources costs ~15 ms of
-    # start-up for the same answer.
-    text = (Path(__file__).parent / "ignore_default.toml").read_text("utf-8")
-    data = tomllib.loads(text)
-    return IgnorePacks(parse_rules(data.get("ignore", []), "ignore_default.toml"))
+    from goleash.analysis.ignore_default import ENTRIES
+
+    return IgnorePacks(parse_rules(ENTRIES, "ignore_default.py"))
 
 
 def load_ignore_packs(config_path: Path | None) -> IgnorePacks:
