@@ -33,8 +33,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from functools import cache
 from itertools import pairwise
+from typing import NamedTuple
 
 from goleash.analysis.ignore import IgnorePacks
 from goleash.analysis.waits import Wait, classify
@@ -87,8 +88,7 @@ _PATIENCE = ((60, 0.15), (10, 0.1), (1, 0.05))
 _RETURNED = 0.3
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
     """What the rest of the snapshot says about one group (see ``group_context``)."""
 
     # A WaitGroup waiter none of whose possible workers is alive: nobody will call Done.
@@ -112,8 +112,7 @@ class Context:
     literal_left: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Assessment:
+class Assessment(NamedTuple):
     """One group's verdict: how suspect it is, and the reasons a user can check."""
 
     group: Group
@@ -383,23 +382,34 @@ def _no_workers_left(group: Group, creators: Counter[str]) -> bool:
     return all(creators[c] - (c == own) <= 0 for c in candidates)
 
 
-@dataclass(frozen=True, slots=True)
-class _SnapshotFacts:
+# The default of the mappings below: shared, so never changed.
+_NOTHING: Mapping[str, tuple[tuple[str, Group, bool], ...]] = {}
+_NO_WAITS: Mapping[int, Wait] = {}
+
+
+class _SnapshotFacts(NamedTuple):
     """Per-snapshot lookups that several groups share."""
 
     creators: Counter[str]
     # function -> (kind, where, writing the dump) of the groups whose stacks hold it
-    running_in: Mapping[str, tuple[tuple[str, Group, bool], ...]] = field(default_factory=dict)
+    running_in: Mapping[str, tuple[tuple[str, Group, bool], ...]] = _NOTHING
     deadlock: bool = False
     stateless: bool = False
-    waits: Mapping[int, Wait] = field(default_factory=dict)  # by id() of the group
+    waits: Mapping[int, Wait] = _NO_WAITS  # by id() of the group
 
 
-# A closure or `go f(x)` wrapper is named after the function that holds it:
-# main.handle.func1, main.handle.func1.2 (a literal inside main.handle.func1), main.start.gowrap3.
-_CLOSURE = re.compile(r"^(?P<outer>.+?)\.(?:func|gowrap)\d+(?:\.\d+)*$")
-# The last step of such a name: what remains is the function whose code holds the literal.
-_LAST_LITERAL = re.compile(r"\.(?:func|gowrap)?\d+$")
+@cache
+def _literal_names() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Compiled on first use: only formats that print no creator (debug=1, protobuf) need them,
+    and compiling costs start-up time."""
+    return (
+        # A closure or `go f(x)` wrapper is named after the function that holds it:
+        # main.handle.func1, main.handle.func1.2 (a literal inside main.handle.func1),
+        # main.start.gowrap3.
+        re.compile(r"^(?P<outer>.+?)\.(?:func|gowrap)\d+(?:\.\d+)*$"),
+        # The last step of such a name: what remains is the function whose code holds it.
+        re.compile(r"\.(?:func|gowrap)?\d+$"),
+    )
 
 
 def creator_of(group: Group) -> str | None:
@@ -411,9 +421,10 @@ def creator_of(group: Group) -> str | None:
     for frame in reversed(group.frames):
         if frame.function.startswith(("runtime.", "internal/runtime/")):
             continue
-        if _CLOSURE.match(frame.function) is None:
+        closure, last_literal = _literal_names()
+        if closure.match(frame.function) is None:
             return None
-        return _LAST_LITERAL.sub("", frame.function, count=1)
+        return last_literal.sub("", frame.function, count=1)
     return None
 
 
@@ -603,8 +614,8 @@ def _pair_of_suspect(a: Assessment, by_creator: Mapping[str, Sequence[Assessment
                 f"the ignore pack {a.ignored!r} would hide this group alone",
             )
             suspicion = round(max(SUSPECT_THRESHOLD, b.suspicion - 0.05), 2)
-            return replace(
-                a, suspicion=suspicion, reasons=reasons, ignored=None, overruled=a.ignored
+            return a._replace(
+                suspicion=suspicion, reasons=reasons, ignored=None, overruled=a.ignored
             )
     return a
 

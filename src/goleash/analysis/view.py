@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from goleash.analysis.ignore import IgnorePacks
 from goleash.analysis.suspects import Assessment, assess, assess_runtime, format_limits
@@ -16,8 +16,7 @@ from goleash.errors import InputError, UsageError
 from goleash.model import Snapshot
 
 
-@dataclass(frozen=True, slots=True)
-class DumpFilters:
+class DumpFilters(NamedTuple):
     """The user's filters. ``top`` limits the listing, never the exit status."""
 
     match: str | None = None  # regex searched in each frame's "function file:line"
@@ -27,8 +26,7 @@ class DumpFilters:
     include_ignored: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class DumpView:
+class DumpView(NamedTuple):
     """The analysed snapshot and the groups to show."""
 
     snapshot: Snapshot

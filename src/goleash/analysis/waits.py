@@ -9,7 +9,7 @@ reports speak one vocabulary: the wait reason a current Go (1.27) would print, p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from goleash.model import Frame, Group
 
@@ -143,8 +143,7 @@ def is_known_state(text: str) -> bool:
     return wanted in KINDS or any(wanted == s.lower() for s in KNOWN_STATES)
 
 
-@dataclass(frozen=True, slots=True)
-class Wait:
+class Wait(NamedTuple):
     """What a group waits for: the normalised wait reason and its kind (one of KINDS)."""
 
     state: str

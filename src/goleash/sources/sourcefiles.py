@@ -67,8 +67,6 @@ def read_lines(path: str) -> tuple[str, ...] | None:
     return tuple(line[:-1] if line.endswith("\r") else line for line in lines)
 
 
-_VERSION = re.compile(r"@v[^/]*$")
-_MODULE_LINE = re.compile(r"^\s*module\s+\"?([^\s\"]+)\"?", re.MULTILINE)
 _MAX_UP = 40  # folders climbed looking for go.mod
 
 
@@ -101,8 +99,21 @@ def module_path(root: Path) -> str | None:
             head = f.read(64 << 10).decode("utf-8", "replace")
     except OSError:
         return None
-    m = _MODULE_LINE.search(head)
+    m = _module_line().search(head)
     return m.group(1) if m else None
+
+
+@lru_cache(maxsize=1)
+def _module_line() -> re.Pattern[str]:
+    """The ``module`` line of a go.mod, compiled on first use (compiling costs start-up time)."""
+    return re.compile(r"^\s*module\s+\"?([^\s\"]+)\"?", re.MULTILINE)
+
+
+def _without_version(part: str) -> str:
+    """``svc@v1.2.0`` -> ``svc``: a module cache folder named as its module. (A path element
+    holds no ``/``, so what follows the first ``@v`` is the version.)"""
+    at = part.find("@v")
+    return part if at < 0 else part[:at]
 
 
 @lru_cache(maxsize=64)
@@ -132,7 +143,7 @@ def _through_module(parts: tuple[str, ...], root: Path) -> Path | None:
     """The local file for a printed path that contains a module path of ``root``'s tree."""
     if not parts:
         return None
-    plain = tuple(_VERSION.sub("", p) for p in parts)
+    plain = tuple(_without_version(p) for p in parts)
     for mod, folder in _modules_of(root):
         n = len(mod)
         for start in range(len(plain) - n):
