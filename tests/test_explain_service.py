@@ -304,8 +304,6 @@ def test_scan_marks_the_findings_the_dump_confirms(dump: bytes, tmp_path: Path) 
 def test_idle_connections_of_a_shared_client_are_not_blamed(dump: bytes) -> None:
     """Without a response body held open in the dump, an unclosed-body finding elsewhere in the
     module explains nothing; a couple of idle connections are what a reused client keeps."""
-    import dataclasses
-
     snap, assessments = analysed(dump)
     waiting = {
         a.group.signature
@@ -324,7 +322,7 @@ def test_idle_connections_of_a_shared_client_are_not_blamed(dump: bytes) -> None
         a for a in rest if any(f.function.endswith("persistConn).readLoop") for f in a.group.frames)
     ]
     assert idle
-    two = [dataclasses.replace(a, group=a.group._replace(count=2)) for a in idle]
+    two = [a._replace(group=a.group._replace(count=2)) for a in idle]
     others = [a for a in rest if a not in idle]
     found = explain([*others, *two], source_roots=[SVC_DIR], groups=groups)
     assert not any(a.group.signature in found for a in two)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from dumpgen import generate
 from goleash import __version__
 from goleash.cli import cli, main
 
@@ -81,3 +83,44 @@ def test_reading_a_text_dump_does_not_import_protobuf_or_the_count_profile_parse
     assert not {
         m for m in modules if m.startswith(("google.protobuf", "goleash.dumps.countprofile"))
     }
+
+
+def _dump_imports(args: list[str], cwd: Path) -> set[str]:
+    code = (
+        "import sys\n"
+        "from goleash.cli import main\n"
+        f"sys.stdout = open({os.devnull!r}, 'w')\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, cwd=cwd
+    )
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_dump_with_no_source_at_hand_imports_neither_click_nor_explain(
+    tmp_path: Path, fmt: str
+) -> None:
+    tiny = tmp_path / "tiny.txt"
+    tiny.write_bytes(generate(20, 8, seed=1))
+    modules = _dump_imports(["dump", str(tiny), "--format", fmt], tmp_path)
+    assert "goleash.analysis.suspects" in modules
+    heavy = {"click", "tomllib", "tomli", "jinja2", "goleash.cli.dump", "goleash.lint"}
+    heavy |= {m for m in modules if m.startswith("goleash.analysis.explain")}
+    if fmt == "json":
+        heavy.add("rich")
+    assert not modules & heavy
+
+
+def test_a_dump_whose_source_is_at_hand_is_explained(tmp_path: Path) -> None:
+    here = Path(__file__).parent
+    dump = here / "fixtures" / "dumps" / "go1.27" / "traceback.debug2.txt"
+    source = here / "go" / "tracebackshapes"  # the program that dump was taken from
+    modules = _dump_imports(["dump", str(dump), "--source", str(source)], tmp_path)
+    assert "goleash.analysis.explain" in modules
+    assert "click" not in modules

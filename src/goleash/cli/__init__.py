@@ -200,6 +200,11 @@ def main(argv: list[str] | None = None) -> None:
     if args == ["--version"]:
         sys.stdout.write(f"goleash, version {__version__}\n")
         return
+    if args[0] == "dump":
+        # The forms people type most run without click (it costs more than a small dump).
+        from goleash.cli.dump_argv import main as dump_without_click
+
+        dump_without_click(args[1:])  # returns only when click has to parse them
     import click
 
     from goleash.cli.common import fail

@@ -1,16 +1,18 @@
-"""What every command shares: turning user errors into one stderr line and exit status 2."""
+"""What every command shares: turning user errors into one stderr line and exit status 2.
+
+click is imported only by the option factories: `goleash dump` runs through here without it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-import click
-
+from goleash.cli.echo import echo
 from goleash.errors import InputError, UsageError
 
 if TYPE_CHECKING:
@@ -23,7 +25,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def fail(message: str) -> NoReturn:
     """One line on stderr, exit status 2."""
-    click.echo(f"goleash: {message}", err=True)
+    echo(f"goleash: {message}", err=True)
     sys.exit(2)
 
 
@@ -50,6 +52,8 @@ def user_errors(fn: F) -> F:
 
 def report_format_option(help: str | None = None) -> Callable[[F], F]:
     """--format text|json|html (stored as `fmt`)."""
+    import click
+
     return click.option(
         "--format",
         "fmt",
@@ -62,6 +66,8 @@ def report_format_option(help: str | None = None) -> Callable[[F], F]:
 
 def output_option(help: str = "Write the report here.") -> Callable[[F], F]:
     """-o/--output FILE for the report (default: standard output); see `write_report`."""
+    import click
+
     return click.option(
         "-o",
         "--output",
@@ -73,11 +79,15 @@ def output_option(help: str = "Write the report here.") -> Callable[[F], F]:
 
 def top_option(help: str) -> Callable[[F], F]:
     """--top N: show at most N of the report's rows."""
+    import click
+
     return click.option("--top", type=click.IntRange(min=1), default=None, help=help)
 
 
 def show_all_option(help: str) -> Callable[[F], F]:
     """--all (stored as `show_all`): include what the report hides by default."""
+    import click
+
     return click.option("--all", "show_all", is_flag=True, help=help)
 
 
@@ -85,6 +95,8 @@ def config_option(
     help: str = "Config file with [[dump.ignore]] entries (default: ./.goleash.toml).",
 ) -> Callable[[F], F]:
     """--config FILE holding the ignore packs."""
+    import click
+
     return click.option(
         "--config",
         type=click.Path(dir_okay=False, path_type=Path),
@@ -95,6 +107,8 @@ def config_option(
 
 def timeout_option(help: str = "Seconds to wait for a URL.") -> Callable[[F], F]:
     """--timeout SECONDS (a positive float, default 10) for fetching a dump."""
+    import click
+
     return click.option(
         "--timeout",
         type=click.FloatRange(min=0, min_open=True),
@@ -110,6 +124,8 @@ def source_option(
     exists: bool = False,
 ) -> Callable[[F], F]:
     """--source DIR, repeatable (stored as `source_dirs`)."""
+    import click
+
     return click.option(
         "--source",
         "source_dirs",
@@ -124,6 +140,8 @@ def no_explain_option(
     help: str = "Do not read the source to explain the leaks.",
 ) -> Callable[[F], F]:
     """--no-explain: skip reading the source to name each leak's pattern."""
+    import click
+
     return click.option("--no-explain", is_flag=True, help=help)
 
 
@@ -134,12 +152,51 @@ def explain_from_source(
     groups: Sequence[Group] | None = None,
 ) -> dict[str, Explanation]:
     """Why each group's goroutines are never released, read from the Go source under
-    --source (default: the current folder); {} when there is nothing to explain."""
+    --source (default: the current folder); {} when there is nothing to explain.
+
+    The explain machinery (the scan rules, tree-sitter) is imported only when a file the dump
+    names is found locally: without one it could explain nothing.
+    """
     if not assessments:
         return {}
+    roots = tuple(source_dirs) or (Path.cwd(),)
+    find = _Finder(roots)
+    everyone = [a.group for a in assessments] + list(groups or ())
+    try:
+        if not any(find(file) is not None for file in _files(everyone)):
+            return {}
+    except Exception:  # explain() meets the same failure and handles it as it always has
+        pass
     from goleash.analysis.explain import explain
 
-    return explain(assessments, source_roots=tuple(source_dirs) or (Path.cwd(),), groups=groups)
+    return explain(assessments, source_roots=roots, resolve=find, groups=groups)
+
+
+def _files(groups: Iterable[Group]) -> Iterator[str]:
+    """The files the groups' frames name (creators included), each once."""
+    seen: set[str] = set()
+    for g in groups:
+        for f in (*g.frames, *((g.created_by,) if g.created_by is not None else ())):
+            if f.file not in seen:
+                seen.add(f.file)
+                yield f.file
+
+
+class _Finder:
+    """``sourcefiles.locate`` under fixed roots, each file looked up once."""
+
+    __slots__ = ("_found", "_roots")
+
+    def __init__(self, roots: tuple[Path, ...]) -> None:
+        self._roots = roots
+        self._found: dict[str, Path | None] = {}
+
+    def __call__(self, file: str) -> Path | None:
+        if file not in self._found:
+            from goleash.sources.sourcefiles import locate
+
+            self._found[file] = locate(file, self._roots)
+        return self._found[file]
 
 
 def open_output(path: Path) -> Any:
@@ -165,7 +222,7 @@ def report_console(output: Path | None, **options: Any) -> Iterator[Any]:
 def write_report(document: str, output: Path | None) -> None:
     """A whole report to --output, or to standard output."""
     if output is None:
-        click.echo(document, nl=False)
+        echo(document, nl=False)
         return
     with open_output(output) as f:
         f.write(document)

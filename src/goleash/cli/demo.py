@@ -32,7 +32,7 @@ def demo(requests: int, fmt: str, verbose: bool) -> None:
     """
     from goleash.analysis.ignore import load_ignore_packs
     from goleash.analysis.view import DumpFilters, build_view
-    from goleash.cli.dump import print_dump_view
+    from goleash.cli.dump_run import print_dump_view
     from goleash.demo.runner import run_demo
 
     result = run_demo(requests=requests, progress=lambda msg: click.echo(msg, err=True))
