@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 # Characters with a meaning outside a class; everything else stands for itself.
 _SPECIAL = frozenset(".^$*+?{}[]\\|()")
 _QUANTIFIERS = frozenset("*+?{")
+# Every special character turned into NUL: str.find then finds the end of a run of plain
+# characters at C speed (a pattern is mostly plain names).
+_MARKS = str.maketrans(dict.fromkeys(_SPECIAL, "\0"))
 # An escape of one of these is the character itself (what re.escape writes).
 _ESCAPABLE = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ ")
 
@@ -53,7 +56,7 @@ def literal(pattern: str) -> Literal:
     """The prefixes every match of ``pattern`` (as ``re.compile(pattern)``, no flags) starts
     with, and whether the pattern is exactly the alternation of them."""
     try:
-        alternatives, end = _parse_alternation(pattern, 0)
+        alternatives, end = _parse_alternation(pattern, pattern.translate(_MARKS), 0)
     except _Unsupported:
         return _UNKNOWN
     if end != len(pattern):  # a ")" with no "(": not a pattern this module reads
@@ -62,8 +65,9 @@ def literal(pattern: str) -> Literal:
     return Literal(tuple(dict.fromkeys(p for p, _ in found)), all(whole for _, whole in found))
 
 
-def _parse_alternation(pattern: str, i: int) -> tuple[list[list[_Atom]], int]:
-    """Alternatives from ``i`` up to an unmatched ")" or the end; returns where it stopped."""
+def _parse_alternation(pattern: str, marked: str, i: int) -> tuple[list[list[_Atom]], int]:
+    """Alternatives from ``i`` up to an unmatched ")" or the end; returns where it stopped.
+    ``marked`` is the pattern with its special characters as NUL."""
     alternatives: list[list[_Atom]] = [[]]
     while i < len(pattern):
         c = pattern[i]
@@ -78,7 +82,7 @@ def _parse_alternation(pattern: str, i: int) -> tuple[list[list[_Atom]], int]:
             start = i + 3 if pattern.startswith("(?:", i) else i + 1
             if pattern.startswith("(?", i) and start == i + 1:
                 raise _Unsupported  # flags, named groups, look-arounds, comments
-            atom, i = _parse_alternation(pattern, start)
+            atom, i = _parse_alternation(pattern, marked, start)
             if i >= len(pattern):
                 raise _Unsupported  # "(" never closed
             i += 1
@@ -93,8 +97,14 @@ def _parse_alternation(pattern: str, i: int) -> tuple[list[list[_Atom]], int]:
             atom = None  # ".", "^", "$" or a quantifier
             i += 1
         else:
-            atom = c
-            i += 1
+            # A run of plain characters, as one atom; a repeated last one goes on its own.
+            end = marked.find("\0", i + 1)
+            if end < 0:
+                end = len(pattern)
+            if end - i > 1 and end < len(pattern) and pattern[end] in _QUANTIFIERS:
+                end -= 1
+            atom = pattern[i:end]
+            i = end
         if i < len(pattern) and pattern[i] in _QUANTIFIERS:
             if pattern[i] == "{":
                 raise _Unsupported
