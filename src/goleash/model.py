@@ -7,10 +7,18 @@ them, reports render them; ``record._replace(field=value)`` makes a changed copy
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
-from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+try:
+    # hashlib's blake2b is this one; importing hashlib also loads OpenSSL (~5 ms of start-up),
+    # which nothing here uses. The same function, so the same digests.
+    from _blake2 import blake2b
+except ImportError:  # a Python built without _blake2: hashlib has it from OpenSSL
+    from hashlib import blake2b
+
+if TYPE_CHECKING:
+    from datetime import datetime  # only an annotation here: no datetime import at run time
 
 # The default of every ``labels`` field: shared by every record that has none, so never changed.
 _NO_LABELS: Mapping[str, str] = {}
@@ -89,7 +97,7 @@ class Goroutine(NamedTuple):
 
 def signature_of(state: str, frames: tuple[Frame, ...], created_by: Frame | None) -> str:
     """A stable id for a stack shape, equal across snapshots, processes and restarts."""
-    h = hashlib.blake2b(digest_size=8)
+    h = blake2b(digest_size=8)
     h.update(state.encode())
     for f in frames:
         h.update(b"\0")
@@ -182,7 +190,7 @@ def stack_key_of(frames: tuple[Frame, ...]) -> str:
     and mostly with another Go release. No state or creator (debug=1 and protobuf print
     neither); see ``stack_key_parts`` for what it is made of, and docs/stack-keys.md.
     """
-    h = hashlib.blake2b(digest_size=8)
+    h = blake2b(digest_size=8)
     for part in stack_key_parts(frames):
         h.update(part.encode())
         h.update(b"\0")
