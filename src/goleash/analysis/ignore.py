@@ -19,17 +19,21 @@ literal part: compiling every pattern cost more than the rest of a small ``golea
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
 from functools import cache
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from goleash.analysis.literal import literal
 from goleash.analysis.waits import normalise_state
 from goleash.errors import InputError
 from goleash.model import Group
+from goleash.sources.sourcefiles import is_file
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CONFIG_NAME = ".goleash.toml"
 WHERE: tuple[str, ...] = ("blocking", "any", "creator", "top")
@@ -224,10 +228,13 @@ def load_ignore_packs(config_path: Path | None) -> IgnorePacks:
     packs = default_packs()
     path = config_path
     if path is None:
-        candidate = Path.cwd() / CONFIG_NAME
-        if not candidate.is_file():
+        # Strings, not Paths: pathlib costs start-up time, and most folders have no config.
+        candidate = os.path.join(os.getcwd(), CONFIG_NAME)
+        if not is_file(candidate):
             return packs
-        path = candidate
+        from pathlib import Path
+
+        path = Path(candidate)
     data = _read_toml(path)
     dump = data.get("dump", {})
     if not isinstance(dump, Mapping):

@@ -6,16 +6,18 @@ click is imported only by the option factories: `goleash dump` runs through here
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import wraps
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from goleash.cli.echo import echo
 from goleash.errors import InputError, UsageError
 
 if TYPE_CHECKING:
+    from pathlib import Path  # imported where needed: it costs `goleash dump` start-up time
+
     from goleash.analysis.explain import Explanation
     from goleash.analysis.suspects import Assessment
     from goleash.model import Group
@@ -66,6 +68,8 @@ def report_format_option(help: str | None = None) -> Callable[[F], F]:
 
 def output_option(help: str = "Write the report here.") -> Callable[[F], F]:
     """-o/--output FILE for the report (default: standard output); see `write_report`."""
+    from pathlib import Path
+
     import click
 
     return click.option(
@@ -95,6 +99,8 @@ def config_option(
     help: str = "Config file with [[dump.ignore]] entries (default: ./.goleash.toml).",
 ) -> Callable[[F], F]:
     """--config FILE holding the ignore packs."""
+    from pathlib import Path
+
     import click
 
     return click.option(
@@ -124,6 +130,8 @@ def source_option(
     exists: bool = False,
 ) -> Callable[[F], F]:
     """--source DIR, repeatable (stored as `source_dirs`)."""
+    from pathlib import Path
+
     import click
 
     return click.option(
@@ -159,7 +167,8 @@ def explain_from_source(
     """
     if not assessments:
         return {}
-    roots = tuple(source_dirs) or (Path.cwd(),)
+    # The current folder as a string: looking files up needs no pathlib.
+    roots: tuple[str | Path, ...] = tuple(source_dirs) or (os.getcwd(),)
     find = _Finder(roots)
     everyone = [a.group for a in assessments] + list(groups or ())
     try:
@@ -167,9 +176,11 @@ def explain_from_source(
             return {}
     except Exception:  # explain() meets the same failure and handles it as it always has
         pass
+    from pathlib import Path
+
     from goleash.analysis.explain import explain
 
-    return explain(assessments, source_roots=roots, resolve=find, groups=groups)
+    return explain(assessments, source_roots=tuple(map(Path, roots)), resolve=find, groups=groups)
 
 
 def _files(groups: Iterable[Group]) -> Iterator[str]:
@@ -187,7 +198,7 @@ class _Finder:
 
     __slots__ = ("_found", "_roots")
 
-    def __init__(self, roots: tuple[Path, ...]) -> None:
+    def __init__(self, roots: tuple[str | Path, ...]) -> None:
         self._roots = roots
         self._found: dict[str, Path | None] = {}
 

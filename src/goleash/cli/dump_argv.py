@@ -14,8 +14,10 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # click's defaults for every parameter of the command (tests check them against the command).
 DEFAULTS: dict[str, Any] = {
@@ -85,6 +87,8 @@ def _path(value: str, *, directory: bool = False) -> Path | None:
     """What the command's click.Path gives: a file (``--config``, ``-o``: no directory, need not
     exist) or a ``directory`` (``--source``: must exist, no file). The same checks as click's,
     in its order; None wherever click would complain."""
+    from pathlib import Path  # here, not at the top: it costs start-up time most runs do without
+
     if not value:
         return None
     try:

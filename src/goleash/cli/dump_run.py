@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from goleash.cli.common import explain_from_source, open_output, user_errors, write_report
 from goleash.cli.echo import echo
+
+if TYPE_CHECKING:
+    from pathlib import Path  # imported where needed: it costs start-up time
 
 
 @user_errors
@@ -92,15 +94,15 @@ def print_dump_view(
     tree: bool = False,
     output: Path | None = None,
 ) -> None:
-    roots = source_dirs or (Path.cwd(),)
     for line in input_warnings(view):
         echo(f"goleash: warning: {line}", err=True)
     explanations = {}
     if explain:
-        explanations = explain_from_source(view.shown, roots, groups=view.snapshot.groups)
+        explanations = explain_from_source(view.shown, source_dirs, groups=view.snapshot.groups)
     if fmt == "html":
         from goleash.report.html import render_dump_html
 
+        roots = source_roots(source_dirs)
         write_report(
             render_dump_html(
                 view.snapshot,
@@ -137,7 +139,7 @@ def print_dump_view(
 
     options = text.TextOptions(
         verbose=verbose,
-        source_roots=tuple(roots),
+        source_roots=source_roots(source_dirs),
         warnings=tuple(view.warnings),
         hidden_ignored=view.hidden_ignored,
         filtered_out=view.filtered_out,
@@ -154,3 +156,10 @@ def print_dump_view(
         return
     with open_output(output) as f:
         text.render(Console(file=f), view.snapshot, view.shown, options)
+
+
+def source_roots(source_dirs: tuple[Path, ...]) -> tuple[Path, ...]:
+    """Where the reports look for source: --source, or the current folder."""
+    from pathlib import Path
+
+    return tuple(source_dirs) or (Path.cwd(),)
