@@ -7,14 +7,26 @@ a dump; the text parsers remove them before reading lines.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 # CSI (colours, cursor moves), OSC (titles, hyperlinks; ended by BEL or ESC \), and the
 # two-byte escapes.
 _SOURCE = r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
-ANSI = re.compile(_SOURCE.encode())
-ANSI_TEXT = re.compile(_SOURCE)
+
+
+# Compiled on first use: most dumps have no escape, and compiling costs start-up time.
+@cache
+def ansi_bytes() -> re.Pattern[bytes]:
+    """An ANSI escape sequence, in bytes."""
+    return re.compile(_SOURCE.encode())
+
+
+@cache
+def ansi_text() -> re.Pattern[str]:
+    """An ANSI escape sequence, in text."""
+    return re.compile(_SOURCE)
 
 
 def strip_ansi(data: bytes) -> bytes:
     """``data`` without ANSI escape sequences."""
-    return ANSI.sub(b"", data) if b"\x1b" in data else data
+    return ansi_bytes().sub(b"", data) if b"\x1b" in data else data

@@ -20,7 +20,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 
-from goleash.dumps.ansi import ANSI_TEXT
+from goleash.dumps.ansi import ansi_text
 from goleash.dumps.builder import SnapshotBuilder
 from goleash.model import Frame, Goroutine, Snapshot
 
@@ -160,7 +160,7 @@ def _profiles(lines: Iterable[str], source: str) -> Iterator[Snapshot]:
     for raw in lines:
         line = raw.rstrip("\r\n")
         if "\x1b" in line:
-            line = ANSI_TEXT.sub("", line)  # colours from a terminal or log viewer
+            line = ansi_text().sub("", line)  # colours from a terminal or log viewer
         if current is not None and current.open and line.startswith("#"):
             # Frame and label lines are most of a profile: check them first.
             if line.startswith(_LABELS):
