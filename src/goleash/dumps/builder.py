@@ -10,30 +10,53 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import compress, repeat
-from operator import add, mul
+from operator import add, and_, eq, mul, ne, not_
 
 from goleash.model import Frame, Goroutine, Group, Snapshot, signature_of
 
 SAMPLE_IDS = 8
 
 
-@dataclass
 class _Acc:
-    state: str
-    frames: tuple[Frame, ...]
-    created_by: Frame | None
-    count: int = 0
-    wait_min: int | None = None
-    wait_max: int | None = None
-    leaked: int = 0
-    locked: int = 0
-    labels: dict[str, str] | None = None  # labels common to every member
-    sample_ids: list[int] = field(default_factory=list)
-    index: int = 0  # position in the builder's list of groups
-    elided: int = 0
+    """What a group has gathered so far (a plain class: one is made per distinct stack)."""
+
+    __slots__ = (
+        "count",
+        "created_by",
+        "elided",
+        "frames",
+        "index",
+        "labels",
+        "leaked",
+        "locked",
+        "sample_ids",
+        "state",
+        "wait_max",
+        "wait_min",
+    )
+
+    def __init__(
+        self,
+        state: str,
+        frames: tuple[Frame, ...],
+        created_by: Frame | None,
+        labels: dict[str, str] | None,
+        index: int,
+    ) -> None:
+        self.state = state
+        self.frames = frames
+        self.created_by = created_by
+        self.count = 0
+        self.wait_min: int | None = None
+        self.wait_max: int | None = None
+        self.leaked = 0
+        self.locked = 0
+        self.labels = labels  # labels common to every member
+        self.sample_ids: list[int] = []
+        self.index = index  # position in the builder's list of groups
+        self.elided = 0
 
 
 class SnapshotBuilder:
@@ -92,8 +115,7 @@ class SnapshotBuilder:
         key = (g.state, g.frames, g.created_by)
         acc = self._groups.get(key)
         if acc is None:
-            acc = _Acc(g.state, g.frames, g.created_by, labels=dict(g.labels))
-            acc.index = len(self._accs)
+            acc = _Acc(g.state, g.frames, g.created_by, dict(g.labels), len(self._accs))
             self._groups[key] = acc
             self._accs.append(acc)
         return acc.index
@@ -187,34 +209,44 @@ class SnapshotBuilder:
     def _parent_facts(self) -> tuple[Counter[int], Counter[int], Counter[int]]:
         """Per group: goroutines with a known parent, of those the orphans (parent gone), and
         those whose alive parent no longer runs the function that started them."""
-        with_parent = Counter(self._parent_group)
-        orphans: Counter[int] = Counter()
-        returned: Counter[int] = Counter()
+        children = self._parent_group  # for each known parent, the group of its child
+        with_parent = Counter(children)
         if not with_parent:
-            return with_parent, orphans, returned
-        parent_group = self._alive_parents()
-        # (child's group, parent's group + 1 or 0 when gone) as one int, counted in C: Python
-        # sees distinct pairs only.
-        width = len(self._accs) + 1
-        codes = map(
-            add,
-            map(mul, self._parent_group, repeat(width)),
-            map(add, map(parent_group.get, self._parents, repeat(-1)), repeat(1)),
+            return with_parent, Counter(), Counter()
+        alive = self._alive_parents()
+        # Every pass below is a C loop over the children: Python sees groups, not goroutines.
+        parent_groups = list(map(alive.get, self._parents, repeat(-1)))
+        orphans = Counter(compress(children, map(eq, parent_groups, repeat(-1))))
+        # Numbers for the functions that started goroutines; each child's creator as its
+        # number + 1 (0: no creator), and each alive parent's stack as the set of
+        # ``group * width + number + 1`` for the creators among its frames.
+        numbers: dict[str, int] = {}
+        creator = [
+            0
+            if a.created_by is None
+            else numbers.setdefault(a.created_by.function, len(numbers)) + 1
+            for a in self._accs
+        ]
+        width = len(numbers) + 1
+        on_stack = {
+            parent * width + numbers[f.function] + 1
+            for parent in set(parent_groups)
+            if parent >= 0
+            for f in self._accs[parent].frames
+            if f.function in numbers
+        }
+        child_creator = list(map(creator.__getitem__, children))
+        codes = map(add, map(mul, parent_groups, repeat(width)), child_creator)
+        returned = Counter(
+            compress(
+                children,
+                map(
+                    and_,
+                    map(and_, map(ne, parent_groups, repeat(-1)), map(bool, child_creator)),
+                    map(not_, map(on_stack.__contains__, codes)),
+                ),
+            )
         )
-        functions: dict[int, frozenset[str]] = {}
-        for code, n in Counter(codes).items():
-            child, parent = divmod(code, width)
-            parent -= 1
-            if parent < 0:
-                orphans[child] += n
-                continue
-            creator = self._accs[child].created_by
-            if creator is None:
-                continue
-            if parent not in functions:
-                functions[parent] = frozenset(f.function for f in self._accs[parent].frames)
-            if creator.function not in functions[parent]:
-                returned[child] += n
         return with_parent, orphans, returned
 
     def build(self) -> Snapshot:

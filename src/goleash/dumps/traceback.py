@@ -59,9 +59,9 @@ from __future__ import annotations
 import gc
 import re
 from collections import Counter
-from dataclasses import dataclass
-from itertools import compress, filterfalse, repeat
+from itertools import compress, repeat
 from operator import ge, invert, not_
+from typing import NamedTuple
 
 from goleash.dumps.ansi import strip_ansi
 from goleash.dumps.builder import SnapshotBuilder
@@ -107,6 +107,7 @@ _MINUTES = re.compile(rb"(\d+) minutes?")
 _FILE = re.compile(
     rb"\t(.*):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+)?"
 )
+_HEX = b"0123456789abcdef"
 _ELIDED = re.compile(rb"\.\.\.(?:(\d+) frames|additional frames) elided\.\.\.")
 _CREATED = re.compile(rb"created by (\S+?)(?: in goroutine " + _ID + rb")?")
 _ANCESTOR = b"[originating from goroutine "
@@ -140,8 +141,7 @@ _USER_STARTERS = ("runtime.main", "runtime.corostart", "runtime.handleAsyncEvent
 _SOMETIMES_USER_STARTERS = ("runtime.runFinalizers", "runtime.runfinq", "runtime.runCleanups")
 
 
-@dataclass(frozen=True, slots=True)
-class _Header:
+class _Header(NamedTuple):
     state: str
     wait_minutes: int | None
     leaked: bool
@@ -150,15 +150,13 @@ class _Header:
     version: int  # minor version this header proves, 0 if none
 
 
-@dataclass(frozen=True, slots=True)
-class _Body:
+class _Body(NamedTuple):
     shape: _Shape | None  # None: unreadable
     junk: int = 0  # lines after the last frame that are no part of the stack
     cut_frame: bool = False  # the stack ends with a frame line whose file line is missing
 
 
-@dataclass(frozen=True, slots=True)
-class _Shape:
+class _Shape(NamedTuple):
     frames: tuple[Frame, ...]
     created_by: Frame | None
     elided: int
@@ -166,8 +164,7 @@ class _Shape:
     version: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Stack:
+class _Stack(NamedTuple):
     """A distinct stack as the fast path reads it (arguments and parent id blanked)."""
 
     shape: _Shape
@@ -175,7 +172,15 @@ class _Stack:
     group: int  # the same number for every stack with the same frames and creator
 
 
+class _Creator(NamedTuple):
+    """A ``created by`` line pair as the fast path caches it."""
+
+    frame: Frame
+    version: int
+
+
 _NO_STACK = _Stack(_Shape((), None, 0, False, 0), False, -1)
+_NO_HEADER = _Header("", None, False, False, {}, 0)
 
 
 def parse(stream: BinaryIO, *, source: str = "", fast: bool = True) -> list[Snapshot]:
@@ -215,18 +220,21 @@ class _Parser:
         self.file_lines: _Lines = {}
         self.reasons: dict[str, int] = {}  # why goroutines went unparsed, and how many
         self.fast_enabled = fast
-        # The fast path's caches: blanked record -> (header, stack); blanked stack -> stack;
-        # (frames, creator) -> number (never cleared: it grows with distinct stacks only);
-        # (state, that number) -> group slot in the dump being read.
-        self.records: dict[bytes, tuple[_Header, _Stack] | None] = {}  # None: careful path
-        self.record_bytes = 0
+        # The fast path's caches: blanked stack -> stack (None: careful path); (function line,
+        # file line) -> frame, and -> creator; (frames, creator) -> number (never cleared: it grows
+        # with distinct stacks only); (state, that number) -> group slot in the dump being read.
         self.stacks: dict[bytes, _Stack | None] = {}
         self.stack_bytes = 0
+        self.frames: dict[tuple[bytes, bytes], Frame] = {}
+        self.creators: dict[tuple[bytes, bytes], _Creator] = {}
         self.idents: dict[tuple[tuple[Frame, ...], Frame | None], int] = {}
         self.groups: dict[tuple[str, int], int] = {}
-        # Per dump: record -> group slot and header facts; record -> goroutines not yet counted.
+        # Per dump: record text -> group slot, its header and stack, whether it names a parent
+        # (for every record in key_facts, and perhaps more); record -> goroutines not yet
+        # counted.
         self.key_slot: dict[bytes, int] = {}
-        self.key_facts: dict[bytes, tuple[_Header, int]] = {}
+        self.key_facts: dict[bytes, tuple[_Header, _Stack]] = {}
+        self.key_parented: dict[bytes, bool] = {}
         self.pending: Counter[bytes] = Counter()
         self.prefix: re.Pattern[bytes] | None = None
         self.found_any = False
@@ -342,9 +350,9 @@ class _Parser:
         changed, when a record needs the careful path.
 
         Argument values, frame registers and parent ids are blanked in the whole chunk at
-        once, the chunk is split at goroutine headers (ids and ``gp=`` parts fall out of the
-        split), and identical record texts are counted in a dict: Python then works once per
-        distinct record, whose parse is cached, never once per goroutine.
+        once, the chunk is split at goroutine headers (the ids and ``gp=`` parts fall out of
+        the split), and identical record texts are counted in a dict: Python then works once
+        per distinct record, whose parse is cached, never once per goroutine.
         """
         t = b"()\n".join(_ARGS_LINE.split(text))  # split and join: faster than sub
         if t.find(b" fp=0x", 0, 1 << 16) >= 0:  # GOTRACEBACK=system: registers on every frame
@@ -360,11 +368,11 @@ class _Parser:
         else:
             t = b"\n" + t[:-1]
         del cut
-        pieces = _SPLIT.split(t)
+        pieces = _SPLIT.split(t)  # [before, id, gp= part, record, id, …]
         del t
         if pieces[0].strip(b"\n"):
             return False  # text before the first header: preambles and junk need care
-        keys = pieces[3::3]
+        keys = pieces[3::3]  # each record from its header after the id: state, labels, stack
         if not keys:
             return False
         ids = list(map(int, pieces[1::3]))
@@ -372,34 +380,26 @@ class _Parser:
         if 0 in ids or len(set(ids)) != len(ids) or not seen.isdisjoint(ids):
             return False  # g0 stacks, or a repeated id that may start a new dump
         counts = Counter(keys)
-        distinct = counts.keys()
-        records = self.records
-        new = {key: self._record_info(key) for key in filterfalse(records.__contains__, distinct)}
-        if new:
-            self.record_bytes += sum(map(len, new))
-            if self.record_bytes > MAX_CACHE:  # many distinct records: keep memory flat
-                records.clear()
-                self.record_bytes = sum(map(len, new))
-            records.update(new)
-        if None in map(records.__getitem__, distinct):
+        new = self._resolve([key for key in counts if key not in self.key_facts])
+        if new is None:
             return False
         # For a clean record, a blanked parent id means exactly one parent, in order.
-        parented = {key: _PARENT_MARK in key for key in distinct}
+        parented = self.key_parented
+        parented.update((key, stack.parented) for key, _, stack in new)
         flags = list(map(parented.__getitem__, keys))
         if sum(flags) != len(parents):
             return False
         # Every record is clean: add them. Counts wait for the end of the dump (see _flush),
         # so Python works once per distinct record of a dump, not once per chunk.
         self.found_any = True
-        key_slot = self.key_slot
-        for key in list(filterfalse(key_slot.__contains__, distinct)):
-            self._new_key(key)
+        for key, header, stack in new:
+            self._add_key(key, header, stack)
+        slots = list(map(self.key_slot.__getitem__, keys))
         pending = self.pending
         for key, n in counts.items():
             pending[key] += n
         if len(pending) > MAX_PENDING:
             self._flush()
-        slots = list(map(key_slot.__getitem__, keys))
         if max(slots) >= 0:  # a user goroutine: junk before it was between goroutines
             self._commit_junk()
         gp = pieces[2::3]
@@ -431,16 +431,39 @@ class _Parser:
         )
         return True
 
-    def _new_key(self, key: bytes) -> None:
+    def _resolve(self, keys: list[bytes]) -> list[tuple[bytes, _Header, _Stack]] | None:
+        """The header and stack of each record text; None if one needs the careful path (see
+        _stack). Parses are cached: the same headers and stacks recur."""
+        out = []
+        headers, stacks = self.headers, self.stacks
+        for key in keys:
+            suffix, _, body = key.partition(b"\n")
+            header = headers.get(suffix, _NO_HEADER)
+            if header is _NO_HEADER:
+                if len(headers) > 50_000:  # unique labels per goroutine: keep memory flat
+                    headers.clear()
+                header = headers[suffix] = _parse_header(suffix)
+            if header is None:
+                return None
+            stack = stacks.get(body, _NO_STACK)
+            if stack is _NO_STACK:
+                self.stack_bytes += len(body)
+                if self.stack_bytes > MAX_CACHE:  # many distinct stacks: keep memory flat
+                    stacks.clear()
+                    self.stack_bytes = len(body)
+                stack = stacks[body] = self._stack(body)
+            if stack is None:
+                return None
+            out.append((key, header, stack))
+        return out
+
+    def _add_key(self, key: bytes, header: _Header, stack: _Stack) -> None:
         """The group slot of a record first seen in this dump, and what its header notes."""
-        record = self.records[key]
-        assert record is not None
-        header, stack = record
         slot = self.groups.get((header.state, stack.group))
         if slot is None:
             slot = self._slot(header, stack)
         self.key_slot[key] = slot
-        self.key_facts[key] = (header, stack.shape.elided)
+        self.key_facts[key] = (header, stack)
         if slot >= 0:
             self.version = max(self.version, header.version, stack.shape.version)
             self.leaked = self.leaked or header.leaked
@@ -449,7 +472,7 @@ class _Parser:
         """Add the counts of the records the fast path read since the last flush."""
         for key, n in self.pending.items():
             slot = self.key_slot[key]
-            header, elided = self.key_facts[key]
+            header, stack = self.key_facts[key]
             builder = self._builder() if slot >= 0 else self._runtime_builder()
             builder.count_into(
                 slot if slot >= 0 else ~slot,
@@ -458,12 +481,16 @@ class _Parser:
                 header.leaked,
                 header.locked,
                 header.labels,
-                elided,
+                stack.shape.elided,
             )
         self.pending.clear()
         if len(self.key_slot) > MAX_PENDING:  # memory follows distinct records, not goroutines
-            self.key_slot.clear()
-            self.key_facts.clear()
+            self._forget_keys()
+
+    def _forget_keys(self) -> None:
+        self.key_slot.clear()
+        self.key_facts.clear()
+        self.key_parented.clear()
 
     def _slot(self, header: _Header, stack: _Stack) -> int:
         """The group of a state and stack in the dump being read: its index in the user
@@ -476,48 +503,80 @@ class _Parser:
         self.groups[(header.state, stack.group)] = slot
         return slot
 
-    def _record_info(self, key: bytes) -> tuple[_Header, _Stack] | None:
-        """What a blanked record (header after the id, then the stack) says; None if it needs
-        the careful path: unreadable, junk lines, a blank line inside, or parent ids that do
-        not line up with its ``created by`` line."""
-        suffix, _, body = key.partition(b"\n")
-        if suffix in self.headers:
-            header = self.headers[suffix]
+    def _stack(self, body: bytes) -> _Stack | None:
+        """A distinct stack as the fast path cut it (arguments and parent blanked, a newline at
+        the end unless no blank line followed it); None if it needs the careful path:
+        unreadable, junk lines, a blank line inside, or a blanked parent id anywhere but in its
+        ``created by`` line."""
+        lines = body.split(b"\n")
+        if not lines[-1]:
+            lines.pop()  # the newline of the blank line after the stack
+        if b"" in lines:
+            return None
+        shape = self._plain_shape(lines)
+        if shape is not None:
+            parented = shape.version >= 21  # read from its creator: the parent id is printed
         else:
-            header = self.headers[suffix] = _parse_header(suffix)
-            if len(self.headers) > 50_000:  # unique labels per goroutine: keep memory flat
-                self.headers.clear()
-        if header is None:
-            return None
-        stack = self.stacks.get(body, _NO_STACK)
-        if stack is _NO_STACK:
-            stack = self._stack(body)
-            self.stack_bytes += len(body)
-            if self.stack_bytes > MAX_CACHE:  # many distinct stacks: keep memory flat
-                self.stacks.clear()
-                self.stack_bytes = len(body)
-            self.stacks[body] = stack
-        return None if stack is None else (header, stack)
-
-    def _stack(self, blanked: bytes) -> _Stack | None:
-        """A distinct blanked stack (see _record_info)."""
-        if b"\n\n" in blanked.rstrip(b"\n"):
-            return None
-        body = blanked.rstrip(b"\n")
-        shape = _simple_shape(body)
-        if shape is None:
             parsed = self._body(body, body)
             shape = parsed.shape
             if shape is None or parsed.junk or parsed.cut_frame:
                 return None
-        parented = shape.created_by is not None and _parent_of(body) is not None
-        if blanked.count(_PARENT_MARK) != parented:
+            parented = shape.created_by is not None and _parent_of(body) is not None
+        if body.count(_PARENT_MARK) != parented:
             return None
         ident = (shape.frames, shape.created_by)
         group = self.idents.get(ident)
         if group is None:
             group = self.idents[ident] = len(self.idents)
         return _Stack(shape, parented, group)
+
+    def _plain_shape(self, lines: list[bytes]) -> _Shape | None:
+        """The shape of a stack of (function, file) line pairs and perhaps a ``created by``
+        pair, as most stacks are, read pair by pair as _parse_lines reads them but through
+        caches of the pairs seen before; None for any other stack, which _parse_body reads."""
+        if not lines or len(lines) % 2:
+            return None
+        calls, places = lines[0::2], lines[1::2]
+        created_by: Frame | None = None
+        version = 0
+        if calls[-1].startswith(b"created by "):
+            pair = (calls.pop(), places.pop())
+            creator = self.creators.get(pair)
+            if creator is None:
+                read = _frame_of(*pair, self.file_lines)
+                if not isinstance(read, _Creator):
+                    return None
+                if len(self.creators) > 100_000:  # keep memory flat
+                    self.creators.clear()
+                creator = self.creators[pair] = read
+            created_by, version = creator
+            if not calls:
+                return None
+        known = self.frames
+        frames = list(map(known.get, zip(calls, places, strict=True)))
+        if None in frames:
+            if len(known) > 200_000:  # keep memory flat
+                known.clear()
+            files = self.file_lines
+            for i, frame in enumerate(frames):
+                if frame is None:
+                    call, place = calls[i], places[i]
+                    # What _function_name reads for a call whose arguments are blanked; any
+                    # other line (a creator before the last pair, an elision, junk, unblanked
+                    # arguments) sends the stack to _parse_body.
+                    where = _file_line(place, files)
+                    if (
+                        where is None
+                        or not call.endswith(b"()")
+                        or len(call) < 3
+                        or b" " in call
+                        or b"\t" in call
+                        or call.startswith(b"...")
+                    ):
+                        return None
+                    frame = Frame(call[:-2].decode("utf-8", "replace"), *where)
+                    frames[i] = known[call, place] = frame
+        return _Shape(tuple(frames), created_by, 0, _is_system(frames), version)  # type: ignore[arg-type]
 
     def _body(self, key: bytes, body: bytes) -> _Body:
         """The parsed stack of ``body``, cached under its ``key`` (arguments and parent blanked)."""
@@ -662,8 +721,7 @@ class _Parser:
 
     def _finish_dump(self) -> None:
         self._flush()
-        self.key_slot.clear()
-        self.key_facts.clear()
+        self._forget_keys()
         if self._has_goroutines():
             b = self._builder()
             for reason, n in sorted(self.reasons.items()):
@@ -840,10 +898,23 @@ _Lines = dict[bytes, "_FileLine | Frame | None"]
 def _file_line(line: bytes, cache: _Lines) -> _FileLine | None:
     """Read ``\t/path/file.go:12 +0x1d``; cached, as the same lines recur across stacks."""
     if line in cache:
-        info = cache[line]
-        return None if info is None or isinstance(info, Frame) else info
-    fm = _FILE.fullmatch(line)
-    info = None if fm is None else (_text_of(fm.group(1)), int(fm.group(2)))
+        known = cache[line]
+        return None if known is None or isinstance(known, Frame) else known
+    # The common form, "\tpath:line" or "\tpath:line +0xoffset", read with bytes methods (the
+    # regex costs more than the rest of a frame); others, frame registers included, by _FILE.
+    # The path is everything before the last colon, as _FILE's greedy ".*" takes it.
+    colon = line.rfind(b":")
+    number, space, offset = line[colon + 1 :].partition(b" ")
+    if (
+        colon > 0
+        and line.startswith(b"\t")
+        and number.isdigit()
+        and (not space or (offset.startswith(b"+0x") and not offset[3:].strip(_HEX) and offset[3:]))
+    ):
+        info: _FileLine | None = (_text_of(line[1:colon]), int(number))
+    else:
+        fm = _FILE.fullmatch(line)
+        info = None if fm is None else (_text_of(fm.group(1)), int(fm.group(2)))
     if len(cache) > 200_000:
         cache.clear()
     cache[line] = info
@@ -943,6 +1014,24 @@ def _parse_lines(lines: list[bytes], files: _Lines) -> _Body:
     return _Body(_Shape(tuple(frames), created_by, elided, _is_system(frames), version))
 
 
+def _frame_of(line: bytes, file_line: bytes, files: _Lines) -> Frame | _Creator | None:
+    """A function line and its file line read as _parse_lines reads them, or a ``created by``
+    pair; None for any other pair (elisions, ancestors, junk), which only _parse_lines reads."""
+    if line.startswith((b"\t", b"...", _ANCESTOR)):
+        return None
+    info = _file_line(file_line, files)
+    if info is None:
+        return None
+    file, lineno = info
+    if line.startswith(b"created by "):
+        cm = _CREATED.fullmatch(line)
+        if cm is None:
+            return None
+        return _Creator(Frame(_text_of(cm.group(1)), file, lineno), 21 if cm.group(2) else 0)
+    name = _function_name(line)
+    return None if name is None else Frame(_text_of(name), file, lineno)
+
+
 def _function_name(line: bytes) -> bytes | None:
     """``pkg.(*T).M`` from ``pkg.(*T).M(0x1, {...})``; None if the line is no function line."""
     if not line.endswith(b")"):
@@ -978,43 +1067,6 @@ def _looks_cut(body: bytes) -> bool:
     function line whose file line is missing."""
     last = body.rstrip(b"\n").rpartition(b"\n")[2]
     return not last or last.startswith(b"created by ") or _function_name(last) is not None
-
-
-# A stack of plain frames (arguments blanked) and a creator, as most stacks are: read with two
-# regex calls instead of line by line. Anything else (elided frames, ancestors, junk, a stack
-# that is not there) is left to _parse_body, which reads these the same way (tests check).
-_PLAIN_FILE = rb"\t[^\n]*:\d+(?: \+0x[0-9a-f]+)?"
-_PLAIN_FRAME = rb"[^ \t\n]+\(\)\n" + _PLAIN_FILE
-_PLAIN_BODY = re.compile(_PLAIN_FRAME + rb"(?:\n" + _PLAIN_FRAME + rb")*")
-_PLAIN_FRAMES = re.compile(rb"^([^ \t\n]+)\(\)\n\t([^\n]*):(\d+)(?: \+0x[0-9a-f]+)?$", re.M)
-_PLAIN_CREATOR = re.compile(
-    rb"\ncreated by (\S+?)( in goroutine \d{1,19})?\n\t([^\n]*):(\d+)(?: \+0x[0-9a-f]+)?\Z"
-)
-
-
-def _simple_shape(body: bytes) -> _Shape | None:
-    """The shape of a plain stack (see _PLAIN_BODY), or None to read it line by line."""
-    if b"created by " in body:
-        # The creator line may hold a blanked parent: " in goroutine 1" has spaces.
-        head, sep, _ = body.rpartition(b"\ncreated by ")
-        if not sep or _PLAIN_BODY.fullmatch(head) is None:
-            return None
-        cm = _PLAIN_CREATOR.search(body, len(head))
-        if cm is None:
-            return None
-        created_by: Frame | None = Frame(
-            _text_of(cm.group(1)), _text_of(cm.group(3)), int(cm.group(4))
-        )
-        version = 21 if cm.group(2) is not None else 0
-    else:
-        if _PLAIN_BODY.fullmatch(body) is None:
-            return None
-        head, created_by, version = body, None, 0
-    frames = [
-        Frame(_text_of(name), _text_of(file), int(line))
-        for name, file, line in _PLAIN_FRAMES.findall(head)
-    ]
-    return _Shape(tuple(frames), created_by, 0, _is_system(frames), version)
 
 
 def _is_system(frames: list[Frame]) -> bool:
