@@ -423,3 +423,46 @@ def test_any_bytes_no_exception(data: bytes) -> None:
     except InputError:
         return
     assert all(s.total >= 0 and s.unparsed >= 0 for s in snapshots)
+
+
+# The file line of a frame is read with bytes methods in the common forms and with a regex
+# otherwise; both must read every line as the one documented pattern does (path: everything
+# before the last colon; then a line number, an optional +0x offset and optional registers).
+_FILE_LINE = re.compile(
+    rb"\t(.*):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+)?"
+)
+_FILE_PARTS = [
+    b"\t", b"/src/a b/x.go", b"C:\\w\\y.go", b":", b"12", b"0", b" ", b"+0x", b"1d", b"fg",
+    b" fp=0x1 sp=0x2 pc=0x3", b"\r", b"+0x1d", b"::", b"9", b"\xff", b"-",
+]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_FILE_PARTS), max_size=8), st.booleans())
+def test_file_lines_read_as_the_documented_pattern(parts: list[bytes], tab: bool) -> None:
+    line = (b"\t" if tab else b"") + b"".join(parts)
+    m = _FILE_LINE.fullmatch(line)
+    expected = None if m is None else (m.group(1).decode("utf-8", "replace"), int(m.group(2)))
+    assert traceback._file_line(line, {}) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "creator", "parent"),
+    [
+        (b"created by main.main", "main.main", None),
+        (b"created by main.(*T).run.func1 in goroutine 7", "main.(*T).run.func1", 7),
+        (b"created by net/http.(*Server).Serve in goroutine 1", "net/http.(*Server).Serve", 1),
+        (b"created by main.main in goroutine", None, None),  # no id: not a creator line
+        (b"created by  main.main", None, None),
+    ],
+)
+def test_creator_lines(line: bytes, creator: str | None, parent: int | None) -> None:
+    body = b"main.f()\n\t/src/x.go:3 +0x1\n" + line + b"\n\t/src/x.go:9 +0x2"
+    parsed = traceback._parse_body(body)
+    shape = parsed.shape
+    if creator is None:
+        assert shape is None or shape.created_by is None or parsed.junk
+        return
+    assert shape is not None and shape.created_by is not None
+    assert shape.created_by.function == creator
+    assert traceback._parent_of(body) == parent
