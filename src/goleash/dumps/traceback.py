@@ -79,6 +79,7 @@ MAX_LINE = 16 << 20  # a "line" longer than this is binary junk
 MIN_SPLIT = 32 << 10  # a chunk the fast path refuses is halved down to this size
 MAX_CACHE = 32 << 20  # bytes of distinct record texts kept with their parse
 MAX_PENDING = 100_000  # distinct records counted before their counts are added
+MAX_FRAMES = 65536  # distinct (function line, file line) pairs kept with their frame (~25 MB)
 SEEN_IDS = 65536
 
 CUT_WARNING = "the input ends inside a goroutine"
@@ -547,7 +548,7 @@ class _Parser:
                 read = _frame_of(*pair, self.file_lines)
                 if not isinstance(read, _Creator):
                     return None
-                if len(self.creators) > 100_000:  # keep memory flat
+                if len(self.creators) > MAX_FRAMES:  # keep memory flat
                     self.creators.clear()
                 creator = self.creators[pair] = read
             created_by, version = creator
@@ -563,7 +564,7 @@ class _Parser:
             text = b"\n".join(calls)
             if text.find(b" ") >= 0 or text.find(b"\t") >= 0:
                 return None
-            if len(known) > 200_000:  # keep memory flat
+            if len(known) > MAX_FRAMES:  # keep memory flat
                 known.clear()
             files = self.file_lines
             for i, frame in enumerate(frames):
