@@ -11,7 +11,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import compress, repeat
-from operator import add, and_, eq, mul, ne, not_
+from operator import add, mul
 
 from goleash.model import Frame, Goroutine, Group, Snapshot, signature_of
 
@@ -200,56 +200,48 @@ class SnapshotBuilder:
             self.warnings.append(message)
 
     def _alive_parents(self) -> dict[int, int]:
-        """Parents present in the snapshot, each with the index of its group."""
+        """Parents present in the snapshot, each with the index of its group + 1."""
         parents = set(self._parents)
         if not parents:
             return {}
         # compress, map and zip keep the pass over every goroutine id in C; Python only sees
         # the goroutines that are somebody's parent.
         is_parent = map(parents.__contains__, self._ids)
-        return dict(compress(zip(self._ids, self._id_group, strict=True), is_parent))
+        groups = map(add, self._id_group, repeat(1))
+        return dict(compress(zip(self._ids, groups, strict=True), is_parent))
 
     def _parent_facts(self) -> tuple[Counter[int], Counter[int], Counter[int]]:
         """Per group: goroutines with a known parent, of those the orphans (parent gone), and
         those whose alive parent no longer runs the function that started them."""
-        children = self._parent_group  # for each known parent, the group of its child
-        with_parent = Counter(children)
-        if not with_parent:
-            return with_parent, Counter(), Counter()
+        with_parent: Counter[int] = Counter()
+        orphans: Counter[int] = Counter()
+        returned: Counter[int] = Counter()
+        if not self._parents:
+            return with_parent, orphans, returned
         alive = self._alive_parents()
-        # Every pass below is a C loop over the children: Python sees groups, not goroutines.
-        parent_groups = list(map(alive.get, self._parents, repeat(-1)))
-        orphans = Counter(compress(children, map(eq, parent_groups, repeat(-1))))
-        # Numbers for the functions that started goroutines; each child's creator as its
-        # number + 1 (0: no creator), and each alive parent's stack as the set of
-        # ``group * width + number + 1`` for the creators among its frames.
-        numbers: dict[str, int] = {}
-        creator = [
-            0
-            if a.created_by is None
-            else numbers.setdefault(a.created_by.function, len(numbers)) + 1
-            for a in self._accs
-        ]
-        width = len(numbers) + 1
-        on_stack = {
-            parent * width + numbers[f.function] + 1
-            for parent in set(parent_groups)
-            if parent >= 0
-            for f in self._accs[parent].frames
-            if f.function in numbers
-        }
-        child_creator = list(map(creator.__getitem__, children))
-        codes = map(add, map(mul, parent_groups, repeat(width)), child_creator)
-        returned = Counter(
-            compress(
-                children,
-                map(
-                    and_,
-                    map(and_, map(ne, parent_groups, repeat(-1)), map(bool, child_creator)),
-                    map(not_, map(on_stack.__contains__, codes)),
-                ),
-            )
+        # (child's group, parent's group + 1 or 0 when gone) as one int, counted in C: Python
+        # sees distinct pairs only.
+        width = len(self._accs) + 1
+        codes = map(
+            add,
+            map(mul, self._parent_group, repeat(width)),
+            map(alive.get, self._parents, repeat(0)),
         )
+        functions: dict[int, frozenset[str]] = {}
+        for code, n in Counter(codes).items():
+            child, parent = divmod(code, width)
+            with_parent[child] += n
+            if not parent:
+                orphans[child] += n
+                continue
+            creator = self._accs[child].created_by
+            if creator is None:
+                continue
+            parent -= 1
+            if parent not in functions:
+                functions[parent] = frozenset(f.function for f in self._accs[parent].frames)
+            if creator.function not in functions[parent]:
+                returned[child] += n
         return with_parent, orphans, returned
 
     def build(self) -> Snapshot:
