@@ -227,20 +227,22 @@ class SnapshotBuilder:
             map(mul, self._parent_group, repeat(width)),
             map(alive.get, self._parents, repeat(0)),
         )
-        functions: dict[int, frozenset[str]] = {}
+        creators = [None if a.created_by is None else a.created_by.function for a in self._accs]
+        functions: dict[int, frozenset[str]] = {}  # a parent's group + 1 -> its functions
         for code, n in Counter(codes).items():
             child, parent = divmod(code, width)
             with_parent[child] += n
             if not parent:
                 orphans[child] += n
                 continue
-            creator = self._accs[child].created_by
+            creator = creators[child]
             if creator is None:
                 continue
-            parent -= 1
-            if parent not in functions:
-                functions[parent] = frozenset(f.function for f in self._accs[parent].frames)
-            if creator.function not in functions[parent]:
+            stack = functions.get(parent)
+            if stack is None:
+                frames = self._accs[parent - 1].frames
+                stack = functions[parent] = frozenset(f.function for f in frames)
+            if creator not in stack:
                 returned[child] += n
         return with_parent, orphans, returned
 
