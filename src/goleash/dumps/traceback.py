@@ -91,34 +91,51 @@ UNREADABLE = "could not read the stack of {n} goroutine(s)"
 DEADLOCK = b"fatal error: all goroutines are asleep - deadlock!"
 JUNK = "skipped {n} line(s) in or between goroutines that are no part of a traceback"
 
+
+class _Lazy:
+    """A pattern compiled on first use: most dumps never need the careful path's patterns, and
+    compiling one costs start-up time that a small dump notices."""
+
+    __slots__ = ("_compiled", "_flags", "_text")
+
+    def __init__(self, text: bytes, flags: int = 0) -> None:
+        self._text = text
+        self._flags = flags
+        self._compiled: re.Pattern[bytes] | None = None
+
+    @property
+    def compiled(self) -> re.Pattern[bytes]:
+        if self._compiled is None:
+            self._compiled = re.compile(self._text, self._flags)
+        return self._compiled
+
+
 # Goroutine ids are uint64; a longer number is no id and its record reads as unparsed.
 _ID = rb"(\d{1,19})"
-_HEADER = re.compile(rb"goroutine " + _ID + rb" ([^\n]*)")
-_HEADER_START = re.compile(rb"goroutine \d+ (?:gp=|\[)")  # a record, even if cut short
+_HEADER = _Lazy(rb"goroutine " + _ID + rb" ([^\n]*)")
+_HEADER_START = _Lazy(rb"goroutine \d+ (?:gp=|\[)")  # a record, even if cut short
 _SUFFIX = re.compile(
     rb"(?:gp=(?:0x[0-9a-f]+|nil) m=(?:\d+ mp=0x[0-9a-f]+|nil) )?"
     rb"\[([^\]\n]*)\](?: \{([^\n]*)\})?:"
 )
-_LABEL = re.compile(
+_LABEL = _Lazy(
     rb'(?:"((?:[^"\\]|\\.)*)"|([A-Za-z0-9./_]+)): (?:"((?:[^"\\]|\\.)*)"|([A-Za-z0-9./_]*))'
     rb"(?:, |\Z)"
 )
-_ESCAPE = re.compile(rb"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)", re.S)
+_ESCAPE = _Lazy(rb"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)", re.S)
 _MINUTES = re.compile(rb"(\d+) minutes?")
-_FILE = re.compile(
-    rb"\t(.*):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+)?"
-)
+_FILE = _Lazy(rb"\t(.*):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+)?")
 _HEX = b"0123456789abcdef"
-_ELIDED = re.compile(rb"\.\.\.(?:(\d+) frames|additional frames) elided\.\.\.")
+_ELIDED = _Lazy(rb"\.\.\.(?:(\d+) frames|additional frames) elided\.\.\.")
 # Greedy: a name has no blanks, so it ends at the first one either way (lazy costs ~20x more).
 _CREATED = re.compile(rb"created by (\S+)(?: in goroutine " + _ID + rb")?")
 _ANCESTOR = b"[originating from goroutine "
 _UNAVAILABLE = b"\tgoroutine running on other thread; stack unavailable"
-_ARGS = re.compile(rb"\([^()\n]*\)$", re.M)
-_PARENT = re.compile(rb" in goroutine \d+$", re.M)
+_ARGS = _Lazy(rb"\([^()\n]*\)$", re.M)
+_PARENT = _Lazy(rb" in goroutine \d+$", re.M)
 # The fast path's whole-chunk forms of the same (a literal first byte keeps the scans fast).
 _ARGS_LINE = re.compile(rb"\([^()\n]*\)\n")
-_REGISTERS = re.compile(rb" fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+\n")
+_REGISTERS = _Lazy(rb" fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+\n")
 _PARENT_LINE = re.compile(rb" in goroutine " + _ID + rb"\n")
 _PARENT_MARK = b" in goroutine 1\n"
 # A header line (as _HEADER and _SUFFIX read it), split off with its id and gp= part.
@@ -128,13 +145,13 @@ _SPLIT = re.compile(
 )
 # A goroutine header anywhere in a line, to find log prefixes in front of it.
 _ANY_HEADER = re.compile(rb"goroutine \d+ (?:gp=\S+ m=\S+ (?:mp=\S+ )?)?\[[^\n]*\][^\n]*:\r?\n")
-_SPACES = re.compile(rb"^ +(?=\S)", re.M)
+_SPACES = _Lazy(rb"^ +(?=\S)", re.M)
 
 # Text around dumps that needs no warning. Preambles also start a new dump.
-_PREAMBLE = re.compile(
+_PREAMBLE = _Lazy(
     rb"(?:panic: |fatal error: |SIG[A-Z]+: |unexpected fault address|runtime: |\[signal )"
 )
-_QUIET = re.compile(
+_QUIET = _Lazy(
     rb"(?:runtime stack:|\[originating from|exit status \d|FAIL|PASS|ok |--- |=== |"
     rb"[a-z][a-z0-9]{1,6} +0x[0-9a-f]+$|PC=|created by |\t|goroutine \d+ )"
 )
@@ -321,7 +338,7 @@ class _Parser:
         if self.prefix is not None:
             text = self.prefix.sub(b"", text)
         if b"\n " in text or text.startswith(b" "):
-            text = _SPACES.sub(b"\t", text)
+            text = _SPACES.compiled.sub(b"\t", text)
         return text
 
     # --- chunks ------------------------------------------------------------------------------
@@ -358,7 +375,7 @@ class _Parser:
         """
         t = b"()\n".join(_ARGS_LINE.split(text))  # split and join: faster than sub
         if t.find(b" fp=0x", 0, 1 << 16) >= 0:  # GOTRACEBACK=system: registers on every frame
-            t = _REGISTERS.sub(b"\n", t)
+            t = _REGISTERS.compiled.sub(b"\n", t)
         cut = _PARENT_LINE.split(t)  # [text, parent id, text, parent id, …, text]
         parents = cut[1::2]
         # A newline in front, so the first header splits like the others, and one less at the
@@ -607,7 +624,7 @@ class _Parser:
     def _record(self, rec: bytes, at_eof: bool, cut: bool) -> None:
         if not rec:
             return
-        if _HEADER_START.match(rec) is None:
+        if _HEADER_START.compiled.match(rec) is None:
             # A header may follow junk lines with no blank line in between.
             at = _find_header(rec)
             if at < 0:
@@ -627,7 +644,7 @@ class _Parser:
         self.found_any = True
         head, _, body = rec.partition(b"\n")
         truncated = at_eof and cut
-        m = _HEADER.fullmatch(head)
+        m = _HEADER.compiled.fullmatch(head)
         if m is None or truncated:
             self._unparsed(TRUNCATED if truncated else UNREADABLE)
             return
@@ -646,7 +663,8 @@ class _Parser:
             return
         # Parent ids blanked, not removed: whether a stack names its parent is part of what it
         # says (the Go version, for one).
-        parsed = self._body(_PARENT.sub(_PARENT_MARK[:-1], _ARGS.sub(b"()", body)), body)
+        blanked = _PARENT.compiled.sub(_PARENT_MARK[:-1], _ARGS.compiled.sub(b"()", body))
+        parsed = self._body(blanked, body)
         shape = parsed.shape
         if shape is None:
             self._unparsed(TRUNCATED if at_eof and _looks_cut(body) else UNREADABLE)
@@ -673,13 +691,13 @@ class _Parser:
         for line in text.split(b"\n"):
             if not line.strip():
                 continue
-            if _PREAMBLE.match(line):
+            if _PREAMBLE.compiled.match(line):
                 if self._has_goroutines():
                     self._finish_dump()
                 if line.startswith(DEADLOCK):
                     self.deadlock = True
                 continue
-            if _QUIET.match(line):
+            if _QUIET.compiled.match(line):
                 continue
             if self.builder is not None:
                 self.pending_junk += 1
@@ -787,7 +805,7 @@ def _find_header(rec: bytes) -> int:
     while at >= 0:
         end = rec.find(b"\n", at + 1)
         line = rec[at + 1 : end if end >= 0 else len(rec)]
-        m = _HEADER.fullmatch(line)
+        m = _HEADER.compiled.fullmatch(line)
         if m is not None and _SUFFIX.fullmatch(m.group(2)):
             return at + 1
         at = rec.find(b"\ngoroutine ", at + 1)
@@ -862,7 +880,7 @@ def _parse_labels(text: bytes) -> dict[str, str] | None:
     labels: dict[str, str] = {}
     pos = 0
     while pos < len(text):
-        m = _LABEL.match(text, pos)
+        m = _LABEL.compiled.match(text, pos)
         if m is None:
             return None
         k_q, k_b, v_q, v_b = m.groups()
@@ -888,7 +906,7 @@ def _unquote(s: bytes) -> str:
                 return e
         return {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(c, c)
 
-    return _text_of(_ESCAPE.sub(one, s))
+    return _text_of(_ESCAPE.compiled.sub(one, s))
 
 
 def _text_of(b: bytes) -> str:
@@ -918,7 +936,7 @@ def _file_line(line: bytes, cache: _Lines) -> _FileLine | None:
     ):
         info: _FileLine | None = (_text_of(line[1:colon]), int(number))
     else:
-        fm = _FILE.fullmatch(line)
+        fm = _FILE.compiled.fullmatch(line)
         info = None if fm is None else (_text_of(fm.group(1)), int(fm.group(2)))
     if len(cache) > 200_000:
         cache.clear()
@@ -955,7 +973,7 @@ def _foreign(line: bytes) -> bool:
     """True for a line that no stack has: not a frame, file, ``created by`` or elision line."""
     if line.startswith((b"\t", b"created by ", _ANCESTOR)):
         return False
-    return _function_name(line) is None and _ELIDED.fullmatch(line) is None
+    return _function_name(line) is None and _ELIDED.compiled.fullmatch(line) is None
 
 
 def _parse_lines(lines: list[bytes], files: _Lines) -> _Body:
@@ -977,7 +995,7 @@ def _parse_lines(lines: list[bytes], files: _Lines) -> _Body:
             return _Body(None)  # a file line with no function line before it
         if line.startswith(_ANCESTOR):
             break  # the stacks of this goroutine's ancestors, not frames of it
-        em = _ELIDED.fullmatch(line) if line.startswith(b"...") else None
+        em = _ELIDED.compiled.fullmatch(line) if line.startswith(b"...") else None
         if em is not None:
             if em.group(1) is not None:
                 elided += int(em.group(1))
