@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import random
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -161,3 +162,49 @@ def test_odd_stacks_read_the_same(body: bytes) -> None:
     data = b"goroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\n\n" + data
     fast, careful = both(data)
     assert fast == careful
+
+
+# The whole-chunk pass exists twice: in C (goleash.dumps._scan, built at install) and in Python
+# (split_chunk, the fallback where no compiler was at hand). Both must cut every text alike.
+_SCAN_PARTS = [
+    b"goroutine ", b"1", b"23", b"12345678901234567890", b" ", b"[running]:\n",
+    b"[chan send, 5 minutes]:\n", b"[select] {\"k\": \"v\"}:\n", b"[x] {:\n", b"main.f(",
+    b"0x1, {0x2, 0x3}", b")\n", b"(", b")", b"\t/src/a.go:3 +0x1d\n", b"created by main.g",
+    b" in goroutine ", b"7\n", b"\n", b"\n\n", b"gp=0xc000001 m=nil ", b"gp=nil m=3 mp=0xc1 ",
+    b"gp=0x m=", b" fp=0x1 sp=0x2 pc=0x3\n", b"junk line\n", b"\xff", b"\r", b"\t",
+]  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(_SCAN_PARTS), max_size=40))
+def test_the_c_pass_cuts_like_the_python_one(parts: list[bytes]) -> None:
+    scan = pytest.importorskip("goleash.dumps._scan")
+    text = b"".join(parts)
+    assert scan.split_records(text) == traceback.split_chunk(text)
+    assert scan.split_records(memoryview(text)) == traceback.split_chunk(text)
+
+
+@pytest.mark.parametrize("path", TEXT_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_c_pass_cuts_every_fixture_like_the_python_one(path: Path) -> None:
+    scan = pytest.importorskip("goleash.dumps._scan")
+    data = path.read_bytes()
+    assert scan.split_records(data) == traceback.split_chunk(data)
+
+
+def test_the_python_pass_reads_like_the_careful_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where the C pass could not be built, the Python one runs: the same snapshots.
+    monkeypatch.setattr(traceback, "split_records", traceback.split_chunk)
+    monkeypatch.setattr(traceback, "CHUNK", 16 << 10)
+    data = b"".join(p.read_bytes() for p in TEXT_FIXTURES) + generate(3000, 300, seed=5)
+    fast, careful = both(data)
+    assert fast == careful
+
+
+def test_the_c_pass_is_built_where_a_compiler_is() -> None:
+    # It is optional (pip installs goleash without a compiler), so a failed build would only
+    # show as slowness: where a compiler is at hand, it must have been built.
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        pytest.skip("no C compiler here: the Python pass runs instead")
+    from goleash.dumps import _scan
+
+    assert traceback.split_records is _scan.split_records

@@ -71,7 +71,7 @@ from goleash.model import Frame, Goroutine, Snapshot
 # typing costs start-up time; the annotations only need it when mypy reads them
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import BinaryIO
+    from typing import Any, BinaryIO
 
 FIRST_CHUNK = 1 << 20
 CHUNK = 4 << 20
@@ -370,25 +370,11 @@ class _Parser:
 
         Argument values, frame registers and parent ids are blanked in the whole chunk at
         once, the chunk is split at goroutine headers (the ids and ``gp=`` parts fall out of
-        the split), and identical record texts are counted in a dict: Python then works once
-        per distinct record, whose parse is cached, never once per goroutine.
+        the split; see split_records), and identical record texts are counted in a dict:
+        Python then works once per distinct record, whose parse is cached, never once per
+        goroutine.
         """
-        t = b"()\n".join(_ARGS_LINE.split(text))  # split and join: faster than sub
-        if t.find(b" fp=0x", 0, 1 << 16) >= 0:  # GOTRACEBACK=system: registers on every frame
-            t = _REGISTERS.compiled.sub(b"\n", t)
-        cut = _PARENT_LINE.split(t)  # [text, parent id, text, parent id, …, text]
-        parents = cut[1::2]
-        # A newline in front, so the first header splits like the others, and one less at the
-        # end, so every record ends alike (edited in the small end pieces, not the whole text).
-        if parents:
-            cut[0] = b"\n" + cut[0]
-            cut[-1] = cut[-1][:-1]
-            t = _PARENT_MARK.join(cut[0::2])
-        else:
-            t = b"\n" + t[:-1]
-        del cut
-        pieces = _SPLIT.split(t)  # [before, id, gp= part, record, id, …]
-        del t
+        pieces, parents = split_records(text)  # [before, id, gp= part, record, id, …]
         if pieces[0].strip(b"\n"):
             return False  # text before the first header: preambles and junk need care
         keys = pieces[3::3]  # each record from its header after the id: state, labels, stack
@@ -776,6 +762,34 @@ class _Parser:
         self.version = 0
         self.leaked = False
         self.reasons = {}
+
+
+def split_chunk(text: bytes | memoryview) -> tuple[list[bytes | Any], list[bytes]]:
+    """The fast path's whole-chunk pass: argument values, frame registers and parent ids
+    blanked, then the text split at goroutine headers: ``[before, id, gp= part or None, record,
+    id, …]``, and the parent ids in order. ``_scan.split_records`` (C) does the same in one
+    loop; this is the reference and the fallback where it could not be built."""
+    t = b"()\n".join(_ARGS_LINE.split(text))  # split and join: faster than sub
+    if t.find(b" fp=0x", 0, 1 << 16) >= 0:  # GOTRACEBACK=system: registers on every frame
+        t = _REGISTERS.compiled.sub(b"\n", t)
+    cut = _PARENT_LINE.split(t)  # [text, parent id, text, parent id, …, text]
+    parents = cut[1::2]
+    # A newline in front, so the first header splits like the others, and one less at the
+    # end, so every record ends alike (edited in the small end pieces, not the whole text).
+    if parents:
+        cut[0] = b"\n" + cut[0]
+        cut[-1] = cut[-1][:-1]
+        t = _PARENT_MARK.join(cut[0::2])
+    else:
+        t = b"\n" + t[:-1]
+    del cut
+    return _SPLIT.split(t), parents
+
+
+try:
+    from goleash.dumps._scan import split_records
+except ImportError:  # no C compiler where goleash was installed: the same, three times slower
+    split_records = split_chunk
 
 
 # --- pure helpers ----------------------------------------------------------------------------

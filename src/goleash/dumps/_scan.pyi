@@ -1,0 +1,3 @@
+from typing import Any
+
+def split_records(text: bytes | memoryview, /) -> tuple[list[bytes | Any], list[bytes]]: ...
