@@ -208,3 +208,10 @@ def test_the_c_pass_is_built_where_a_compiler_is() -> None:
     from goleash.dumps import _scan
 
     assert traceback.split_records is _scan.split_records
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.binary(max_size=600))
+def test_the_c_pass_cuts_any_bytes_like_the_python_one(text: bytes) -> None:
+    scan = pytest.importorskip("goleash.dumps._scan")
+    assert scan.split_records(text) == traceback.split_chunk(text)
