@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,6 +40,22 @@ def scrape(addr: str, path: str) -> bytes:
     r = httpx.get(f"http://{addr}/{path.lstrip('/')}", timeout=30)
     r.raise_for_status()
     return r.content
+
+
+@contextmanager
+def one_connection(addr: str) -> Iterator[Callable[[str], bytes]]:
+    """GET paths of ADDR over one keep-alive connection, opened before the first capture: a
+    connection per capture can catch the server's accept loop between accepting it and
+    parking again, a stack no ignore pack describes."""
+    with httpx.Client(timeout=30) as client:
+
+        def get(path: str) -> bytes:
+            r = client.get(f"http://{addr}/{path.lstrip('/')}")
+            r.raise_for_status()
+            return r.content
+
+        get("/count")
+        yield get
 
 
 def runtime_count(addr: str) -> int:

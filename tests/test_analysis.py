@@ -18,7 +18,7 @@ from goleash.analysis.waits import KINDS, classify, kind_of, normalise_state
 from goleash.dumps import read_snapshots
 from goleash.errors import InputError
 from goleash.model import Frame, Group, Snapshot
-from shapes import SHAPES_SRC, marker_line, running_shapes, scrape
+from shapes import SHAPES_SRC, marker_line, one_connection, running_shapes
 
 pytestmark = pytest.mark.slow
 
@@ -46,23 +46,23 @@ class _Dumps(dict[str, Snapshot]):
 
 @pytest.fixture(scope="module")
 def leaky() -> _Dumps:
-    with running_shapes("-locks") as addr:
+    with running_shapes("-locks") as addr, one_connection(addr) as get:
         raw = {
-            "debug2": scrape(addr, "/debug/pprof/goroutine?debug=2"),
-            "debug1": scrape(addr, "/debug/pprof/goroutine?debug=1"),
-            "proto": scrape(addr, "/debug/pprof/goroutine?debug=0"),
-            "leak2": scrape(addr, "/debug/pprof/goroutineleak?debug=2"),
+            "debug2": get("/debug/pprof/goroutine?debug=2"),
+            "debug1": get("/debug/pprof/goroutine?debug=1"),
+            "proto": get("/debug/pprof/goroutine?debug=0"),
+            "leak2": get("/debug/pprof/goroutineleak?debug=2"),
         }
     return _Dumps(raw)
 
 
 @pytest.fixture(scope="module")
 def healthy() -> _Dumps:
-    with running_shapes("-leaks", "0") as addr:
+    with running_shapes("-leaks", "0") as addr, one_connection(addr) as get:
         raw = {
-            "debug2": scrape(addr, "/debug/pprof/goroutine?debug=2"),
-            "proto": scrape(addr, "/debug/pprof/goroutine?debug=0"),
-            "leak2": scrape(addr, "/debug/pprof/goroutineleak?debug=2"),
+            "debug2": get("/debug/pprof/goroutine?debug=2"),
+            "proto": get("/debug/pprof/goroutine?debug=0"),
+            "leak2": get("/debug/pprof/goroutineleak?debug=2"),
         }
     return _Dumps(raw)
 
