@@ -98,18 +98,6 @@ class SnapshotBuilder:
             self._parents.append(g.parent_id)
             self._parent_group.append(index)
 
-    def add_many(self, g: Goroutine, ids: Sequence[int], parent_ids: Iterable[int] = ()) -> None:
-        """Add ``len(ids)`` goroutines that share everything in ``g`` but their ids and parents.
-
-        ``g.id`` and ``g.parent_id`` are ignored; ``parent_ids`` lists the known parents of the
-        goroutines (those whose parent the dump does not say are left out).
-        """
-        if not ids:
-            return
-        index = self.group_index(g)
-        self._count(index, g, len(ids))
-        self.members(index, ids, parent_ids)
-
     # The three steps of ``add``, for parsers that aggregate before they add: the group of a
     # stack is looked up once (hashing its frames), then counts and members are added by index.
 

@@ -548,12 +548,12 @@ class _Parser:
             pair = (calls.pop(), places.pop())
             creator = self.creators.get(pair)
             if creator is None:
-                read = _frame_of(*pair, self.file_lines)
-                if not isinstance(read, _Creator):
+                creator = _creator_of(*pair, self.file_lines)
+                if creator is None:
                     return None
                 if len(self.creators) > MAX_FRAMES:  # keep memory flat
                     self.creators.clear()
-                creator = self.creators[pair] = read
+                self.creators[pair] = creator
             created_by, version = creator
             if not calls:
                 return None
@@ -720,13 +720,6 @@ class _Parser:
     def _note(self, header: _Header, shape: _Shape) -> None:
         self.version = max(self.version, header.version, shape.version)
         self.leaked = self.leaked or header.leaked
-
-    def _add_many(self, header: _Header, shape: _Shape, ids: list[int], parents: list[int]) -> None:
-        if shape.system:
-            self._runtime_builder().add_many(_goroutine(header, shape), ids, parents)
-            return
-        self._note(header, shape)
-        self._builder().add_many(_goroutine(header, shape), ids, parents)
 
     def _finish_dump(self) -> None:
         self._flush()
@@ -1051,22 +1044,13 @@ def _parse_lines(lines: list[bytes], files: _Lines) -> _Body:
     return _Body(_Shape(tuple(frames), created_by, elided, _is_system(frames), version))
 
 
-def _frame_of(line: bytes, file_line: bytes, files: _Lines) -> Frame | _Creator | None:
-    """A function line and its file line read as _parse_lines reads them, or a ``created by``
-    pair; None for any other pair (elisions, ancestors, junk), which only _parse_lines reads."""
-    if line.startswith((b"\t", b"...", _ANCESTOR)):
-        return None
+def _creator_of(line: bytes, file_line: bytes, files: _Lines) -> _Creator | None:
+    """A ``created by`` line and its file line read as _parse_lines reads them, or None."""
+    cm = _CREATED.fullmatch(line)
     info = _file_line(file_line, files)
-    if info is None:
+    if cm is None or info is None:
         return None
-    file, lineno = info
-    if line.startswith(b"created by "):
-        cm = _CREATED.fullmatch(line)
-        if cm is None:
-            return None
-        return _Creator(Frame(_text_of(cm.group(1)), file, lineno), 21 if cm.group(2) else 0)
-    name = _function_name(line)
-    return None if name is None else Frame(_text_of(name), file, lineno)
+    return _Creator(Frame(_text_of(cm.group(1)), *info), 21 if cm.group(2) else 0)
 
 
 def _function_name(line: bytes) -> bytes | None:
