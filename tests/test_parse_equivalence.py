@@ -215,3 +215,37 @@ def test_the_c_pass_is_built_where_a_compiler_is() -> None:
 def test_the_c_pass_cuts_any_bytes_like_the_python_one(text: bytes) -> None:
     scan = pytest.importorskip("goleash.dumps._scan")
     assert scan.split_records(text) == traceback.split_chunk(text)
+
+
+# The parent facts' pass over every goroutine exists twice too (builder._parent_pairs in
+# Python, _scan.parent_pairs in C): the same counts for any ids, repeated ids and lost parents.
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 60), st.integers(0, 9)), max_size=200),
+    st.lists(st.tuples(st.integers(1, 80), st.integers(0, 9)), max_size=200),
+)
+def test_the_c_parent_pass_counts_like_the_python_one(
+    members: list[tuple[int, int]], known_parents: list[tuple[int, int]]
+) -> None:
+    scan = pytest.importorskip("goleash.dumps._scan")
+    from array import array
+
+    from goleash.dumps import builder
+
+    ids = array("Q", [i for i, _ in members])
+    groups = array("I", [g for _, g in members])
+    parents = array("Q", [p for p, _ in known_parents])
+    parent_groups = array("I", [g for _, g in known_parents])
+    expected = builder._parent_pairs(ids, groups, parents, parent_groups, 11)
+    assert scan.parent_pairs(ids, groups, parents, parent_groups, 11) == expected
+    assert sum(expected.values()) == len(parents)
+
+
+def test_the_c_parent_pass_takes_the_largest_ids() -> None:
+    scan = pytest.importorskip("goleash.dumps._scan")
+    from array import array
+
+    top = 9_999_999_999_999_999_999  # the largest 19-digit id
+    pairs = scan.parent_pairs(array("Q", [top, 5]), array("I", [3, 4]), array("Q", [top, 6, 5]),
+                              array("I", [1, 1, 2]), 10)  # fmt: skip
+    assert pairs == {1 * 10 + 4: 1, 1 * 10 + 0: 1, 2 * 10 + 5: 1}

@@ -23,6 +23,9 @@
  * "[state]:" or "[state] {labels}:" and a newline.
  *
  * The input is untrusted: every read is bounded by the buffer's length.
+ *
+ * parent_pairs(...) is builder.parent_pairs (the parent facts' pass over every goroutine) with
+ * hash maps of its own instead of a set, a dict and a Counter of Python ints.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -310,9 +313,163 @@ done:
     return result;
 }
 
+/* --- parent facts -------------------------------------------------------------------------- */
+
+/* An open-addressing map from uint64 to uint64; keys are stored + 1, so 0 marks a free slot
+   (goroutine ids have at most 19 digits: id + 1 never wraps). */
+typedef struct {
+    unsigned long long *keys, *values;
+    size_t mask;
+} U64Map;
+
+static int map_init(U64Map *m, size_t entries)
+{
+    size_t size = 16;
+    while (size < entries * 2)
+        size <<= 1;
+    m->keys = PyMem_Calloc(size, sizeof(unsigned long long));
+    m->values = PyMem_Calloc(size, sizeof(unsigned long long));
+    m->mask = size - 1;
+    if (m->keys == NULL || m->values == NULL) {
+        PyMem_Free(m->keys);
+        PyMem_Free(m->values);
+        m->keys = m->values = NULL;
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static void map_free(U64Map *m)
+{
+    PyMem_Free(m->keys);
+    PyMem_Free(m->values);
+}
+
+static size_t map_slot(const U64Map *m, unsigned long long key)
+{
+    unsigned long long stored = key + 1, h = stored * 0x9E3779B97F4A7C15ULL;
+    size_t i = (size_t)(h >> 17) & m->mask;
+    while (m->keys[i] != 0 && m->keys[i] != stored)
+        i = (i + 1) & m->mask;
+    return i;
+}
+
+/* A read-only view of an array.array of the given typecode size; -1 with an error if not. */
+static int get_array(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const char *what)
+{
+    if (PyObject_GetBuffer(obj, view, PyBUF_FORMAT) < 0)
+        return -1;
+    if (view->itemsize != itemsize || view->ndim != 1) {
+        PyErr_Format(PyExc_TypeError, "%s: an array of %zd-byte items is expected", what,
+                     itemsize);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *parent_pairs(PyObject *module, PyObject *args)
+{
+    PyObject *ids_obj, *groups_obj, *parents_obj, *parent_groups_obj;
+    unsigned long long width;
+    if (!PyArg_ParseTuple(args, "OOOOK", &ids_obj, &groups_obj, &parents_obj, &parent_groups_obj,
+                          &width))
+        return NULL;
+    Py_buffer ids, groups, parents, parent_groups;
+    if (get_array(ids_obj, &ids, 8, "ids") < 0)
+        return NULL;
+    PyObject *result = NULL;
+    U64Map alive = {0}, pairs = {0};
+    int have_groups = 0, have_parents = 0, have_parent_groups = 0;
+    if (get_array(groups_obj, &groups, 4, "groups") < 0)
+        goto done;
+    have_groups = 1;
+    if (get_array(parents_obj, &parents, 8, "parents") < 0)
+        goto done;
+    have_parents = 1;
+    if (get_array(parent_groups_obj, &parent_groups, 4, "parent groups") < 0)
+        goto done;
+    have_parent_groups = 1;
+    Py_ssize_t n = ids.len / 8, np = parents.len / 8;
+    if (groups.len / 4 != n || parent_groups.len / 4 != np) {
+        PyErr_SetString(PyExc_ValueError, "ids and groups differ in length");
+        goto done;
+    }
+    const unsigned long long *id = ids.buf, *parent = parents.buf;
+    const unsigned int *group = groups.buf, *parent_group = parent_groups.buf;
+    if (map_init(&alive, (size_t)np) < 0)
+        goto done;
+    /* Only ids that are somebody's parent are kept: memory follows parents, not goroutines. */
+    for (Py_ssize_t i = 0; i < np; i++)
+        alive.keys[map_slot(&alive, parent[i])] = parent[i] + 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        size_t s = map_slot(&alive, id[i]);
+        if (alive.keys[s] != 0)
+            alive.values[s] = (unsigned long long)group[i] + 1; /* the last one wins */
+    }
+    if (map_init(&pairs, 1024) < 0)
+        goto done;
+    size_t used = 0;
+    for (Py_ssize_t i = 0; i < np; i++) {
+        unsigned long long code = parent_group[i] * width + alive.values[map_slot(&alive, parent[i])];
+        size_t s = map_slot(&pairs, code);
+        if (pairs.keys[s] == 0) {
+            if ((used + 1) * 2 > pairs.mask + 1) { /* grow, then look again */
+                U64Map bigger;
+                if (map_init(&bigger, (pairs.mask + 1)) < 0)
+                    goto done;
+                for (size_t k = 0; k <= pairs.mask; k++) {
+                    if (pairs.keys[k] != 0) {
+                        size_t t = map_slot(&bigger, pairs.keys[k] - 1);
+                        bigger.keys[t] = pairs.keys[k];
+                        bigger.values[t] = pairs.values[k];
+                    }
+                }
+                map_free(&pairs);
+                pairs = bigger;
+                s = map_slot(&pairs, code);
+            }
+            pairs.keys[s] = code + 1;
+            used++;
+        }
+        pairs.values[s]++;
+    }
+    result = PyDict_New();
+    if (result == NULL)
+        goto done;
+    for (size_t k = 0; k <= pairs.mask; k++) {
+        if (pairs.keys[k] == 0)
+            continue;
+        PyObject *key = PyLong_FromUnsignedLongLong(pairs.keys[k] - 1);
+        PyObject *value = PyLong_FromUnsignedLongLong(pairs.values[k]);
+        int r = key == NULL || value == NULL ? -1 : PyDict_SetItem(result, key, value);
+        Py_XDECREF(key);
+        Py_XDECREF(value);
+        if (r < 0) {
+            Py_CLEAR(result);
+            goto done;
+        }
+    }
+done:
+    map_free(&alive);
+    map_free(&pairs);
+    PyBuffer_Release(&ids);
+    if (have_groups)
+        PyBuffer_Release(&groups);
+    if (have_parents)
+        PyBuffer_Release(&parents);
+    if (have_parent_groups)
+        PyBuffer_Release(&parent_groups);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"split_records", split_records, METH_O,
      "split_records(text) -> (pieces, parents): the fast path's whole-chunk pass."},
+    {"parent_pairs", parent_pairs, METH_VARARGS,
+     "parent_pairs(ids, groups, parents, parent_groups, width) -> {code: count}: see "
+     "builder.parent_pairs."},
     {NULL, NULL, 0, NULL},
 };
 

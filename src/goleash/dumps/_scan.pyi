@@ -1,3 +1,12 @@
+from array import array
 from typing import Any
 
 def split_records(text: bytes | memoryview, /) -> tuple[list[bytes | Any], list[bytes]]: ...
+def parent_pairs(
+    ids: array[int],
+    groups: array[int],
+    parents: array[int],
+    parent_groups: array[int],
+    width: int,
+    /,
+) -> dict[int, int]: ...

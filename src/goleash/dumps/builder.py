@@ -187,17 +187,6 @@ class SnapshotBuilder:
         if message not in self.warnings and len(self.warnings) < 100:
             self.warnings.append(message)
 
-    def _alive_parents(self) -> dict[int, int]:
-        """Parents present in the snapshot, each with the index of its group + 1."""
-        parents = set(self._parents)
-        if not parents:
-            return {}
-        # compress, map and zip keep the pass over every goroutine id in C; Python only sees
-        # the goroutines that are somebody's parent.
-        is_parent = map(parents.__contains__, self._ids)
-        groups = map(add, self._id_group, repeat(1))
-        return dict(compress(zip(self._ids, groups, strict=True), is_parent))
-
     def _parent_facts(self) -> tuple[Counter[int], Counter[int], Counter[int]]:
         """Per group: goroutines with a known parent, of those the orphans (parent gone), and
         those whose alive parent no longer runs the function that started them."""
@@ -206,18 +195,11 @@ class SnapshotBuilder:
         returned: Counter[int] = Counter()
         if not self._parents:
             return with_parent, orphans, returned
-        alive = self._alive_parents()
-        # (child's group, parent's group + 1 or 0 when gone) as one int, counted in C: Python
-        # sees distinct pairs only.
         width = len(self._accs) + 1
-        codes = map(
-            add,
-            map(mul, self._parent_group, repeat(width)),
-            map(alive.get, self._parents, repeat(0)),
-        )
+        pairs = parent_pairs(self._ids, self._id_group, self._parents, self._parent_group, width)
         creators = [None if a.created_by is None else a.created_by.function for a in self._accs]
         functions: dict[int, frozenset[str]] = {}  # a parent's group + 1 -> its functions
-        for code, n in Counter(codes).items():
+        for code, n in pairs.items():
             child, parent = divmod(code, width)
             with_parent[child] += n
             if not parent:
@@ -272,6 +254,31 @@ class SnapshotBuilder:
             unparsed=self.unparsed,
             warnings=tuple(self.warnings),
         )
+
+
+def _parent_pairs(
+    ids: array[int], groups: array[int], parents: array[int], parent_groups: array[int], width: int
+) -> dict[int, int]:
+    """How many known parents there are per (child's group, parent's group + 1, or 0 when the
+    parent is gone), each pair coded as one int ``child * width + parent``.
+
+    The pass over every goroutine: ``_scan.parent_pairs`` does it in C where it was built.
+    """
+    wanted = set(parents)
+    if not wanted:
+        return {}
+    # compress, map and zip keep the pass over every goroutine id in C; Python only sees the
+    # goroutines that are somebody's parent. The last goroutine with an id wins.
+    is_parent = map(wanted.__contains__, ids)
+    alive = dict(compress(zip(ids, map(add, groups, repeat(1)), strict=True), is_parent))
+    codes = map(add, map(mul, parent_groups, repeat(width)), map(alive.get, parents, repeat(0)))
+    return Counter(codes)
+
+
+try:
+    from goleash.dumps._scan import parent_pairs
+except ImportError:  # built at install where a C compiler is at hand
+    parent_pairs = _parent_pairs
 
 
 def _keep_common(common: dict[str, str], labels: Mapping[str, str]) -> None:
