@@ -249,3 +249,64 @@ def test_the_c_parent_pass_takes_the_largest_ids() -> None:
     pairs = scan.parent_pairs(array("Q", [top, 5]), array("I", [3, 4]), array("Q", [top, 6, 5]),
                               array("I", [1, 1, 2]), 10)  # fmt: skip
     assert pairs == {1 * 10 + 4: 1, 1 * 10 + 0: 1, 2 * 10 + 5: 1}
+
+
+# Distinct stacks are read in C too (_scan.plain_stack, declining what it does not read) and in
+# Python (_Parser._plain_shape and the careful reader): the same stack whichever reads it.
+_STACK_PARTS = [
+    b"main.f()", b"main.(*T).g()", b"pkg/x.y[...]()", b"runtime.goexit()", b"runtime.gopark()",
+    b"...", b"()", b"(", b")", b"created by ", b"main.h", b" in goroutine ", b"1", b"7",
+    b"12345678901234567890", b"\n", b"\t", b"/src/a.go", b":", b"3", b" +0x1d", b" +0x", b"C:",
+    b" fp=0x1 sp=0x2 pc=0x3", b"\xff", b"\r", b" ", b"...2 frames elided...", b"\xe4\xb8\xad",
+]  # fmt: skip
+
+
+def _stack_parts() -> st.SearchStrategy[bytes]:
+    pair = st.tuples(
+        st.lists(st.sampled_from(_STACK_PARTS), max_size=4).map(b"".join),
+        st.lists(st.sampled_from(_STACK_PARTS), max_size=4).map(b"".join),
+    ).map(lambda p: b"%s\n\t%s\n" % p)
+    plain = st.sampled_from(
+        [
+            b"main.f()\n\t/src/a.go:3 +0x1d\n",
+            b"x.y()\n\t/b.go:12\n",
+            b"runtime.goexit()\n\t/go/src/runtime/asm_amd64.s:1700 +0x1\n",
+            b"created by main.h in goroutine 1\n\t/src/s.go:7 +0x5\n",
+            b"created by main.h\n\tC:/src/s.go:7\n",
+        ]
+    )
+    part = st.sampled_from(_STACK_PARTS)
+    # Mostly plain pairs, with now and then something else among them.
+    return st.tuples(
+        st.lists(plain, max_size=4).map(b"".join),
+        st.lists(st.one_of(pair, part), max_size=2).map(b"".join),
+        st.lists(plain, max_size=4).map(b"".join),
+    ).map(b"".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_stack_parts())
+def test_the_c_stack_reader_reads_like_the_python_one(body: bytes) -> None:
+    pytest.importorskip("goleash.dumps._scan")
+    with_c = traceback._Parser("x")._stack(body)
+    try:
+        saved, traceback.plain_stack = traceback.plain_stack, None
+        without = traceback._Parser("x")._stack(body)
+    finally:
+        traceback.plain_stack = saved
+    assert with_c == without
+
+
+def test_the_c_stack_reader_reads_plain_stacks() -> None:
+    scan = pytest.importorskip("goleash.dumps._scan")
+    from goleash.model import Frame
+
+    body = (
+        b"main.worker()\n\t/src/app/w.go:42 +0x1d\n"
+        b"created by main.start in goroutine 9\n\t/src/app/s.go:7 +0x5\n"
+    )
+    frames, creator, version = scan.plain_stack(body, {}, Frame)
+    assert frames == (Frame("main.worker", "/src/app/w.go", 42),)
+    assert type(frames[0]) is Frame and creator == Frame("main.start", "/src/app/s.go", 7)
+    assert version == 21  # "in goroutine N" came with Go 1.21
+    assert scan.plain_stack(b"main.f(0x1)\n\t/a.go:1\n", {}, Frame) is None  # arguments left

@@ -464,9 +464,183 @@ done:
     return result;
 }
 
+/* --- plain stacks ------------------------------------------------------------------------- */
+
+static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+/* "\tPATH:LINE" or "\tPATH:LINE +0xHEX" in s[0:len] (PATH up to the last colon, LINE of 1 to 18
+   digits): 1 with the path's span and the line, else 0 (the Python reader takes other forms). */
+static int file_line(const char *s, Py_ssize_t len, Py_ssize_t *path_end, long long *line)
+{
+    if (len < 1 || s[0] != '\t')
+        return 0;
+    Py_ssize_t colon = len - 1;
+    while (colon > 0 && s[colon] != ':')
+        colon--;
+    if (colon <= 0)
+        return 0;
+    Py_ssize_t i = colon + 1;
+    long long value = 0;
+    while (i < len && is_digit(s[i]) && i - colon <= 18)
+        value = value * 10 + (s[i++] - '0');
+    if (i == colon + 1 || (i < len && s[i] != ' '))
+        return 0;
+    if (i < len) { /* " +0x" and one or more hex digits, to the end */
+        Py_ssize_t h = i + 4;
+        if (h >= len || memcmp(s + i, " +0x", 4) != 0)
+            return 0;
+        for (Py_ssize_t k = h; k < len; k++)
+            if (!is_hex(s[k]))
+                return 0;
+    }
+    *path_end = colon;
+    *line = value;
+    return 1;
+}
+
+/* A Frame (a tuple subclass) from function, file and line; steals nothing. */
+static PyObject *new_frame(PyTypeObject *type, const char *function, Py_ssize_t function_len,
+                           const char *file, Py_ssize_t file_len, long long line)
+{
+    PyObject *items = Py_BuildValue("(NNL)",
+                                    PyUnicode_DecodeUTF8(function, function_len, "replace"),
+                                    PyUnicode_DecodeUTF8(file, file_len, "replace"), line);
+    if (items == NULL)
+        return NULL;
+    PyObject *args = PyTuple_Pack(1, items);
+    Py_DECREF(items);
+    if (args == NULL)
+        return NULL;
+    PyObject *frame = PyTuple_Type.tp_new(type, args, NULL);
+    Py_DECREF(args);
+    return frame;
+}
+
+/* The Frame of the line pair s[0:call_len] "\n" s[call_len + 1:len], cached in `known` under the
+   pair's text; Py_None (borrowed) when the pair is not a plain one. */
+static PyObject *pair_frame(PyObject *known, PyTypeObject *type, const char *s, Py_ssize_t call_len,
+                            Py_ssize_t len, int creator)
+{
+    PyObject *key = PyBytes_FromStringAndSize(s, len);
+    if (key == NULL)
+        return NULL;
+    PyObject *frame = PyDict_GetItemWithError(known, key);
+    if (frame != NULL || PyErr_Occurred()) {
+        Py_DECREF(key);
+        Py_XINCREF(frame);
+        return frame;
+    }
+    const char *name = s;
+    Py_ssize_t name_len = call_len;
+    if (creator) { /* "created by NAME" or "created by NAME in goroutine D" (D: 1 to 19 digits) */
+        name += 11;
+        name_len -= 11;
+        Py_ssize_t ps = parent_start(name, name_len);
+        if (ps >= 0)
+            name_len = ps;
+    } else { /* "NAME()" */
+        if (call_len < 3 || s[call_len - 2] != '(' || s[call_len - 1] != ')' ||
+            (s[0] == '.' && s[1] == '.' && s[2] == '.')) {
+            Py_DECREF(key);
+            Py_RETURN_NONE;
+        }
+        name_len -= 2;
+    }
+    int plain = name_len > 0;
+    for (Py_ssize_t i = 0; i < name_len && plain; i++)
+        plain = !is_blank(name[i]);
+    Py_ssize_t path_end;
+    long long line;
+    if (!plain || !file_line(s + call_len + 1, len - call_len - 1, &path_end, &line)) {
+        Py_DECREF(key);
+        Py_RETURN_NONE;
+    }
+    frame = new_frame(type, name, name_len, s + call_len + 2, path_end - 1, line);
+    if (frame != NULL) {
+        if (PyDict_GET_SIZE(known) > (1 << 16)) /* keep memory flat */
+            PyDict_Clear(known);
+        if (PyDict_SetItem(known, key, frame) < 0)
+            Py_CLEAR(frame);
+    }
+    Py_DECREF(key);
+    return frame;
+}
+
+static PyObject *plain_stack(PyObject *module, PyObject *args)
+{
+    const char *body;
+    Py_ssize_t n;
+    PyObject *known;
+    PyTypeObject *type;
+    if (!PyArg_ParseTuple(args, "y#O!O!", &body, &n, &PyDict_Type, &known, &PyType_Type, &type))
+        return NULL;
+    if (!PyType_IsSubtype(type, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "the frame type must be a tuple");
+        return NULL;
+    }
+    if (n > 0 && body[n - 1] == '\n')
+        n--; /* the newline of the blank line after the stack */
+    /* Line pairs: [start of the call line, its newline, end of the file line). */
+    PyObject *frames = PyList_New(0), *creator = Py_None, *result = NULL;
+    if (frames == NULL)
+        return NULL;
+    Py_INCREF(creator);
+    int version = 0;
+    Py_ssize_t s = 0;
+    if (n > 0 && body[n - 1] == '\n')
+        goto not_plain; /* an empty line */
+    while (s < n) {
+        const char *nl = memchr(body + s, '\n', n - s);
+        if (nl == NULL || nl == body + s)
+            goto not_plain; /* no file line, or an empty line */
+        Py_ssize_t call_end = nl - body;
+        const char *nl2 = memchr(body + call_end + 1, '\n', n - call_end - 1);
+        Py_ssize_t end = nl2 == NULL ? n : nl2 - body;
+        if (end == call_end + 1)
+            goto not_plain;
+        int is_creator = call_end - s >= 11 && memcmp(body + s, "created by ", 11) == 0;
+        if (is_creator && end != n)
+            goto not_plain; /* only the last pair may be the creator */
+        PyObject *frame = pair_frame(known, type, body + s, call_end - s, end - s, is_creator);
+        if (frame == NULL)
+            goto error;
+        if (frame == Py_None) {
+            Py_DECREF(frame);
+            goto not_plain;
+        }
+        if (is_creator) {
+            Py_SETREF(creator, frame);
+            if (parent_start(body + s, call_end - s) >= 0)
+                version = 21;
+        } else {
+            int r = PyList_Append(frames, frame);
+            Py_DECREF(frame);
+            if (r < 0)
+                goto error;
+        }
+        s = end + 1;
+    }
+    if (PyList_GET_SIZE(frames) == 0)
+        goto not_plain;
+    PyObject *tuple = PyList_AsTuple(frames);
+    if (tuple != NULL)
+        result = Py_BuildValue("(NOi)", tuple, creator, version);
+    goto error;
+not_plain:
+    result = Py_None;
+    Py_INCREF(result);
+error:
+    Py_DECREF(frames);
+    Py_DECREF(creator);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"split_records", split_records, METH_O,
      "split_records(text) -> (pieces, parents): the fast path's whole-chunk pass."},
+    {"plain_stack", plain_stack, METH_VARARGS,
+     "plain_stack(body, known, frame_type) -> (frames, created_by, version) or None: see "
+     "traceback._Parser._plain_shape."},
     {"parent_pairs", parent_pairs, METH_VARARGS,
      "parent_pairs(ids, groups, parents, parent_groups, width) -> {code: count}: see "
      "builder.parent_pairs."},

@@ -10,3 +10,6 @@ def parent_pairs(
     width: int,
     /,
 ) -> dict[int, int]: ...
+def plain_stack(
+    body: bytes, known: dict[bytes, Any], frame_type: type, /
+) -> tuple[tuple[Any, ...], Any, int] | None: ...

@@ -246,6 +246,7 @@ class _Parser:
         self.stack_bytes = 0
         self.frames: dict[tuple[bytes, bytes], Frame] = {}
         self.creators: dict[tuple[bytes, bytes], _Creator] = {}
+        self.pairs: dict[bytes, Frame] = {}  # the same for _scan.plain_stack, by the pair's text
         self.idents: dict[tuple[tuple[Frame, ...], Frame | None], int] = {}
         self.groups: dict[tuple[str, int], int] = {}
         # Per dump: record text -> group slot, its header and stack, whether it names a parent
@@ -513,12 +514,19 @@ class _Parser:
         the end unless no blank line followed it); None if it needs the careful path:
         unreadable, junk lines, a blank line inside, or a blanked parent id anywhere but in its
         ``created by`` line."""
-        lines = body.split(b"\n")
-        if not lines[-1]:
-            lines.pop()  # the newline of the blank line after the stack
-        if b"" in lines:
-            return None
-        shape = self._plain_shape(lines)
+        shape = None
+        if plain_stack is not None:
+            read = plain_stack(body, self.pairs, Frame)
+            if read is not None:
+                frames, created_by, version = read
+                shape = _Shape(frames, created_by, 0, _is_system(frames), version)
+        if shape is None:
+            lines = body.split(b"\n")
+            if not lines[-1]:
+                lines.pop()  # the newline of the blank line after the stack
+            if b"" in lines:
+                return None
+            shape = self._plain_shape(lines)
         if shape is not None:
             parented = shape.version >= 21  # read from its creator: the parent id is printed
         else:
@@ -783,6 +791,13 @@ try:
     from goleash.dumps._scan import split_records
 except ImportError:  # no C compiler where goleash was installed: the same, ~5x slower
     split_records = split_chunk
+
+# The plain stacks _Parser._plain_shape reads, read in C (None where it could not be built);
+# it declines whatever it does not read as _plain_shape would, and _plain_shape reads that.
+try:
+    from goleash.dumps._scan import plain_stack
+except ImportError:
+    plain_stack = None
 
 
 # --- pure helpers ----------------------------------------------------------------------------
