@@ -71,6 +71,7 @@ from goleash.model import Frame, Goroutine, Snapshot
 # typing costs start-up time; the annotations only need it when mypy reads them
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any, BinaryIO
 
 FIRST_CHUNK = 1 << 20
@@ -797,7 +798,7 @@ except ImportError:  # no C compiler where goleash was installed: the same, ~5x 
 try:
     from goleash.dumps._scan import plain_stack
 except ImportError:
-    plain_stack = None
+    plain_stack = None  # type: ignore[assignment]  # the module is optional
 
 
 # --- pure helpers ----------------------------------------------------------------------------
@@ -1105,7 +1106,7 @@ def _looks_cut(body: bytes) -> bool:
     return not last or last.startswith(b"created by ") or _function_name(last) is not None
 
 
-def _is_system(frames: list[Frame]) -> bool:
+def _is_system(frames: Sequence[Frame]) -> bool:
     """A runtime goroutine that runtime.NumGoroutine does not count (level >= 2 dumps only)."""
     if len(frames) < 2 or frames[-1].function != "runtime.goexit":
         return False
