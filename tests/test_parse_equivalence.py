@@ -217,96 +217,60 @@ def test_the_c_pass_cuts_any_bytes_like_the_python_one(text: bytes) -> None:
     assert scan.split_records(text) == traceback.split_chunk(text)
 
 
-# The parent facts' pass over every goroutine exists twice too (builder._parent_pairs in
-# Python, _scan.parent_pairs in C): the same counts for any ids, repeated ids and lost parents.
+# The parent facts exist twice too (builder._parent_facts in Python, _scan.parent_facts in C):
+# the same counts for any ids, repeated ids, lost parents, creators and parents' stacks.
+_FUNCTIONS = ["main.a", "main.b", "main.c"]
+
+
 @settings(max_examples=500, deadline=None)
 @given(
-    st.lists(st.tuples(st.integers(1, 60), st.integers(0, 9)), max_size=200),
-    st.lists(st.tuples(st.integers(1, 80), st.integers(0, 9)), max_size=200),
+    st.lists(st.tuples(st.integers(1, 60), st.integers(0, 5)), max_size=200),
+    st.lists(st.tuples(st.integers(1, 80), st.integers(0, 5)), max_size=200),
+    st.lists(st.one_of(st.none(), st.sampled_from(_FUNCTIONS)), min_size=6, max_size=6),
+    st.lists(st.lists(st.sampled_from(_FUNCTIONS), max_size=3), min_size=6, max_size=6),
 )
-def test_the_c_parent_pass_counts_like_the_python_one(
-    members: list[tuple[int, int]], known_parents: list[tuple[int, int]]
+def test_the_c_parent_facts_count_like_the_python_ones(
+    members: list[tuple[int, int]],
+    known_parents: list[tuple[int, int]],
+    creators: list[str | None],
+    runs: list[list[str]],
 ) -> None:
     scan = pytest.importorskip("goleash.dumps._scan")
     from array import array
 
     from goleash.dumps import builder
+    from goleash.model import Frame
 
-    ids = array("Q", [i for i, _ in members])
-    groups = array("I", [g for _, g in members])
-    parents = array("Q", [p for p, _ in known_parents])
-    parent_groups = array("I", [g for _, g in known_parents])
-    expected = builder._parent_pairs(ids, groups, parents, parent_groups, 11)
-    assert scan.parent_pairs(ids, groups, parents, parent_groups, 11) == expected
-    assert sum(expected.values()) == len(parents)
+    args = (
+        array("Q", [i for i, _ in members]),
+        array("I", [g for _, g in members]),
+        array("Q", [p for p, _ in known_parents]),
+        array("I", [g for _, g in known_parents]),
+        creators,
+        [tuple(Frame(f, "/src/x.go", 1) for f in functions) for functions in runs],
+    )
+    expected = builder._parent_facts(*args)
+    assert scan.parent_facts(*args) == expected
+    with_parent, orphans, returned = expected
+    assert sum(with_parent) == len(known_parents)
+    assert all(o + r <= w for w, o, r in zip(with_parent, orphans, returned, strict=True))
 
 
-def test_the_c_parent_pass_takes_the_largest_ids() -> None:
+def test_the_c_parent_facts_take_the_largest_ids() -> None:
     scan = pytest.importorskip("goleash.dumps._scan")
     from array import array
 
-    top = 9_999_999_999_999_999_999  # the largest 19-digit id
-    pairs = scan.parent_pairs(array("Q", [top, 5]), array("I", [3, 4]), array("Q", [top, 6, 5]),
-                              array("I", [1, 1, 2]), 10)  # fmt: skip
-    assert pairs == {1 * 10 + 4: 1, 1 * 10 + 0: 1, 2 * 10 + 5: 1}
-
-
-# Distinct stacks are read in C too (_scan.plain_stack, declining what it does not read) and in
-# Python (_Parser._plain_shape and the careful reader): the same stack whichever reads it.
-_STACK_PARTS = [
-    b"main.f()", b"main.(*T).g()", b"pkg/x.y[...]()", b"runtime.goexit()", b"runtime.gopark()",
-    b"...", b"()", b"(", b")", b"created by ", b"main.h", b" in goroutine ", b"1", b"7",
-    b"12345678901234567890", b"\n", b"\t", b"/src/a.go", b":", b"3", b" +0x1d", b" +0x", b"C:",
-    b" fp=0x1 sp=0x2 pc=0x3", b"\xff", b"\r", b" ", b"...2 frames elided...", b"\xe4\xb8\xad",
-]  # fmt: skip
-
-
-def _stack_parts() -> st.SearchStrategy[bytes]:
-    pair = st.tuples(
-        st.lists(st.sampled_from(_STACK_PARTS), max_size=4).map(b"".join),
-        st.lists(st.sampled_from(_STACK_PARTS), max_size=4).map(b"".join),
-    ).map(lambda p: b"%s\n\t%s\n" % p)
-    plain = st.sampled_from(
-        [
-            b"main.f()\n\t/src/a.go:3 +0x1d\n",
-            b"x.y()\n\t/b.go:12\n",
-            b"runtime.goexit()\n\t/go/src/runtime/asm_amd64.s:1700 +0x1\n",
-            b"created by main.h in goroutine 1\n\t/src/s.go:7 +0x5\n",
-            b"created by main.h\n\tC:/src/s.go:7\n",
-        ]
-    )
-    part = st.sampled_from(_STACK_PARTS)
-    # Mostly plain pairs, with now and then something else among them.
-    return st.tuples(
-        st.lists(plain, max_size=4).map(b"".join),
-        st.lists(st.one_of(pair, part), max_size=2).map(b"".join),
-        st.lists(plain, max_size=4).map(b"".join),
-    ).map(b"".join)
-
-
-@settings(max_examples=3000, deadline=None)
-@given(_stack_parts())
-def test_the_c_stack_reader_reads_like_the_python_one(body: bytes) -> None:
-    pytest.importorskip("goleash.dumps._scan")
-    with_c = traceback._Parser("x")._stack(body)
-    try:
-        saved, traceback.plain_stack = traceback.plain_stack, None
-        without = traceback._Parser("x")._stack(body)
-    finally:
-        traceback.plain_stack = saved
-    assert with_c == without
-
-
-def test_the_c_stack_reader_reads_plain_stacks() -> None:
-    scan = pytest.importorskip("goleash.dumps._scan")
     from goleash.model import Frame
 
-    body = (
-        b"main.worker()\n\t/src/app/w.go:42 +0x1d\n"
-        b"created by main.start in goroutine 9\n\t/src/app/s.go:7 +0x5\n"
+    top = 9_999_999_999_999_999_999  # the largest 19-digit id
+    starter = (Frame("main.start", "/src/x.go", 3),)
+    facts = scan.parent_facts(
+        array("Q", [top, 5]),  # goroutines: top in group 0, 5 in group 1
+        array("I", [0, 1]),
+        array("Q", [top, 6, 5]),  # group 2's parents: top (alive), 6 (gone), 5 (alive)
+        array("I", [2, 2, 2]),
+        [None, None, "main.start"],
+        [starter, (), ()],
     )
-    frames, creator, version = scan.plain_stack(body, {}, Frame)
-    assert frames == (Frame("main.worker", "/src/app/w.go", 42),)
-    assert type(frames[0]) is Frame and creator == Frame("main.start", "/src/app/s.go", 7)
-    assert version == 21  # "in goroutine N" came with Go 1.21
-    assert scan.plain_stack(b"main.f(0x1)\n\t/a.go:1\n", {}, Frame) is None  # arguments left
+    # top still runs main.start, 5 does not: one orphan, one whose creator returned
+    assert facts == ([0, 0, 3], [0, 0, 1], [0, 0, 1])

@@ -24,8 +24,9 @@
  *
  * The input is untrusted: every read is bounded by the buffer's length.
  *
- * parent_pairs(...) is builder.parent_pairs (the parent facts' pass over every goroutine) with
- * hash maps of its own instead of a set, a dict and a Counter of Python ints.
+ * parent_facts(...) is builder._parent_facts (the parent facts: a pass over every goroutine,
+ * then one over distinct pairs of groups) with hash maps of its own instead of a set, a dict
+ * and a Counter of Python ints.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -369,18 +370,51 @@ static int get_array(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const 
     return 0;
 }
 
-static PyObject *parent_pairs(PyObject *module, PyObject *args)
+/* Whether frames (a tuple of Frames, tuples whose item 0 is the function) run `function`. */
+static int runs(PyObject *frames, PyObject *function)
 {
-    PyObject *ids_obj, *groups_obj, *parents_obj, *parent_groups_obj;
-    unsigned long long width;
-    if (!PyArg_ParseTuple(args, "OOOOK", &ids_obj, &groups_obj, &parents_obj, &parent_groups_obj,
-                          &width))
+    Py_ssize_t n = PyTuple_GET_SIZE(frames);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *frame = PyTuple_GET_ITEM(frames, i);
+        if (!PyTuple_Check(frame) || PyTuple_GET_SIZE(frame) < 1)
+            continue;
+        int eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(frame, 0), function, Py_EQ);
+        if (eq != 0)
+            return eq;
+    }
+    return 0;
+}
+
+static PyObject *long_list(const Py_ssize_t *counts, Py_ssize_t n)
+{
+    PyObject *list = PyList_New(n);
+    for (Py_ssize_t i = 0; list != NULL && i < n; i++) {
+        PyObject *v = PyLong_FromSsize_t(counts[i]);
+        if (v == NULL)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, i, v);
+    }
+    return list;
+}
+
+static PyObject *parent_facts(PyObject *module, PyObject *args)
+{
+    PyObject *ids_obj, *groups_obj, *parents_obj, *parent_groups_obj, *creators, *stacks;
+    if (!PyArg_ParseTuple(args, "OOOOO!O!", &ids_obj, &groups_obj, &parents_obj,
+                          &parent_groups_obj, &PyList_Type, &creators, &PyList_Type, &stacks))
         return NULL;
+    Py_ssize_t ngroups = PyList_GET_SIZE(creators);
+    if (PyList_GET_SIZE(stacks) != ngroups) {
+        PyErr_SetString(PyExc_ValueError, "creators and stacks differ in length");
+        return NULL;
+    }
     Py_buffer ids, groups, parents, parent_groups;
     if (get_array(ids_obj, &ids, 8, "ids") < 0)
         return NULL;
     PyObject *result = NULL;
     U64Map alive = {0}, pairs = {0};
+    Py_ssize_t *counts = NULL;
     int have_groups = 0, have_parents = 0, have_parent_groups = 0;
     if (get_array(groups_obj, &groups, 4, "groups") < 0)
         goto done;
@@ -398,60 +432,96 @@ static PyObject *parent_pairs(PyObject *module, PyObject *args)
     }
     const unsigned long long *id = ids.buf, *parent = parents.buf;
     const unsigned int *group = groups.buf, *parent_group = parent_groups.buf;
-    if (map_init(&alive, (size_t)np) < 0)
-        goto done;
-    /* Only ids that are somebody's parent are kept: memory follows parents, not goroutines. */
-    for (Py_ssize_t i = 0; i < np; i++)
-        alive.keys[map_slot(&alive, parent[i])] = parent[i] + 1;
     for (Py_ssize_t i = 0; i < n; i++) {
-        size_t s = map_slot(&alive, id[i]);
-        if (alive.keys[s] != 0)
-            alive.values[s] = (unsigned long long)group[i] + 1; /* the last one wins */
-    }
-    if (map_init(&pairs, 1024) < 0)
-        goto done;
-    size_t used = 0;
-    for (Py_ssize_t i = 0; i < np; i++) {
-        unsigned long long code = parent_group[i] * width + alive.values[map_slot(&alive, parent[i])];
-        size_t s = map_slot(&pairs, code);
-        if (pairs.keys[s] == 0) {
-            if ((used + 1) * 2 > pairs.mask + 1) { /* grow, then look again */
-                U64Map bigger;
-                if (map_init(&bigger, (pairs.mask + 1)) < 0)
-                    goto done;
-                for (size_t k = 0; k <= pairs.mask; k++) {
-                    if (pairs.keys[k] != 0) {
-                        size_t t = map_slot(&bigger, pairs.keys[k] - 1);
-                        bigger.keys[t] = pairs.keys[k];
-                        bigger.values[t] = pairs.values[k];
-                    }
-                }
-                map_free(&pairs);
-                pairs = bigger;
-                s = map_slot(&pairs, code);
-            }
-            pairs.keys[s] = code + 1;
-            used++;
-        }
-        pairs.values[s]++;
-    }
-    result = PyDict_New();
-    if (result == NULL)
-        goto done;
-    for (size_t k = 0; k <= pairs.mask; k++) {
-        if (pairs.keys[k] == 0)
-            continue;
-        PyObject *key = PyLong_FromUnsignedLongLong(pairs.keys[k] - 1);
-        PyObject *value = PyLong_FromUnsignedLongLong(pairs.values[k]);
-        int r = key == NULL || value == NULL ? -1 : PyDict_SetItem(result, key, value);
-        Py_XDECREF(key);
-        Py_XDECREF(value);
-        if (r < 0) {
-            Py_CLEAR(result);
+        if (group[i] >= (unsigned long long)ngroups) {
+            PyErr_SetString(PyExc_ValueError, "a group index out of range");
             goto done;
         }
     }
+    for (Py_ssize_t i = 0; i < np; i++) {
+        if (parent_group[i] >= (unsigned long long)ngroups) {
+            PyErr_SetString(PyExc_ValueError, "a group index out of range");
+            goto done;
+        }
+    }
+    counts = PyMem_Calloc(3 * (size_t)ngroups + 1, sizeof(Py_ssize_t));
+    if (counts == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t *with_parent = counts, *orphans = counts + ngroups, *returned = counts + 2 * ngroups;
+    if (np > 0) {
+        /* The group + 1 of every goroutine that is somebody's parent (the last one with an id
+           wins); only those ids are kept, so memory follows parents, not goroutines. */
+        if (map_init(&alive, (size_t)np) < 0)
+            goto done;
+        for (Py_ssize_t i = 0; i < np; i++)
+            alive.keys[map_slot(&alive, parent[i])] = parent[i] + 1;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            size_t s = map_slot(&alive, id[i]);
+            if (alive.keys[s] != 0)
+                alive.values[s] = (unsigned long long)group[i] + 1;
+        }
+        /* Distinct (child's group, parent's group + 1 or 0 when gone) pairs, counted. */
+        unsigned long long width = (unsigned long long)ngroups + 1;
+        if (map_init(&pairs, 1024) < 0)
+            goto done;
+        size_t used = 0;
+        for (Py_ssize_t i = 0; i < np; i++) {
+            unsigned long long code =
+                parent_group[i] * width + alive.values[map_slot(&alive, parent[i])];
+            size_t s = map_slot(&pairs, code);
+            if (pairs.keys[s] == 0) {
+                if ((used + 1) * 2 > pairs.mask + 1) { /* grow, then look again */
+                    U64Map bigger;
+                    if (map_init(&bigger, pairs.mask + 1) < 0)
+                        goto done;
+                    for (size_t k = 0; k <= pairs.mask; k++) {
+                        if (pairs.keys[k] != 0) {
+                            size_t t = map_slot(&bigger, pairs.keys[k] - 1);
+                            bigger.keys[t] = pairs.keys[k];
+                            bigger.values[t] = pairs.values[k];
+                        }
+                    }
+                    map_free(&pairs);
+                    pairs = bigger;
+                    s = map_slot(&pairs, code);
+                }
+                pairs.keys[s] = code + 1;
+                used++;
+            }
+            pairs.values[s]++;
+        }
+        for (size_t k = 0; k <= pairs.mask; k++) {
+            if (pairs.keys[k] == 0)
+                continue;
+            unsigned long long code = pairs.keys[k] - 1, child = code / width, p = code % width;
+            Py_ssize_t count = (Py_ssize_t)pairs.values[k];
+            with_parent[child] += count;
+            if (p == 0) {
+                orphans[child] += count;
+                continue;
+            }
+            PyObject *creator = PyList_GET_ITEM(creators, child);
+            PyObject *frames = PyList_GET_ITEM(stacks, p - 1);
+            if (creator == Py_None || !PyTuple_Check(frames))
+                continue;
+            int r = runs(frames, creator);
+            if (r < 0)
+                goto done;
+            if (!r)
+                returned[child] += count;
+        }
+    }
+    PyObject *a = long_list(with_parent, ngroups), *b = long_list(orphans, ngroups),
+             *c = long_list(returned, ngroups);
+    if (a != NULL && b != NULL && c != NULL)
+        result = PyTuple_Pack(3, a, b, c);
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    Py_XDECREF(c);
 done:
+    PyMem_Free(counts);
     map_free(&alive);
     map_free(&pairs);
     PyBuffer_Release(&ids);
@@ -641,9 +711,9 @@ static PyMethodDef methods[] = {
     {"plain_stack", plain_stack, METH_VARARGS,
      "plain_stack(body, known, frame_type) -> (frames, created_by, version) or None: see "
      "traceback._Parser._plain_shape."},
-    {"parent_pairs", parent_pairs, METH_VARARGS,
-     "parent_pairs(ids, groups, parents, parent_groups, width) -> {code: count}: see "
-     "builder.parent_pairs."},
+    {"parent_facts", parent_facts, METH_VARARGS,
+     "parent_facts(ids, groups, parents, parent_groups, creators, stacks) -> (with_parent, "
+     "orphans, returned): see builder.parent_facts."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -2,14 +2,15 @@ from array import array
 from typing import Any
 
 def split_records(text: bytes | memoryview, /) -> tuple[list[bytes | Any], list[bytes]]: ...
-def parent_pairs(
+def parent_facts(
     ids: array[int],
     groups: array[int],
     parents: array[int],
     parent_groups: array[int],
-    width: int,
+    creators: list[str | None],
+    stacks: list[tuple[Any, ...]],
     /,
-) -> dict[int, int]: ...
+) -> tuple[list[int], list[int], list[int]]: ...
 def plain_stack(
     body: bytes, known: dict[bytes, Any], frame_type: type, /
 ) -> tuple[tuple[Any, ...], Any, int] | None: ...

@@ -187,37 +187,16 @@ class SnapshotBuilder:
         if message not in self.warnings and len(self.warnings) < 100:
             self.warnings.append(message)
 
-    def _parent_facts(self) -> tuple[Counter[int], Counter[int], Counter[int]]:
-        """Per group: goroutines with a known parent, of those the orphans (parent gone), and
-        those whose alive parent no longer runs the function that started them."""
-        with_parent: Counter[int] = Counter()
-        orphans: Counter[int] = Counter()
-        returned: Counter[int] = Counter()
-        if not self._parents:
-            return with_parent, orphans, returned
-        width = len(self._accs) + 1
-        pairs = parent_pairs(self._ids, self._id_group, self._parents, self._parent_group, width)
-        creators = [None if a.created_by is None else a.created_by.function for a in self._accs]
-        functions: dict[int, frozenset[str]] = {}  # a parent's group + 1 -> its functions
-        for code, n in pairs.items():
-            child, parent = divmod(code, width)
-            with_parent[child] += n
-            if not parent:
-                orphans[child] += n
-                continue
-            creator = creators[child]
-            if creator is None:
-                continue
-            stack = functions.get(parent)
-            if stack is None:
-                frames = self._accs[parent - 1].frames
-                stack = functions[parent] = frozenset(f.function for f in frames)
-            if creator not in stack:
-                returned[child] += n
-        return with_parent, orphans, returned
-
     def build(self) -> Snapshot:
-        with_parent, orphans, returned = self._parent_facts()
+        accs = self._accs
+        with_parent, orphans, returned = parent_facts(
+            self._ids,
+            self._id_group,
+            self._parents,
+            self._parent_group,
+            [None if a.created_by is None else a.created_by.function for a in accs],
+            [a.frames for a in accs],
+        )
         groups = []
         for acc in self._accs:
             wait = None
@@ -256,29 +235,55 @@ class SnapshotBuilder:
         )
 
 
-def _parent_pairs(
-    ids: array[int], groups: array[int], parents: array[int], parent_groups: array[int], width: int
-) -> dict[int, int]:
-    """How many known parents there are per (child's group, parent's group + 1, or 0 when the
-    parent is gone), each pair coded as one int ``child * width + parent``.
+def _parent_facts(
+    ids: array[int],
+    groups: array[int],
+    parents: array[int],
+    parent_groups: array[int],
+    creators: list[str | None],
+    stacks: list[tuple[Frame, ...]],
+) -> tuple[list[int], list[int], list[int]]:
+    """Per group (by index): goroutines with a known parent, of those the orphans (parent gone),
+    and those whose alive parent no longer runs the function that started them.
 
-    The pass over every goroutine: ``_scan.parent_pairs`` does it in C where it was built.
+    ``ids``/``groups`` are every goroutine with its group, ``parents``/``parent_groups`` every
+    known parent id with its child's group; ``creators`` and ``stacks`` are each group's
+    creator function and frames. ``_scan.parent_facts`` does the same in C where it was built.
     """
+    with_parent, orphans, returned = [0] * len(stacks), [0] * len(stacks), [0] * len(stacks)
     wanted = set(parents)
     if not wanted:
-        return {}
+        return with_parent, orphans, returned
     # compress, map and zip keep the pass over every goroutine id in C; Python only sees the
     # goroutines that are somebody's parent. The last goroutine with an id wins.
     is_parent = map(wanted.__contains__, ids)
     alive = dict(compress(zip(ids, map(add, groups, repeat(1)), strict=True), is_parent))
+    # (child's group, parent's group + 1 or 0 when gone) as one int, counted in C: Python sees
+    # distinct pairs only.
+    width = len(stacks) + 1
     codes = map(add, map(mul, parent_groups, repeat(width)), map(alive.get, parents, repeat(0)))
-    return Counter(codes)
+    functions: dict[int, frozenset[str]] = {}  # a parent's group + 1 -> its functions
+    for code, n in Counter(codes).items():
+        child, parent = divmod(code, width)
+        with_parent[child] += n
+        if not parent:
+            orphans[child] += n
+            continue
+        creator = creators[child]
+        if creator is None:
+            continue
+        stack = functions.get(parent)
+        if stack is None:
+            stack = functions[parent] = frozenset(f.function for f in stacks[parent - 1])
+        if creator not in stack:
+            returned[child] += n
+    return with_parent, orphans, returned
 
 
 try:
-    from goleash.dumps._scan import parent_pairs
+    from goleash.dumps._scan import parent_facts
 except ImportError:  # built at install where a C compiler is at hand
-    parent_pairs = _parent_pairs
+    parent_facts = _parent_facts
 
 
 def _keep_common(common: dict[str, str], labels: Mapping[str, str]) -> None:
