@@ -165,7 +165,8 @@ def test_odd_stacks_read_the_same(body: bytes) -> None:
 
 
 # The whole-chunk pass exists twice: in C (goleash.dumps._scan, built at install) and in Python
-# (split_chunk, the fallback where no compiler was at hand). Both must cut every text alike.
+# (count_chunk, the fallback where no compiler was at hand). Both must cut and count every text
+# alike.
 _SCAN_PARTS = [
     b"goroutine ", b"1", b"23", b"12345678901234567890", b" ", b"[running]:\n",
     b"[chan send, 5 minutes]:\n", b"[select] {\"k\": \"v\"}:\n", b"[x] {:\n", b"main.f(",
@@ -180,20 +181,20 @@ _SCAN_PARTS = [
 def test_the_c_pass_cuts_like_the_python_one(parts: list[bytes]) -> None:
     scan = pytest.importorskip("goleash.dumps._scan")
     text = b"".join(parts)
-    assert scan.split_records(text) == traceback.split_chunk(text)
-    assert scan.split_records(memoryview(text)) == traceback.split_chunk(text)
+    assert scan.count_records(text) == traceback.count_chunk(text)
+    assert scan.count_records(memoryview(text)) == traceback.count_chunk(text)
 
 
 @pytest.mark.parametrize("path", TEXT_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_the_c_pass_cuts_every_fixture_like_the_python_one(path: Path) -> None:
     scan = pytest.importorskip("goleash.dumps._scan")
     data = path.read_bytes()
-    assert scan.split_records(data) == traceback.split_chunk(data)
+    assert scan.count_records(data) == traceback.count_chunk(data)
 
 
 def test_the_python_pass_reads_like_the_careful_path(monkeypatch: pytest.MonkeyPatch) -> None:
     # Where the C pass could not be built, the Python one runs: the same snapshots.
-    monkeypatch.setattr(traceback, "split_records", traceback.split_chunk)
+    monkeypatch.setattr(traceback, "count_records", traceback.count_chunk)
     monkeypatch.setattr(traceback, "CHUNK", 16 << 10)
     data = b"".join(p.read_bytes() for p in TEXT_FIXTURES) + generate(3000, 300, seed=5)
     fast, careful = both(data)
@@ -207,14 +208,14 @@ def test_the_c_pass_is_built_where_a_compiler_is() -> None:
         pytest.skip("no C compiler here: the Python pass runs instead")
     from goleash.dumps import _scan
 
-    assert traceback.split_records is _scan.split_records
+    assert traceback.count_records is _scan.count_records
 
 
 @settings(max_examples=1000, deadline=None)
 @given(st.binary(max_size=600))
 def test_the_c_pass_cuts_any_bytes_like_the_python_one(text: bytes) -> None:
     scan = pytest.importorskip("goleash.dumps._scan")
-    assert scan.split_records(text) == traceback.split_chunk(text)
+    assert scan.count_records(text) == traceback.count_chunk(text)
 
 
 # The parent facts exist twice too (builder._parent_facts in Python, _scan.parent_facts in C):

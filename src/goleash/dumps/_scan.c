@@ -1,8 +1,10 @@
 /*
- * goleash.dumps._scan: the traceback fast path's whole-chunk pass in one C loop.
+ * goleash.dumps._scan: the traceback parser's passes over every goroutine, in C. Each function
+ * returns exactly what a Python function returns (tests compare both on real and random input);
+ * the Python ones run where no compiler was at hand.
  *
- * split_records(text) returns exactly what these Python lines of traceback._Parser._fast
- * compute (tests compare both on real and random input), without their three regex passes:
+ * count_records(text) is traceback.count_chunk: the fast path's whole-chunk pass, without its
+ * three regex passes and a dict of bytes objects:
  *
  *     t = b"()\n".join(_ARGS_LINE.split(text))
  *     if t.find(b" fp=0x", 0, 1 << 16) >= 0:
@@ -11,7 +13,7 @@
  *     parents = cut[1::2]
  *     ... t = b"\n" + (cut joined with the parent mark)[:-1]
  *     pieces = _SPLIT.split(t)
- *     return pieces, parents
+ *     ... identical records counted, each goroutine's id and record numbered
  *
  * Every pattern ends at a newline and matches inside one line, so each is applied line by line:
  *   arguments  "f(a, b)\n"                      -> "f()\n"    (the last "(" of a line ending
@@ -22,11 +24,13 @@
  * and headers are found at line starts: "goroutine ID [gp=... m=... ]" followed by
  * "[state]:" or "[state] {labels}:" and a newline.
  *
- * The input is untrusted: every read is bounded by the buffer's length.
+ * plain_stack(...) is traceback._Parser._plain_shape for the stacks it reads (others: None).
  *
  * parent_facts(...) is builder._parent_facts (the parent facts: a pass over every goroutine,
  * then one over distinct pairs of groups) with hash maps of its own instead of a set, a dict
  * and a Counter of Python ints.
+ *
+ * The input is untrusted: every read is bounded by the buffer's length.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -163,79 +167,48 @@ static Py_ssize_t gp_part(const char *t, Py_ssize_t i, Py_ssize_t n)
     return i < n && t[i] == ' ' ? i + 1 : -1;
 }
 
-static int append_bytes(PyObject *list, const char *s, Py_ssize_t len)
-{
-    PyObject *b = PyBytes_FromStringAndSize(s, len);
-    if (b == NULL)
-        return -1;
-    int r = PyList_Append(list, b);
-    Py_DECREF(b);
-    return r;
-}
+/* A growable array of fixed-size items, freed with PyMem_Free(buf). */
+typedef struct {
+    char *buf;
+    Py_ssize_t len, cap, itemsize;
+} Vec;
 
-/* Split t[0:n] at goroutine headers, as _SPLIT.split does. */
-static PyObject *split_headers(const char *t, Py_ssize_t n)
+static void *vec_push(Vec *v)
 {
-    PyObject *pieces = PyList_New(0);
-    if (pieces == NULL)
-        return NULL;
-    Py_ssize_t last = 0; /* where the current piece starts */
-    const char *p = t;
-    while ((p = memchr(p, '\n', n - (p - t))) != NULL) {
-        Py_ssize_t at = p - t;
-        p++;
-        Py_ssize_t i = at + 1;
-        if (i + 10 > n || memcmp(t + i, "goroutine ", 10) != 0)
-            continue;
-        i += 10;
-        Py_ssize_t id = i;
-        while (i < n && is_digit(t[i]) && i - id < 20)
-            i++;
-        if (i == id || i - id > 19 || i >= n || t[i] != ' ')
-            continue;
-        Py_ssize_t id_end = i++;
-        Py_ssize_t gp = -1, gp_end = gp_part(t, i, n);
-        if (gp_end >= 0) {
-            gp = i;
-            i = gp_end;
+    if (v->len == v->cap) {
+        Py_ssize_t cap = v->cap ? v->cap * 2 : 256;
+        char *buf = PyMem_Realloc(v->buf, cap * v->itemsize);
+        if (buf == NULL) {
+            PyErr_NoMemory();
+            return NULL;
         }
-        if (!header_rest(t, i, n))
-            continue;
-        if (append_bytes(pieces, t + last, at - last) < 0 ||
-            append_bytes(pieces, t + id, id_end - id) < 0)
-            goto error;
-        if (gp >= 0) {
-            if (append_bytes(pieces, t + gp, gp_end - gp) < 0)
-                goto error;
-        } else if (PyList_Append(pieces, Py_None) < 0) {
-            goto error;
-        }
-        last = i;
-        p = t + i;
+        v->buf = buf;
+        v->cap = cap;
     }
-    if (append_bytes(pieces, t + last, n - last) < 0)
-        goto error;
-    return pieces;
-error:
-    Py_DECREF(pieces);
-    return NULL;
+    return v->buf + v->itemsize * v->len++;
 }
 
-static PyObject *split_records(PyObject *module, PyObject *arg)
+static unsigned long long digits_value(const char *s, Py_ssize_t len)
 {
-    Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
-        return NULL;
-    const char *text = view.buf;
-    Py_ssize_t n = view.len;
-    PyObject *result = NULL, *parents = NULL, *pieces = NULL;
+    unsigned long long v = 0;
+    for (Py_ssize_t i = 0; i < len; i++)
+        v = v * 10 + (unsigned long long)(s[i] - '0');
+    return v;
+}
+
+/* The text with arguments blanked, registers removed (when the first 64 KiB shows them) and
+   parent ids blanked, behind a newline, as traceback.split_chunk makes it before its split;
+   the parent ids go to `parents` (uint64 items). NULL with an error if memory runs out. */
+static char *blank(const char *text, Py_ssize_t n, Py_ssize_t *out_len, Vec *parents)
+{
     /* Every rewrite shortens a line or keeps it; one more byte for the leading newline. */
     char *blanked = PyMem_Malloc(n + 1), *t = PyMem_Malloc(n + 2);
     if (blanked == NULL || t == NULL) {
+        PyMem_Free(blanked);
+        PyMem_Free(t);
         PyErr_NoMemory();
-        goto done;
+        return NULL;
     }
-
     /* Arguments, line by line (a last line with no newline is left as it is). */
     Py_ssize_t b = 0;
     for (Py_ssize_t s = 0; s < n;) {
@@ -250,7 +223,6 @@ static PyObject *split_records(PyObject *module, PyObject *arg)
         blanked[b++] = '\n';
         s = e + 1;
     }
-
     /* Registers when the first 64 KiB shows them, then parent ids. */
     static const char FP[] = " fp=0x";
     Py_ssize_t window = b < (1 << 16) ? b : (1 << 16);
@@ -261,9 +233,6 @@ static PyObject *split_records(PyObject *module, PyObject *arg)
             break;
         }
     }
-    parents = PyList_New(0);
-    if (parents == NULL)
-        goto done;
     Py_ssize_t m = 0;
     t[m++] = '\n';
     Py_ssize_t tail = 0; /* bytes after the last parent line, as the last piece of the cut */
@@ -276,8 +245,13 @@ static PyObject *split_records(PyObject *module, PyObject *arg)
                 len = registers_start(blanked + s, len);
             Py_ssize_t ps = parent_start(blanked + s, len);
             if (ps >= 0) {
-                if (append_bytes(parents, blanked + s + ps + PARENT_LEN, len - ps - PARENT_LEN) < 0)
-                    goto done;
+                unsigned long long *id = vec_push(parents);
+                if (id == NULL) {
+                    PyMem_Free(blanked);
+                    PyMem_Free(t);
+                    return NULL;
+                }
+                *id = digits_value(blanked + s + ps + PARENT_LEN, len - ps - PARENT_LEN);
                 memmove(t + m, blanked + s, ps);
                 memcpy(t + m + ps, MARK, MARK_LEN);
                 m += ps + MARK_LEN;
@@ -298,18 +272,212 @@ static PyObject *split_records(PyObject *module, PyObject *arg)
     }
     /* Python drops the last byte of the last piece of the cut (of the whole text when no line
        named a parent): nothing when that piece is empty. */
-    if (PyList_GET_SIZE(parents) == 0 || tail > 0)
+    if (parents->len == 0 || tail > 0)
         m = m > 1 ? m - 1 : 1;
-
-    pieces = split_headers(t, m);
-    if (pieces == NULL)
-        goto done;
-    result = PyTuple_Pack(2, pieces, parents);
-done:
-    Py_XDECREF(pieces);
-    Py_XDECREF(parents);
     PyMem_Free(blanked);
+    *out_len = m;
+    return t;
+}
+
+/* The next goroutine header line after a newline at or after *p in t[0:n], as _SPLIT finds
+   it: 1 with the newline's offset, the id's span, the gp= part's span (-1 when none) and
+   where the record after them starts; 0 when there is none. */
+typedef struct {
+    Py_ssize_t at, id, id_end, gp, gp_end, record;
+} Header;
+
+static int next_header(const char *t, Py_ssize_t n, Py_ssize_t *from, Header *h)
+{
+    const char *p = t + *from;
+    while ((p = memchr(p, '\n', n - (p - t))) != NULL) {
+        Py_ssize_t at = p - t;
+        p++;
+        Py_ssize_t i = at + 1;
+        if (i + 10 > n || memcmp(t + i, "goroutine ", 10) != 0)
+            continue;
+        i += 10;
+        Py_ssize_t id = i;
+        while (i < n && is_digit(t[i]) && i - id < 20)
+            i++;
+        if (i == id || i - id > 19 || i >= n || t[i] != ' ')
+            continue;
+        Py_ssize_t id_end = i++;
+        Py_ssize_t gp = -1, gp_end = gp_part(t, i, n);
+        if (gp_end >= 0) {
+            gp = i;
+            i = gp_end;
+        }
+        if (!header_rest(t, i, n))
+            continue;
+        h->at = at;
+        h->id = id;
+        h->id_end = id_end;
+        h->gp = gp;
+        h->gp_end = gp_end;
+        h->record = i;
+        *from = i;
+        return 1;
+    }
+    return 0;
+}
+
+/* Distinct record texts: a hash table of indexes into `records`. */
+typedef struct {
+    unsigned long long hash;
+    Py_ssize_t start, len, count;
+    int gp;
+} Record;
+
+static unsigned long long hash_bytes(const char *s, Py_ssize_t len)
+{
+    /* A multiply-xorshift hash, 8 bytes at a time: record texts are long and mostly alike at
+       their start, so every byte counts; probes are bounded by the caller. */
+    unsigned long long h = 0x9E3779B97F4A7C15ULL ^ (unsigned long long)len;
+    Py_ssize_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        unsigned long long w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 31;
+    }
+    unsigned long long w = 0;
+    memcpy(&w, s + i, len - i);
+    h = (h ^ w) * 0x94D049BB133111EBULL;
+    return h ^ (h >> 29);
+}
+
+static PyObject *new_array(PyObject *array_type, const char *code, const void *buf,
+                           Py_ssize_t len)
+{
+    /* y# makes None of a NULL buffer: an empty vector has none */
+    return PyObject_CallFunction(array_type, "sy#", code, buf ? (const char *)buf : "", len);
+}
+
+static PyObject *count_records(PyObject *module, PyObject *arg)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    PyObject *result = NULL, *array_module = NULL;
+    Vec parents = {NULL, 0, 0, sizeof(unsigned long long)};
+    Vec ids = {NULL, 0, 0, sizeof(unsigned long long)};
+    Vec index = {NULL, 0, 0, sizeof(unsigned int)};
+    Vec records = {NULL, 0, 0, sizeof(Record)};
+    Py_ssize_t *table = NULL, mask = 0, probes = 0;
+    Py_ssize_t m;
+    char *t = blank(view.buf, view.len, &m, &parents);
+    if (t == NULL)
+        goto done;
+
+    Header h, next;
+    Py_ssize_t from = 0;
+    int more = next_header(t, m, &from, &h);
+    Py_ssize_t before = more ? h.at : m;
+    while (more) {
+        more = next_header(t, m, &from, &next);
+        Py_ssize_t end = more ? next.at : m, start = h.record, len = end - start;
+        unsigned long long *id = vec_push(&ids);
+        if (id == NULL)
+            goto done;
+        *id = digits_value(t + h.id, h.id_end - h.id);
+        if ((records.len + 1) * 2 > mask) { /* grow the table, then place every record again */
+            Py_ssize_t size = mask ? (mask + 1) * 2 : 1024;
+            Py_ssize_t *bigger = PyMem_Malloc(size * sizeof(Py_ssize_t));
+            if (bigger == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            for (Py_ssize_t k = 0; k < size; k++)
+                bigger[k] = -1;
+            for (Py_ssize_t r = 0; r < records.len; r++) {
+                Py_ssize_t k = (Py_ssize_t)(((Record *)records.buf)[r].hash & (size - 1));
+                while (bigger[k] >= 0)
+                    k = (k + 1) & (size - 1);
+                bigger[k] = r;
+            }
+            PyMem_Free(table);
+            table = bigger;
+            mask = size - 1;
+        }
+        unsigned long long hash = hash_bytes(t + start, len);
+        Py_ssize_t k = (Py_ssize_t)(hash & mask);
+        Record *rec = NULL;
+        while (table[k] >= 0) {
+            Record *r = (Record *)records.buf + table[k];
+            if (r->hash == hash && r->len == len && memcmp(t + r->start, t + start, len) == 0) {
+                rec = r;
+                break;
+            }
+            k = (k + 1) & mask;
+            if (++probes > 64 * (ids.len + 1024)) { /* crafted collisions: let Python count */
+                result = Py_None;
+                Py_INCREF(result);
+                goto done;
+            }
+        }
+        if (rec == NULL) {
+            rec = vec_push(&records);
+            if (rec == NULL)
+                goto done;
+            table[k] = records.len - 1;
+            rec->hash = hash;
+            rec->start = start;
+            rec->len = len;
+            rec->count = 0;
+            rec->gp = 0;
+        }
+        rec->count++;
+        rec->gp |= h.gp >= 0;
+        unsigned int *at = vec_push(&index);
+        if (at == NULL)
+            goto done;
+        *at = (unsigned int)(rec - (Record *)records.buf);
+        h = next;
+    }
+
+    Py_ssize_t nrec = records.len;
+    PyObject *keys = PyList_New(nrec), *counts = PyList_New(nrec), *gp = PyList_New(nrec);
+    for (Py_ssize_t r = 0; keys != NULL && counts != NULL && gp != NULL && r < nrec; r++) {
+        Record *rec = (Record *)records.buf + r;
+        PyObject *key = PyBytes_FromStringAndSize(t + rec->start, rec->len);
+        PyObject *count = PyLong_FromSsize_t(rec->count);
+        if (key == NULL || count == NULL) {
+            Py_XDECREF(key);
+            Py_XDECREF(count);
+            Py_CLEAR(keys);
+            break;
+        }
+        PyList_SET_ITEM(keys, r, key);
+        PyList_SET_ITEM(counts, r, count);
+        PyList_SET_ITEM(gp, r, PyBool_FromLong(rec->gp));
+    }
+    array_module = PyImport_ImportModule("array");
+    PyObject *array_type = array_module ? PyObject_GetAttrString(array_module, "array") : NULL;
+    PyObject *before_text = PyBytes_FromStringAndSize(t, before);
+    PyObject *id_array = array_type ? new_array(array_type, "Q", ids.buf, ids.len * 8) : NULL;
+    PyObject *index_array = array_type ? new_array(array_type, "I", index.buf, index.len * 4)
+                                       : NULL;
+    PyObject *parent_array =
+        array_type ? new_array(array_type, "Q", parents.buf, parents.len * 8) : NULL;
+    if (keys && counts && gp && before_text && id_array && index_array && parent_array)
+        result = PyTuple_Pack(7, before_text, id_array, keys, counts, index_array, gp,
+                              parent_array);
+    Py_XDECREF(keys);
+    Py_XDECREF(counts);
+    Py_XDECREF(gp);
+    Py_XDECREF(array_type);
+    Py_XDECREF(before_text);
+    Py_XDECREF(id_array);
+    Py_XDECREF(index_array);
+    Py_XDECREF(parent_array);
+done:
+    Py_XDECREF(array_module);
     PyMem_Free(t);
+    PyMem_Free(table);
+    PyMem_Free(parents.buf);
+    PyMem_Free(ids.buf);
+    PyMem_Free(index.buf);
+    PyMem_Free(records.buf);
     PyBuffer_Release(&view);
     return result;
 }
@@ -706,8 +874,9 @@ error:
 }
 
 static PyMethodDef methods[] = {
-    {"split_records", split_records, METH_O,
-     "split_records(text) -> (pieces, parents): the fast path's whole-chunk pass."},
+    {"count_records", count_records, METH_O,
+     "count_records(text) -> (before, ids, records, counts, index, gp, parents), or None: "
+     "see traceback.count_chunk."},
     {"plain_stack", plain_stack, METH_VARARGS,
      "plain_stack(body, known, frame_type) -> (frames, created_by, version) or None: see "
      "traceback._Parser._plain_shape."},

@@ -1,7 +1,11 @@
 from array import array
 from typing import Any
 
-def split_records(text: bytes | memoryview, /) -> tuple[list[bytes | Any], list[bytes]]: ...
+def count_records(
+    text: bytes | memoryview, /
+) -> (
+    tuple[bytes, array[int], list[bytes], list[int], array[int], list[bool], array[int]] | None
+): ...
 def parent_facts(
     ids: array[int],
     groups: array[int],

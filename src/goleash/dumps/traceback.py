@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import gc
 import re
+from array import array
 from collections import Counter
 from itertools import compress, repeat
 from operator import ge, invert, not_
@@ -135,12 +136,12 @@ _UNAVAILABLE = b"\tgoroutine running on other thread; stack unavailable"
 _ARGS = _Lazy(rb"\([^()\n]*\)$", re.M)
 _PARENT = _Lazy(rb" in goroutine \d+$", re.M)
 # The fast path's whole-chunk forms of the same (a literal first byte keeps the scans fast).
-_ARGS_LINE = re.compile(rb"\([^()\n]*\)\n")
+_ARGS_LINE = _Lazy(rb"\([^()\n]*\)\n")
 _REGISTERS = _Lazy(rb" fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+\n")
-_PARENT_LINE = re.compile(rb" in goroutine " + _ID + rb"\n")
+_PARENT_LINE = _Lazy(rb" in goroutine " + _ID + rb"\n")
 _PARENT_MARK = b" in goroutine 1\n"
 # A header line (as _HEADER and _SUFFIX read it), split off with its id and gp= part.
-_SPLIT = re.compile(
+_SPLIT = _Lazy(
     rb"\ngoroutine " + _ID + rb" (gp=(?:0x[0-9a-f]+|nil) m=(?:\d+ mp=0x[0-9a-f]+|nil) )?"
     rb"(?=\[[^\]\n]*\](?: \{[^\n]*\})?:\n)"
 )
@@ -190,6 +191,14 @@ class _Stack(NamedTuple):
     shape: _Shape
     parented: bool  # its parent id was blanked: one per record, in order
     group: int  # the same number for every stack with the same frames and creator
+
+
+# What count_chunk returns: the text before the first header; each goroutine's id; the distinct
+# record texts, how many goroutines have each, each goroutine's record (an index into them),
+# whether any goroutine of each had a gp= part; the parent ids blanked, in order.
+_Counted = tuple[
+    bytes, "array[int]", list[bytes], list[int], "array[int]", list[bool], "array[int]"
+]
 
 
 class _Creator(NamedTuple):
@@ -372,51 +381,50 @@ class _Parser:
 
         Argument values, frame registers and parent ids are blanked in the whole chunk at
         once, the chunk is split at goroutine headers (the ids and ``gp=`` parts fall out of
-        the split; see split_records), and identical record texts are counted in a dict:
-        Python then works once per distinct record, whose parse is cached, never once per
-        goroutine.
+        the split) and identical record texts are counted (see count_chunk): Python then
+        works once per distinct record, whose parse is cached, never once per goroutine.
         """
-        pieces, parents = split_records(text)  # [before, id, gp= part, record, id, …]
-        if pieces[0].strip(b"\n"):
+        counted = count_records(text)
+        if counted is None:  # the C pass declined (colliding texts): count them in Python
+            counted = count_chunk(text)
+        before, ids, keys, counts, index, gp, parents = counted
+        if before.strip(b"\n"):
             return False  # text before the first header: preambles and junk need care
-        keys = pieces[3::3]  # each record from its header after the id: state, labels, stack
         if not keys:
             return False
-        ids = list(map(int, pieces[1::3]))
         seen = self.seen
         if 0 in ids or len(set(ids)) != len(ids) or not seen.isdisjoint(ids):
             return False  # g0 stacks, or a repeated id that may start a new dump
-        counts = Counter(keys)
-        new = self._resolve([key for key in counts if key not in self.key_facts])
+        new = self._resolve([key for key in keys if key not in self.key_facts])
         if new is None:
             return False
         # For a clean record, a blanked parent id means exactly one parent, in order.
         parented = self.key_parented
         parented.update((key, stack.parented) for key, _, stack in new)
-        flags = list(map(parented.__getitem__, keys))
-        if sum(flags) != len(parents):
+        key_flags = list(map(parented.__getitem__, keys))
+        if sum(compress(counts, key_flags)) != len(parents):
             return False
         # Every record is clean: add them. Counts wait for the end of the dump (see _flush),
         # so Python works once per distinct record of a dump, not once per chunk.
         self.found_any = True
         for key, header, stack in new:
             self._add_key(key, header, stack)
-        slots = list(map(self.key_slot.__getitem__, keys))
+        key_slots = list(map(self.key_slot.__getitem__, keys))
         pending = self.pending
-        for key, n in counts.items():
+        for key, n in zip(keys, counts, strict=True):
             pending[key] += n
         if len(pending) > MAX_PENDING:
             self._flush()
-        if max(slots) >= 0:  # a user goroutine: junk before it was between goroutines
+        if max(key_slots) >= 0:  # a user goroutine: junk before it was between goroutines
             self._commit_junk()
-        gp = pieces[2::3]
-        if any(gp) and max(compress(slots, gp)) >= 0:
+        if any(gp) and max(compress(key_slots, gp)) >= 0:
             self.version = max(self.version, 22)  # gp= in a user goroutine's header: Go 1.22+
         if len(seen) < SEEN_IDS:
             seen.update(ids[: SEEN_IDS - len(seen)])
-        parent_slots = list(compress(slots, flags))
-        parent_ids = list(map(int, parents))
-        if min(slots) >= 0:
+        slots = list(map(key_slots.__getitem__, index))  # each goroutine's group slot
+        parent_slots = list(compress(slots, map(key_flags.__getitem__, index)))
+        parent_ids = parents
+        if min(key_slots) >= 0:
             self._builder().members_of_groups(ids, slots, parent_ids, parent_slots)
             return True
         # Runtime goroutines too (g0 aside): their slots are ~index in the runtime builder.
@@ -767,14 +775,13 @@ class _Parser:
 
 
 def split_chunk(text: bytes | memoryview) -> tuple[list[bytes | Any], list[bytes]]:
-    """The fast path's whole-chunk pass: argument values, frame registers and parent ids
-    blanked, then the text split at goroutine headers: ``[before, id, gp= part or None, record,
-    id, …]``, and the parent ids in order. ``_scan.split_records`` (C) does the same in one
-    loop; this is the reference and the fallback where it could not be built."""
-    t = b"()\n".join(_ARGS_LINE.split(text))  # split and join: faster than sub
+    """Argument values, frame registers and parent ids blanked, then the text split at
+    goroutine headers: ``[before, id, gp= part or None, record, id, …]``, and the parent ids
+    in order."""
+    t = b"()\n".join(_ARGS_LINE.compiled.split(text))  # split and join: faster than sub
     if t.find(b" fp=0x", 0, 1 << 16) >= 0:  # GOTRACEBACK=system: registers on every frame
         t = _REGISTERS.compiled.sub(b"\n", t)
-    cut = _PARENT_LINE.split(t)  # [text, parent id, text, parent id, …, text]
+    cut = _PARENT_LINE.compiled.split(t)  # [text, parent id, text, parent id, …, text]
     parents = cut[1::2]
     # A newline in front, so the first header splits like the others, and one less at the
     # end, so every record ends alike (edited in the small end pieces, not the whole text).
@@ -785,13 +792,30 @@ def split_chunk(text: bytes | memoryview) -> tuple[list[bytes | Any], list[bytes
     else:
         t = b"\n" + t[:-1]
     del cut
-    return _SPLIT.split(t), parents
+    return _SPLIT.compiled.split(t), parents
+
+
+def count_chunk(text: bytes | memoryview) -> _Counted:
+    """The fast path's whole-chunk pass: the chunk split as split_chunk splits it, identical
+    records counted. ``_scan.count_records`` (C) does the same in one loop; this is the
+    reference and the fallback where it could not be built."""
+    pieces, parents = split_chunk(text)
+    records = pieces[3::3]  # each record from its header after the id: state, labels, stack
+    counts = Counter(records)
+    keys = list(counts)
+    number = {key: i for i, key in enumerate(keys)}
+    index = array("I", map(number.__getitem__, records))
+    gp = [False] * len(keys)
+    for i in compress(index, pieces[2::3]):
+        gp[i] = True
+    ids = array("Q", map(int, pieces[1::3]))
+    return pieces[0], ids, keys, list(counts.values()), index, gp, array("Q", map(int, parents))
 
 
 try:
-    from goleash.dumps._scan import split_records
+    from goleash.dumps._scan import count_records
 except ImportError:  # no C compiler where goleash was installed: the same, ~5x slower
-    split_records = split_chunk
+    count_records = count_chunk
 
 # The plain stacks _Parser._plain_shape reads, read in C (None where it could not be built);
 # it declines whatever it does not read as _plain_shape would, and _plain_shape reads that.
