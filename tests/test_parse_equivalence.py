@@ -173,6 +173,8 @@ _SCAN_PARTS = [
     b"0x1, {0x2, 0x3}", b")\n", b"(", b")", b"\t/src/a.go:3 +0x1d\n", b"created by main.g",
     b" in goroutine ", b"7\n", b"\n", b"\n\n", b"gp=0xc000001 m=nil ", b"gp=nil m=3 mp=0xc1 ",
     b"gp=0x m=", b" fp=0x1 sp=0x2 pc=0x3\n", b"junk line\n", b"\xff", b"\r", b"\t",
+    b"[select, 3 minutes, locked to thread]:\n", b"[IO wait, 1 minute]:\n", b", ", b"[x",
+    b"19 minutes", b" minute", b"s", b"]", b"]:\n", b"12345678901234567890 minutes",
 ]  # fmt: skip
 
 

@@ -13,6 +13,7 @@
  *     parents = cut[1::2]
  *     ... t = b"\n" + (cut joined with the parent mark)[:-1]
  *     pieces = _SPLIT.split(t)
+ *     ... wait minutes blanked in each record's header (their range kept per record),
  *     ... identical records counted, each goroutine's id and record numbered
  *
  * Every pattern ends at a newline and matches inside one line, so each is applied line by line:
@@ -321,10 +322,80 @@ static int next_header(const char *t, Py_ssize_t n, Py_ssize_t *from, Header *h)
     return 0;
 }
 
+/* Whether s[0:len] is "D minute" or "D minutes" (D: 1 or more digits, as _MINUTES reads it);
+   the number of digits, else 0. */
+static Py_ssize_t minutes_part(const char *s, Py_ssize_t len)
+{
+    Py_ssize_t d = 0;
+    while (d < len && is_digit(s[d]))
+        d++;
+    if (d == 0)
+        return 0;
+    Py_ssize_t rest = len - d;
+    if ((rest == 7 || (rest == 8 && s[len - 1] == 's')) && memcmp(s + d, " minute", 7) == 0)
+        return d;
+    return 0;
+}
+
+/* Wait minutes blanked in the header of the record s[0:len] (it starts at its "[status]"): the
+   digits of every ", D minutes" part of the status become "0", so goroutines that differ only
+   in how long they waited share a record. The record's new length; *wait is the minutes the
+   header says (its last such part), or -1 when nothing was blanked (none, or a number of more
+   than 18 digits: those records stay as they are). As count_chunk's _blank_minutes. */
+static Py_ssize_t blank_minutes(char *s, Py_ssize_t len, long long *wait)
+{
+    *wait = -1;
+    const char *close = memchr(s, ']', len);
+    if (close == NULL)
+        return len;
+    Py_ssize_t stop = close - s, found = 0;
+    long long value = -1;
+    /* First pass: the minutes parts after the first part, and whether all of them read. */
+    for (Py_ssize_t i = 1; i + 1 < stop; i++) {
+        if (s[i] != ',' || s[i + 1] != ' ')
+            continue;
+        Py_ssize_t part = i + 2, end = part;
+        while (end < stop && !(s[end] == ',' && end + 1 < stop && s[end + 1] == ' '))
+            end++;
+        Py_ssize_t d = minutes_part(s + part, end - part);
+        if (d > 18)
+            return len;
+        if (d > 0) {
+            value = (long long)digits_value(s + part, d);
+            found++;
+        }
+        i = end - 1;
+    }
+    if (found == 0)
+        return len;
+    /* Second pass: each minutes number becomes "0", the rest of the record moved up. */
+    for (Py_ssize_t i = 1; i + 1 < stop; i++) {
+        if (s[i] != ',' || s[i + 1] != ' ')
+            continue;
+        Py_ssize_t part = i + 2, end = part;
+        while (end < stop && !(s[end] == ',' && end + 1 < stop && s[end + 1] == ' '))
+            end++;
+        Py_ssize_t d = minutes_part(s + part, end - part);
+        if (d > 1) {
+            s[part] = '0';
+            memmove(s + part + 1, s + part + d, len - part - d);
+            len -= d - 1;
+            stop -= d - 1;
+            end -= d - 1;
+        } else if (d == 1) {
+            s[part] = '0';
+        }
+        i = end - 1;
+    }
+    *wait = value;
+    return len;
+}
+
 /* Distinct record texts: a hash table of indexes into `records`. */
 typedef struct {
     unsigned long long hash;
     Py_ssize_t start, len, count;
+    long long wait_min, wait_max; /* -1: the header's minutes were not blanked */
     int gp;
 } Record;
 
@@ -375,7 +446,9 @@ static PyObject *count_records(PyObject *module, PyObject *arg)
     Py_ssize_t before = more ? h.at : m;
     while (more) {
         more = next_header(t, m, &from, &next);
-        Py_ssize_t end = more ? next.at : m, start = h.record, len = end - start;
+        Py_ssize_t end = more ? next.at : m, start = h.record;
+        long long wait;
+        Py_ssize_t len = blank_minutes(t + start, end - start, &wait);
         unsigned long long *id = vec_push(&ids);
         if (id == NULL)
             goto done;
@@ -425,8 +498,13 @@ static PyObject *count_records(PyObject *module, PyObject *arg)
             rec->len = len;
             rec->count = 0;
             rec->gp = 0;
+            rec->wait_min = rec->wait_max = wait;
         }
         rec->count++;
+        if (wait < rec->wait_min) /* records with a blanked "0 minutes" all have a wait */
+            rec->wait_min = wait;
+        if (wait > rec->wait_max)
+            rec->wait_max = wait;
         rec->gp |= h.gp >= 0;
         unsigned int *at = vec_push(&index);
         if (at == NULL)
@@ -436,20 +514,25 @@ static PyObject *count_records(PyObject *module, PyObject *arg)
     }
 
     Py_ssize_t nrec = records.len;
-    PyObject *keys = PyList_New(nrec), *counts = PyList_New(nrec), *gp = PyList_New(nrec);
-    for (Py_ssize_t r = 0; keys != NULL && counts != NULL && gp != NULL && r < nrec; r++) {
+    PyObject *keys = PyList_New(nrec), *counts = PyList_New(nrec), *gp = PyList_New(nrec),
+             *waits = PyList_New(nrec);
+    for (Py_ssize_t r = 0; keys && counts && gp && waits && r < nrec; r++) {
         Record *rec = (Record *)records.buf + r;
         PyObject *key = PyBytes_FromStringAndSize(t + rec->start, rec->len);
         PyObject *count = PyLong_FromSsize_t(rec->count);
-        if (key == NULL || count == NULL) {
+        PyObject *range = rec->wait_min < 0 ? Py_NewRef(Py_None)
+                                            : Py_BuildValue("(LL)", rec->wait_min, rec->wait_max);
+        if (key == NULL || count == NULL || range == NULL) {
             Py_XDECREF(key);
             Py_XDECREF(count);
+            Py_XDECREF(range);
             Py_CLEAR(keys);
             break;
         }
         PyList_SET_ITEM(keys, r, key);
         PyList_SET_ITEM(counts, r, count);
         PyList_SET_ITEM(gp, r, PyBool_FromLong(rec->gp));
+        PyList_SET_ITEM(waits, r, range);
     }
     array_module = PyImport_ImportModule("array");
     PyObject *array_type = array_module ? PyObject_GetAttrString(array_module, "array") : NULL;
@@ -459,10 +542,11 @@ static PyObject *count_records(PyObject *module, PyObject *arg)
                                        : NULL;
     PyObject *parent_array =
         array_type ? new_array(array_type, "Q", parents.buf, parents.len * 8) : NULL;
-    if (keys && counts && gp && before_text && id_array && index_array && parent_array)
-        result = PyTuple_Pack(7, before_text, id_array, keys, counts, index_array, gp,
+    if (keys && counts && gp && waits && before_text && id_array && index_array && parent_array)
+        result = PyTuple_Pack(8, before_text, id_array, keys, counts, waits, index_array, gp,
                               parent_array);
     Py_XDECREF(keys);
+    Py_XDECREF(waits);
     Py_XDECREF(counts);
     Py_XDECREF(gp);
     Py_XDECREF(array_type);
@@ -875,7 +959,8 @@ error:
 
 static PyMethodDef methods[] = {
     {"count_records", count_records, METH_O,
-     "count_records(text) -> (before, ids, records, counts, index, gp, parents), or None: "
+     "count_records(text) -> (before, ids, records, counts, waits, index, gp, parents), or "
+     "None: "
      "see traceback.count_chunk."},
     {"plain_stack", plain_stack, METH_VARARGS,
      "plain_stack(body, known, frame_type) -> (frames, created_by, version) or None: see "

@@ -4,7 +4,17 @@ from typing import Any
 def count_records(
     text: bytes | memoryview, /
 ) -> (
-    tuple[bytes, array[int], list[bytes], list[int], array[int], list[bool], array[int]] | None
+    tuple[
+        bytes,
+        array[int],
+        list[bytes],
+        list[int],
+        list[tuple[int, int] | None],
+        array[int],
+        list[bool],
+        array[int],
+    ]
+    | None
 ): ...
 def parent_facts(
     ids: array[int],

@@ -120,17 +120,19 @@ class SnapshotBuilder:
         locked: bool = False,
         labels: Mapping[str, str] | None = None,
         elided: int = 0,
+        wait_max: int | None = None,
     ) -> None:
-        """Count ``count`` goroutines with these header facts in group ``index``."""
+        """Count ``count`` goroutines with these header facts in group ``index``; their wait
+        minutes range from ``wait_minutes`` to ``wait_max`` (the same when None)."""
         acc = self._accs[index]
         if acc.labels:
             _keep_common(acc.labels, labels or {})
         acc.count += count
         self.total += count
         if wait_minutes is not None:
-            w = wait_minutes
-            acc.wait_min = w if acc.wait_min is None else min(acc.wait_min, w)
-            acc.wait_max = w if acc.wait_max is None else max(acc.wait_max, w)
+            low, high = wait_minutes, wait_minutes if wait_max is None else wait_max
+            acc.wait_min = low if acc.wait_min is None else min(acc.wait_min, low)
+            acc.wait_max = high if acc.wait_max is None else max(acc.wait_max, high)
         if elided > acc.elided:
             acc.elided = elided
         if leaked:

@@ -194,10 +194,18 @@ class _Stack(NamedTuple):
 
 
 # What count_chunk returns: the text before the first header; each goroutine's id; the distinct
-# record texts, how many goroutines have each, each goroutine's record (an index into them),
-# whether any goroutine of each had a gp= part; the parent ids blanked, in order.
+# record texts (wait minutes blanked), how many goroutines have each and the range of their
+# blanked minutes (None: none blanked), each goroutine's record (an index into them), whether
+# any goroutine of each had a gp= part; the parent ids blanked, in order.
 _Counted = tuple[
-    bytes, "array[int]", list[bytes], list[int], "array[int]", list[bool], "array[int]"
+    bytes,
+    "array[int]",
+    list[bytes],
+    list[int],
+    "list[tuple[int, int] | None]",
+    "array[int]",
+    list[bool],
+    "array[int]",
 ]
 
 
@@ -266,6 +274,7 @@ class _Parser:
         self.key_facts: dict[bytes, tuple[_Header, _Stack]] = {}
         self.key_parented: dict[bytes, bool] = {}
         self.pending: Counter[bytes] = Counter()
+        self.pending_waits: dict[bytes, tuple[int, int]] = {}  # record -> its minutes' range
         self.prefix: re.Pattern[bytes] | None = None
         self.found_any = False
         self.bytes_read = 0
@@ -387,7 +396,7 @@ class _Parser:
         counted = count_records(text)
         if counted is None:  # the C pass declined (colliding texts): count them in Python
             counted = count_chunk(text)
-        before, ids, keys, counts, index, gp, parents = counted
+        before, ids, keys, counts, waits, index, gp, parents = counted
         if before.strip(b"\n"):
             return False  # text before the first header: preambles and junk need care
         if not keys:
@@ -410,9 +419,14 @@ class _Parser:
         for key, header, stack in new:
             self._add_key(key, header, stack)
         key_slots = list(map(self.key_slot.__getitem__, keys))
-        pending = self.pending
-        for key, n in zip(keys, counts, strict=True):
+        pending, pending_waits = self.pending, self.pending_waits
+        for key, n, wait in zip(keys, counts, waits, strict=True):
             pending[key] += n
+            if wait is not None:
+                known = pending_waits.get(key)
+                if known is not None:
+                    wait = (min(known[0], wait[0]), max(known[1], wait[1]))
+                pending_waits[key] = wait
         if len(pending) > MAX_PENDING:
             self._flush()
         if max(key_slots) >= 0:  # a user goroutine: junk before it was between goroutines
@@ -485,20 +499,27 @@ class _Parser:
 
     def _flush(self) -> None:
         """Add the counts of the records the fast path read since the last flush."""
+        waits = self.pending_waits
         for key, n in self.pending.items():
             slot = self.key_slot[key]
             header, stack = self.key_facts[key]
             builder = self._builder() if slot >= 0 else self._runtime_builder()
+            # Blanked minutes ("0 minutes" in the key) have their range; others their value.
+            low = high = header.wait_minutes
+            if waits and key in waits:
+                low, high = waits[key]
             builder.count_into(
                 slot if slot >= 0 else ~slot,
                 n,
-                header.wait_minutes,
+                low,
                 header.leaked,
                 header.locked,
                 header.labels,
                 stack.shape.elided,
+                wait_max=high,
             )
         self.pending.clear()
+        waits.clear()
         if len(self.key_slot) > MAX_PENDING:  # memory follows distinct records, not goroutines
             self._forget_keys()
 
@@ -801,15 +822,44 @@ def count_chunk(text: bytes | memoryview) -> _Counted:
     reference and the fallback where it could not be built."""
     pieces, parents = split_chunk(text)
     records = pieces[3::3]  # each record from its header after the id: state, labels, stack
+    minutes = [None] * len(records)
+    for i, record in enumerate(records):
+        if record.find(b" minute", 0, record.find(b"]")) >= 0:
+            records[i], minutes[i] = _blank_minutes(record)
     counts = Counter(records)
     keys = list(counts)
     number = {key: i for i, key in enumerate(keys)}
     index = array("I", map(number.__getitem__, records))
+    waits: list[tuple[int, int] | None] = [None] * len(keys)
+    for i, wait in zip(index, minutes, strict=True):
+        if wait is not None:
+            known = waits[i]
+            waits[i] = (wait, wait) if known is None else (min(known[0], wait), max(known[1], wait))
     gp = [False] * len(keys)
     for i in compress(index, pieces[2::3]):
         gp[i] = True
     ids = array("Q", map(int, pieces[1::3]))
-    return pieces[0], ids, keys, list(counts.values()), index, gp, array("Q", map(int, parents))
+    parent_ids = array("Q", map(int, parents))
+    return pieces[0], ids, keys, list(counts.values()), waits, index, gp, parent_ids
+
+
+def _blank_minutes(record: bytes) -> tuple[bytes, int | None]:
+    """The record with the digits of each ``, N minutes`` part of its header's status made
+    ``0``, and the minutes the header says (its last such part); the record as it is and None
+    when it has no such part or one with more than 18 digits."""
+    close = record.find(b"]")
+    parts = record[1:close].split(b", ")
+    minutes = None
+    for i in range(1, len(parts)):
+        m = _MINUTES.fullmatch(parts[i])
+        if m is not None:
+            if len(m.group(1)) > 18:
+                return record, None
+            minutes = int(m.group(1))
+            parts[i] = b"0" + parts[i][len(m.group(1)) :]
+    if minutes is None:
+        return record, None
+    return record[:1] + b", ".join(parts) + record[close:], minutes
 
 
 try:
