@@ -822,7 +822,7 @@ def count_chunk(text: bytes | memoryview) -> _Counted:
     reference and the fallback where it could not be built."""
     pieces, parents = split_chunk(text)
     records = pieces[3::3]  # each record from its header after the id: state, labels, stack
-    minutes = [None] * len(records)
+    minutes: list[int | None] = [None] * len(records)
     for i, record in enumerate(records):
         if record.find(b" minute", 0, record.find(b"]")) >= 0:
             records[i], minutes[i] = _blank_minutes(record)
