@@ -277,3 +277,19 @@ def test_the_c_parent_facts_take_the_largest_ids() -> None:
     )
     # top still runs main.start, 5 does not: one orphan, one whose creator returned
     assert facts == ([0, 0, 3], [0, 0, 1], [0, 0, 1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 1 << 63), st.integers(0, 4)), max_size=100))
+def test_the_c_sample_ids_are_the_python_ones(members: list[tuple[int, int]]) -> None:
+    scan = pytest.importorskip("goleash.dumps._scan")
+    from array import array
+
+    from goleash.dumps import builder
+
+    ids = array("Q", [i for i, _ in members])
+    groups = array("I", [g for _, g in members])
+    for per_group in (0, 1, 3):
+        expected = builder._first_ids(ids, groups, 5, per_group)
+        assert scan.first_ids(ids, groups, 5, per_group) == expected
+        assert all(len(found) <= per_group for found in expected)

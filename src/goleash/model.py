@@ -97,15 +97,12 @@ class Goroutine(NamedTuple):
 
 def signature_of(state: str, frames: tuple[Frame, ...], created_by: Frame | None) -> str:
     """A stable id for a stack shape, equal across snapshots, processes and restarts."""
-    h = blake2b(digest_size=8)
-    h.update(state.encode())
-    for f in frames:
-        h.update(b"\0")
-        h.update(f"{f.function}\1{f.file}\1{f.line}".encode())
+    # One text hashed at once (the digest is that of its parts fed one by one): state, then
+    # "\0function\1file\1line" per frame, then "\0created\0" and the creator's three.
+    text = "\0".join([state, *[f"{f.function}\1{f.file}\1{f.line}" for f in frames]])
     if created_by is not None:
-        h.update(b"\0created\0")
-        h.update(f"{created_by.function}\1{created_by.file}\1{created_by.line}".encode())
-    return h.hexdigest()
+        text += f"\0created\0{created_by.function}\1{created_by.file}\1{created_by.line}"
+    return blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 # Frames that differ between dump formats of one process (the traceback hides most runtime

@@ -27,6 +27,8 @@
  *
  * plain_stack(...) is traceback._Parser._plain_shape for the stacks it reads (others: None).
  *
+ * first_ids(...) is builder._first_ids: each group's first goroutine ids.
+ *
  * parent_facts(...) is builder._parent_facts (the parent facts: a pass over every goroutine,
  * then one over distinct pairs of groups) with hash maps of its own instead of a set, a dict
  * and a Counter of Python ints.
@@ -786,6 +788,65 @@ done:
     return result;
 }
 
+static PyObject *first_ids(PyObject *module, PyObject *args)
+{
+    PyObject *ids_obj, *groups_obj;
+    Py_ssize_t ngroups, per_group;
+    if (!PyArg_ParseTuple(args, "OOnn", &ids_obj, &groups_obj, &ngroups, &per_group))
+        return NULL;
+    if (ngroups < 0 || per_group < 0) {
+        PyErr_SetString(PyExc_ValueError, "negative sizes");
+        return NULL;
+    }
+    Py_buffer ids, groups;
+    if (get_array(ids_obj, &ids, 8, "ids") < 0)
+        return NULL;
+    if (get_array(groups_obj, &groups, 4, "groups") < 0) {
+        PyBuffer_Release(&ids);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    Py_ssize_t n = ids.len / 8, wanting = ngroups;
+    const unsigned long long *id = ids.buf;
+    const unsigned int *group = groups.buf;
+    PyObject *lists = PyList_New(ngroups);
+    if (lists == NULL)
+        goto done;
+    for (Py_ssize_t g = 0; g < ngroups; g++) {
+        PyObject *list = PyList_New(0);
+        if (list == NULL)
+            goto done;
+        PyList_SET_ITEM(lists, g, list);
+    }
+    if (groups.len / 4 != n) {
+        PyErr_SetString(PyExc_ValueError, "ids and groups differ in length");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n && wanting > 0 && per_group > 0; i++) {
+        if (group[i] >= (unsigned long long)ngroups) {
+            PyErr_SetString(PyExc_ValueError, "a group index out of range");
+            goto done;
+        }
+        PyObject *list = PyList_GET_ITEM(lists, group[i]);
+        if (PyList_GET_SIZE(list) >= per_group)
+            continue;
+        PyObject *value = PyLong_FromUnsignedLongLong(id[i]);
+        int r = value == NULL ? -1 : PyList_Append(list, value);
+        Py_XDECREF(value);
+        if (r < 0)
+            goto done;
+        if (PyList_GET_SIZE(list) == per_group)
+            wanting--;
+    }
+    result = lists;
+    lists = NULL;
+done:
+    Py_XDECREF(lists);
+    PyBuffer_Release(&ids);
+    PyBuffer_Release(&groups);
+    return result;
+}
+
 /* --- plain stacks ------------------------------------------------------------------------- */
 
 static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
@@ -965,6 +1026,8 @@ static PyMethodDef methods[] = {
     {"plain_stack", plain_stack, METH_VARARGS,
      "plain_stack(body, known, frame_type) -> (frames, created_by, version) or None: see "
      "traceback._Parser._plain_shape."},
+    {"first_ids", first_ids, METH_VARARGS,
+     "first_ids(ids, groups, ngroups, per_group) -> [[id, ...], ...]: see builder._first_ids."},
     {"parent_facts", parent_facts, METH_VARARGS,
      "parent_facts(ids, groups, parents, parent_groups, creators, stacks) -> (with_parent, "
      "orphans, returned): see builder.parent_facts."},

@@ -28,3 +28,6 @@ def parent_facts(
 def plain_stack(
     body: bytes, known: dict[bytes, Any], frame_type: type, /
 ) -> tuple[tuple[Any, ...], Any, int] | None: ...
+def first_ids(
+    ids: array[int], groups: array[int], ngroups: int, per_group: int, /
+) -> list[list[int]]: ...

@@ -34,7 +34,6 @@ class _Acc:
         "labels",
         "leaked",
         "locked",
-        "sample_ids",
         "state",
         "wait_max",
         "wait_min",
@@ -57,7 +56,6 @@ class _Acc:
         self.leaked = 0
         self.locked = 0
         self.labels = labels  # labels common to every member
-        self.sample_ids: list[int] = []
         self.index = index  # position in the builder's list of groups
         self.elided = 0
 
@@ -148,12 +146,8 @@ class SnapshotBuilder:
     def members(self, index: int, ids: Sequence[int], parent_ids: Iterable[int] = ()) -> None:
         """The ids of goroutines counted in group ``index`` (in dump order) and their known
         parents."""
-        acc = self._accs[index]
         self._ids.extend(ids)
         self._id_group.extend(array("I", [index]) * len(ids))
-        room = SAMPLE_IDS - len(acc.sample_ids)
-        if room > 0:
-            acc.sample_ids.extend(ids[:room])
         before = len(self._parents)
         self._parents.extend(parent_ids)
         self._parent_group.extend(array("I", [index]) * (len(self._parents) - before))
@@ -171,13 +165,6 @@ class SnapshotBuilder:
         self._id_group.extend(groups)
         self._parents.extend(parents)
         self._parent_group.extend(parent_groups)
-        accs = self._accs
-        needy = {g for g in set(groups) if len(accs[g].sample_ids) < SAMPLE_IDS}
-        if needy:  # Python sees only goroutines of groups that still want sample ids
-            for gid, g in compress(zip(ids, groups, strict=True), map(needy.__contains__, groups)):
-                samples = accs[g].sample_ids
-                if len(samples) < SAMPLE_IDS:
-                    samples.append(gid)
 
     def skip(self, count: int = 1, reason: str | None = None) -> None:
         """Count goroutine records that could not be read; say why once per reason."""
@@ -199,6 +186,7 @@ class SnapshotBuilder:
             [None if a.created_by is None else a.created_by.function for a in accs],
             [a.frames for a in accs],
         )
+        samples = first_ids(self._ids, self._id_group, len(accs), SAMPLE_IDS)
         groups = []
         for acc in self._accs:
             wait = None
@@ -218,7 +206,7 @@ class SnapshotBuilder:
                     orphans=orphans[acc.index],
                     creator_returned=returned[acc.index],
                     with_parent=with_parent[acc.index],
-                    sample_ids=tuple(acc.sample_ids),
+                    sample_ids=tuple(samples[acc.index]),
                     elided_frames=acc.elided,
                 )
             )
@@ -282,10 +270,27 @@ def _parent_facts(
     return with_parent, orphans, returned
 
 
+def _first_ids(
+    ids: array[int], groups: array[int], ngroups: int, per_group: int
+) -> list[list[int]]:
+    """The first ``per_group`` ids of each group, in dump order (``groups``: each id's group).
+    ``_scan.first_ids`` does the same in C where it was built."""
+    firsts: list[list[int]] = [[] for _ in range(ngroups)]
+    wanting = ngroups if per_group > 0 else 0
+    for gid, g in zip(ids, groups, strict=True):
+        if not wanting:
+            break
+        found = firsts[g]
+        if len(found) < per_group:
+            found.append(gid)
+            wanting -= len(found) == per_group
+    return firsts
+
+
 try:
-    from goleash.dumps._scan import parent_facts
+    from goleash.dumps._scan import first_ids, parent_facts
 except ImportError:  # built at install where a C compiler is at hand
-    parent_facts = _parent_facts
+    first_ids, parent_facts = _first_ids, _parent_facts
 
 
 def _keep_common(common: dict[str, str], labels: Mapping[str, str]) -> None:
