@@ -101,10 +101,21 @@ class SnapshotBuilder:
 
     def group_index(self, g: Goroutine) -> int:
         """The index of the group ``g`` belongs to (state, frames, creator), made if new."""
-        key = (g.state, g.frames, g.created_by)
+        return self.group_of(g.state, g.frames, g.created_by, g.labels)
+
+    def group_of(
+        self,
+        state: str,
+        frames: tuple[Frame, ...],
+        created_by: Frame | None,
+        labels: Mapping[str, str],
+    ) -> int:
+        """The index of the group of a state, frames and creator, made if new (``labels``:
+        those of its first goroutine)."""
+        key = (state, frames, created_by)
         acc = self._groups.get(key)
         if acc is None:
-            acc = _Acc(g.state, g.frames, g.created_by, dict(g.labels), len(self._accs))
+            acc = _Acc(state, frames, created_by, dict(labels), len(self._accs))
             self._groups[key] = acc
             self._accs.append(acc)
         return acc.index

@@ -531,11 +531,12 @@ class _Parser:
     def _slot(self, header: _Header, stack: _Stack) -> int:
         """The group of a state and stack in the dump being read: its index in the user
         builder, or ``-1 - index`` in the runtime builder."""
-        g = _goroutine(header, stack.shape)
-        if stack.shape.system:
-            slot = ~self._runtime_builder().group_index(g)
+        shape = stack.shape
+        facts = (header.state, shape.frames, shape.created_by, header.labels)
+        if shape.system:
+            slot = ~self._runtime_builder().group_of(*facts)
         else:
-            slot = self._builder().group_index(g)
+            slot = self._builder().group_of(*facts)
         self.groups[(header.state, stack.group)] = slot
         return slot
 
