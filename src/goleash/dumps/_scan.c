@@ -536,15 +536,17 @@ static PyObject *count_records(PyObject *module, PyObject *arg)
         PyList_SET_ITEM(gp, r, PyBool_FromLong(rec->gp));
         PyList_SET_ITEM(waits, r, range);
     }
-    array_module = PyImport_ImportModule("array");
+    int listed = keys && counts && gp && waits; /* else an error is set */
+    array_module = listed ? PyImport_ImportModule("array") : NULL;
     PyObject *array_type = array_module ? PyObject_GetAttrString(array_module, "array") : NULL;
-    PyObject *before_text = PyBytes_FromStringAndSize(t, before);
-    PyObject *id_array = array_type ? new_array(array_type, "Q", ids.buf, ids.len * 8) : NULL;
-    PyObject *index_array = array_type ? new_array(array_type, "I", index.buf, index.len * 4)
-                                       : NULL;
+    PyObject *before_text = array_type ? PyBytes_FromStringAndSize(t, before) : NULL;
+    /* each made only once the one before it was: no call runs with an error set */
+    PyObject *id_array = before_text ? new_array(array_type, "Q", ids.buf, ids.len * 8) : NULL;
+    PyObject *index_array =
+        id_array ? new_array(array_type, "I", index.buf, index.len * 4) : NULL;
     PyObject *parent_array =
-        array_type ? new_array(array_type, "Q", parents.buf, parents.len * 8) : NULL;
-    if (keys && counts && gp && waits && before_text && id_array && index_array && parent_array)
+        index_array ? new_array(array_type, "Q", parents.buf, parents.len * 8) : NULL;
+    if (parent_array)
         result = PyTuple_Pack(8, before_text, id_array, keys, counts, waits, index_array, gp,
                               parent_array);
     Py_XDECREF(keys);
