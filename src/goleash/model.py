@@ -8,7 +8,10 @@ them, reports render them; ``record._replace(field=value)`` makes a changed copy
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, NamedTuple
+
+from goleash.records import NamedTuple
+
+TYPE_CHECKING = False  # typing costs start-up time: only the type checker imports it
 
 try:
     # hashlib's blake2b is this one; importing hashlib also loads OpenSSL (~5 ms of start-up),

@@ -24,16 +24,18 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from goleash.analysis.literal import literal
 from goleash.analysis.waits import normalise_state
 from goleash.errors import InputError
 from goleash.model import Group
+from goleash.records import NamedTuple
 from goleash.sources.sourcefiles import is_file
 
+TYPE_CHECKING = False  # typing costs start-up time: only the type checker imports it
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
 CONFIG_NAME = ".goleash.toml"
 WHERE: tuple[str, ...] = ("blocking", "any", "creator", "top")

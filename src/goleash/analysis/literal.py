@@ -15,7 +15,7 @@ flags, look-arounds) ends the literal part; syntax outside the subset anywhere m
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from goleash.records import NamedTuple
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

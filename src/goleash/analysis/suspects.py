@@ -35,11 +35,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import cache
 from itertools import pairwise
-from typing import NamedTuple
 
 from goleash.analysis.ignore import IgnorePacks
 from goleash.analysis.waits import Wait, classify
 from goleash.model import Frame, Group, Snapshot
+from goleash.records import NamedTuple
 
 SUSPECT_THRESHOLD = 0.5
 """Suspicion at or above which a group is reported as a suspected leak."""

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from goleash.analysis.ignore import IgnorePacks
 from goleash.analysis.suspects import Assessment, assess, assess_runtime, format_limits
 from goleash.analysis.waits import KINDS, is_known_state
 from goleash.errors import InputError, UsageError
 from goleash.model import Snapshot
+from goleash.records import NamedTuple
 
 
 class DumpFilters(NamedTuple):

@@ -9,9 +9,9 @@ reports speak one vocabulary: the wait reason a current Go (1.27) would print, p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from goleash.model import Frame, Group
+from goleash.records import NamedTuple
 
 KINDS: tuple[str, ...] = (
     "chan-send",

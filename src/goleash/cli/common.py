@@ -10,19 +10,21 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import wraps
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from goleash.cli.echo import echo
 from goleash.errors import InputError, UsageError
 
+TYPE_CHECKING = False  # typing costs start-up time: only the type checker imports it
 if TYPE_CHECKING:
     from pathlib import Path  # imported where needed: it costs `goleash dump` start-up time
+    from typing import Any, NoReturn, TypeVar
 
     from goleash.analysis.explain import Explanation
     from goleash.analysis.suspects import Assessment
     from goleash.model import Group
 
-F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str) -> NoReturn:

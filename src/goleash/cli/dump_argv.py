@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing costs start-up time: only the type checker imports it
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
 # click's defaults for every parameter of the command (tests check them against the command).
 DEFAULTS: dict[str, Any] = {

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import TYPE_CHECKING, Any
 
 from goleash.cli.common import explain_from_source, open_output, user_errors, write_report
 from goleash.cli.echo import echo
 
+TYPE_CHECKING = False  # typing costs start-up time: only the type checker imports it
 if TYPE_CHECKING:
     from pathlib import Path  # imported where needed: it costs start-up time
+    from typing import Any
 
 
 @user_errors

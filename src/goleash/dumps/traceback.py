@@ -62,12 +62,12 @@ from array import array
 from collections import Counter
 from itertools import compress, repeat
 from operator import ge, invert, not_
-from typing import NamedTuple
 
 from goleash.dumps.ansi import strip_ansi
 from goleash.dumps.builder import SnapshotBuilder
 from goleash.errors import InputError
 from goleash.model import Frame, Goroutine, Snapshot
+from goleash.records import NamedTuple
 
 # typing costs start-up time; the annotations only need it when mypy reads them
 TYPE_CHECKING = False

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
 from goleash.analysis.suspects import Assessment
 from goleash.model import Frame, Snapshot
 from goleash.report import jsondoc
 
+TYPE_CHECKING = False  # typing costs start-up time: only the type checker imports it
 if TYPE_CHECKING:
+    from typing import Any
+
     from goleash.analysis.explain import Explanation
 
 SCHEMA = "goleash.dump/1"

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # typing costs start-up time: only the type checker imports it
+if TYPE_CHECKING:
+    from typing import Any
 
 # One encoder for every item: json.dumps with options builds a new one per call, which a report
 # of ten thousand groups notices.

@@ -10,11 +10,14 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import BinaryIO
 
 from goleash.dumps import read_snapshots
 from goleash.errors import InputError
 from goleash.model import Snapshot
+
+TYPE_CHECKING = False  # typing costs start-up time: only the type checker imports it
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 STDIN = "-"
 

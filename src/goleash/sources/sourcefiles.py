@@ -22,8 +22,8 @@ import re
 import stat
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing costs start-up time: only the type checker imports it
 if TYPE_CHECKING:
     from pathlib import Path
 
