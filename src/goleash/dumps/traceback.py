@@ -125,12 +125,11 @@ _LABEL = _Lazy(
     rb"(?:, |\Z)"
 )
 _ESCAPE = _Lazy(rb"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)", re.S)
-_MINUTES = re.compile(rb"(\d+) minutes?")
 _FILE = _Lazy(rb"\t(.*):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+)?")
 _HEX = b"0123456789abcdef"
 _ELIDED = _Lazy(rb"\.\.\.(?:(\d+) frames|additional frames) elided\.\.\.")
 # Greedy: a name has no blanks, so it ends at the first one either way (lazy costs ~20x more).
-_CREATED = re.compile(rb"created by (\S+)(?: in goroutine " + _ID + rb")?")
+_CREATED = _Lazy(rb"created by (\S+)(?: in goroutine " + _ID + rb")?")
 _ANCESTOR = b"[originating from goroutine "
 _UNAVAILABLE = b"\tgoroutine running on other thread; stack unavailable"
 _ARGS = _Lazy(rb"\([^()\n]*\)$", re.M)
@@ -852,12 +851,12 @@ def _blank_minutes(record: bytes) -> tuple[bytes, int | None]:
     parts = record[1:close].split(b", ")
     minutes = None
     for i in range(1, len(parts)):
-        m = _MINUTES.fullmatch(parts[i])
-        if m is not None:
-            if len(m.group(1)) > 18:
+        digits = _minutes_of(parts[i])
+        if digits is not None:
+            if len(digits) > 18:
                 return record, None
-            minutes = int(m.group(1))
-            parts[i] = b"0" + parts[i][len(m.group(1)) :]
+            minutes = int(digits)
+            parts[i] = b"0" + parts[i][len(digits) :]
     if minutes is None:
         return record, None
     return record[:1] + b", ".join(parts) + record[close:], minutes
@@ -962,9 +961,9 @@ def _parse_header(suffix: bytes) -> _Header | None:
     minutes: int | None = None
     locked = False
     for part in parts[1:]:
-        mm = _MINUTES.fullmatch(part)
-        if mm is not None:
-            minutes = int(mm.group(1))
+        digits = _minutes_of(part)
+        if digits is not None:
+            minutes = int(digits)
         elif part == b"locked to thread":
             locked = True
         elif part.startswith(b"synctest bubble"):
@@ -972,6 +971,12 @@ def _parse_header(suffix: bytes) -> _Header | None:
     if not reason:
         return None
     return _Header(_text_of(reason), minutes, leaked, locked, labels, version)
+
+
+def _minutes_of(part: bytes) -> bytes | None:
+    """The digits of a header's ``N minutes`` part (``1 minute`` too), else None."""
+    number, _, unit = part.partition(b" ")
+    return number if (unit == b"minutes" or unit == b"minute") and number.isdigit() else None
 
 
 def _parse_labels(text: bytes) -> dict[str, str] | None:
@@ -1114,7 +1119,7 @@ def _parse_lines(lines: list[bytes], files: _Lines) -> _Body:
             return _trailing(frames, created_by, unavailable, elided, version, lines[i:])
         file, lineno = info
         if line.startswith(b"created by "):
-            cm = _CREATED.fullmatch(line)
+            cm = _CREATED.compiled.fullmatch(line)
             if cm is None or created_by is not None:
                 return _Body(None)
             if cm.group(2) is not None:
@@ -1137,7 +1142,7 @@ def _parse_lines(lines: list[bytes], files: _Lines) -> _Body:
 
 def _creator_of(line: bytes, file_line: bytes, files: _Lines) -> _Creator | None:
     """A ``created by`` line and its file line read as _parse_lines reads them, or None."""
-    cm = _CREATED.fullmatch(line)
+    cm = _CREATED.compiled.fullmatch(line)
     info = _file_line(file_line, files)
     if cm is None or info is None:
         return None
@@ -1200,5 +1205,5 @@ def _parent_of(body: bytes) -> int | None:
     if at < 0:
         return None
     end = body.find(b"\n", at + 1)
-    m = _CREATED.fullmatch(body[at : end if end >= 0 else len(body)].lstrip(b"\n"))
+    m = _CREATED.compiled.fullmatch(body[at : end if end >= 0 else len(body)].lstrip(b"\n"))
     return int(m.group(2)) if m is not None and m.group(2) is not None else None
