@@ -13,7 +13,7 @@
  *     parents = cut[1::2]
  *     ... t = b"\n" + (cut joined with the parent mark)[:-1]
  *     pieces = _SPLIT.split(t)
- *     ... wait minutes blanked in each record's header (their range kept per record),
+ *     ... wait minutes taken out of each record's header (their range kept per record),
  *     ... identical records counted, each goroutine's id and record numbered
  *
  * Every pattern ends at a newline and matches inside one line, so each is applied line by line:
@@ -339,65 +339,62 @@ static Py_ssize_t minutes_part(const char *s, Py_ssize_t len)
     return 0;
 }
 
-/* Wait minutes blanked in the header of the record s[0:len] (it starts at its "[status]"): the
-   digits of every ", D minutes" part of the status become "0", so goroutines that differ only
-   in how long they waited share a record. The record's new length; *wait is the minutes the
-   header says (its last such part), or -1 when nothing was blanked (none, or a number of more
-   than 18 digits: those records stay as they are). As count_chunk's _blank_minutes. */
-static Py_ssize_t blank_minutes(char *s, Py_ssize_t len, long long *wait)
+/* The end of the status part that starts at s[part] (the next ", " or `stop`). */
+static Py_ssize_t part_end(const char *s, Py_ssize_t part, Py_ssize_t stop)
+{
+    Py_ssize_t e = part;
+    while (e < stop && !(s[e] == ',' && e + 1 < stop && s[e + 1] == ' '))
+        e++;
+    return e;
+}
+
+/* Wait minutes taken out of the header of the record s[0:len] (it starts at its "[status]"):
+   every ", D minutes" part after the first part of the status is removed, so goroutines that
+   differ only in how long they waited, or in whether the runtime said so, share a record. The
+   record's new length; *wait is the minutes the header says (its last such part), or -1 when
+   nothing was removed (none, or a number of more than 18 digits: those records stay as they
+   are). As count_chunk's _without_minutes. */
+static Py_ssize_t without_minutes(char *s, Py_ssize_t len, long long *wait)
 {
     *wait = -1;
     const char *close = memchr(s, ']', len);
     if (close == NULL)
         return len;
-    Py_ssize_t stop = close - s, found = 0;
+    Py_ssize_t stop = close - s;
     long long value = -1;
-    /* First pass: the minutes parts after the first part, and whether all of them read. */
-    for (Py_ssize_t i = 1; i + 1 < stop; i++) {
-        if (s[i] != ',' || s[i + 1] != ' ')
-            continue;
-        Py_ssize_t part = i + 2, end = part;
-        while (end < stop && !(s[end] == ',' && end + 1 < stop && s[end + 1] == ' '))
-            end++;
-        Py_ssize_t d = minutes_part(s + part, end - part);
+    /* First pass: the minutes parts, and whether all of them read. */
+    for (Py_ssize_t part = part_end(s, 1, stop) + 2; part <= stop;) {
+        Py_ssize_t e = part_end(s, part, stop), d = minutes_part(s + part, e - part);
         if (d > 18)
             return len;
-        if (d > 0) {
+        if (d > 0)
             value = (long long)digits_value(s + part, d);
-            found++;
-        }
-        i = end - 1;
+        part = e + 2;
     }
-    if (found == 0)
+    if (value < 0)
         return len;
-    /* Second pass: each minutes number becomes "0", the rest of the record moved up. */
-    for (Py_ssize_t i = 1; i + 1 < stop; i++) {
-        if (s[i] != ',' || s[i + 1] != ' ')
-            continue;
-        Py_ssize_t part = i + 2, end = part;
-        while (end < stop && !(s[end] == ',' && end + 1 < stop && s[end + 1] == ' '))
-            end++;
-        Py_ssize_t d = minutes_part(s + part, end - part);
-        if (d > 1) {
-            s[part] = '0';
-            memmove(s + part + 1, s + part + d, len - part - d);
-            len -= d - 1;
-            stop -= d - 1;
-            end -= d - 1;
-        } else if (d == 1) {
-            s[part] = '0';
+    /* Second pass: the other parts moved up over the minutes parts, then the rest. */
+    Py_ssize_t w = part_end(s, 1, stop);
+    for (Py_ssize_t part = w + 2; part <= stop;) {
+        Py_ssize_t e = part_end(s, part, stop);
+        if (minutes_part(s + part, e - part) == 0) {
+            s[w++] = ',';
+            s[w++] = ' ';
+            memmove(s + w, s + part, e - part);
+            w += e - part;
         }
-        i = end - 1;
+        part = e + 2;
     }
+    memmove(s + w, s + stop, len - stop);
     *wait = value;
-    return len;
+    return w + len - stop;
 }
 
 /* Distinct record texts: a hash table of indexes into `records`. */
 typedef struct {
     unsigned long long hash;
     Py_ssize_t start, len, count;
-    long long wait_min, wait_max; /* -1: the header's minutes were not blanked */
+    long long wait_min, wait_max; /* of the goroutines whose minutes were taken out; -1: none */
     int gp;
 } Record;
 
@@ -450,7 +447,7 @@ static PyObject *count_records(PyObject *module, PyObject *arg)
         more = next_header(t, m, &from, &next);
         Py_ssize_t end = more ? next.at : m, start = h.record;
         long long wait;
-        Py_ssize_t len = blank_minutes(t + start, end - start, &wait);
+        Py_ssize_t len = without_minutes(t + start, end - start, &wait);
         unsigned long long *id = vec_push(&ids);
         if (id == NULL)
             goto done;
@@ -500,10 +497,10 @@ static PyObject *count_records(PyObject *module, PyObject *arg)
             rec->len = len;
             rec->count = 0;
             rec->gp = 0;
-            rec->wait_min = rec->wait_max = wait;
+            rec->wait_min = rec->wait_max = -1;
         }
         rec->count++;
-        if (wait < rec->wait_min) /* records with a blanked "0 minutes" all have a wait */
+        if (wait >= 0 && (rec->wait_min < 0 || wait < rec->wait_min))
             rec->wait_min = wait;
         if (wait > rec->wait_max)
             rec->wait_max = wait;

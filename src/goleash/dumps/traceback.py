@@ -193,8 +193,8 @@ class _Stack(NamedTuple):
 
 
 # What count_chunk returns: the text before the first header; each goroutine's id; the distinct
-# record texts (wait minutes blanked), how many goroutines have each and the range of their
-# blanked minutes (None: none blanked), each goroutine's record (an index into them), whether
+# record texts (wait minutes taken out), how many goroutines have each and the range of the
+# minutes taken out (None: none), each goroutine's record (an index into them), whether
 # any goroutine of each had a gp= part; the parent ids blanked, in order.
 _Counted = tuple[
     bytes,
@@ -503,7 +503,7 @@ class _Parser:
             slot = self.key_slot[key]
             header, stack = self.key_facts[key]
             builder = self._builder() if slot >= 0 else self._runtime_builder()
-            # Blanked minutes ("0 minutes" in the key) have their range; others their value.
+            # Minutes taken out of the key have their range; others are in the header.
             low = high = header.wait_minutes
             if waits and key in waits:
                 low, high = waits[key]
@@ -825,7 +825,7 @@ def count_chunk(text: bytes | memoryview) -> _Counted:
     minutes: list[int | None] = [None] * len(records)
     for i, record in enumerate(records):
         if record.find(b" minute", 0, record.find(b"]")) >= 0:
-            records[i], minutes[i] = _blank_minutes(record)
+            records[i], minutes[i] = _without_minutes(record)
     counts = Counter(records)
     keys = list(counts)
     number = {key: i for i, key in enumerate(keys)}
@@ -843,23 +843,25 @@ def count_chunk(text: bytes | memoryview) -> _Counted:
     return pieces[0], ids, keys, list(counts.values()), waits, index, gp, parent_ids
 
 
-def _blank_minutes(record: bytes) -> tuple[bytes, int | None]:
-    """The record with the digits of each ``, N minutes`` part of its header's status made
-    ``0``, and the minutes the header says (its last such part); the record as it is and None
+def _without_minutes(record: bytes) -> tuple[bytes, int | None]:
+    """The record without the ``, N minutes`` parts of its header's status (after the first
+    part), and the minutes the header says (its last such part); the record as it is and None
     when it has no such part or one with more than 18 digits."""
     close = record.find(b"]")
     parts = record[1:close].split(b", ")
+    kept = parts[:1]
     minutes = None
-    for i in range(1, len(parts)):
-        digits = _minutes_of(parts[i])
-        if digits is not None:
-            if len(digits) > 18:
-                return record, None
+    for part in parts[1:]:
+        digits = _minutes_of(part)
+        if digits is None:
+            kept.append(part)
+        elif len(digits) > 18:
+            return record, None
+        else:
             minutes = int(digits)
-            parts[i] = b"0" + parts[i][len(digits) :]
     if minutes is None:
         return record, None
-    return record[:1] + b", ".join(parts) + record[close:], minutes
+    return b"[" + b", ".join(kept) + record[close:], minutes
 
 
 try:
