@@ -61,7 +61,7 @@ import re
 from array import array
 from collections import Counter
 from itertools import compress, repeat
-from operator import ge, invert, not_
+from operator import add, ge, invert, not_
 
 from goleash.dumps.ansi import strip_ansi
 from goleash.dumps.builder import SnapshotBuilder
@@ -272,7 +272,7 @@ class _Parser:
         self.key_slot: dict[bytes, int] = {}
         self.key_facts: dict[bytes, tuple[_Header, _Stack]] = {}
         self.key_parented: dict[bytes, bool] = {}
-        self.pending: Counter[bytes] = Counter()
+        self.pending: dict[bytes, int] = {}
         self.pending_waits: dict[bytes, tuple[int, int]] = {}  # record -> its minutes' range
         self.prefix: re.Pattern[bytes] | None = None
         self.found_any = False
@@ -418,14 +418,17 @@ class _Parser:
         for key, header, stack in new:
             self._add_key(key, header, stack)
         key_slots = list(map(self.key_slot.__getitem__, keys))
+        # Counts added in C loops (keys are distinct within a chunk); Python sees waits only.
         pending, pending_waits = self.pending, self.pending_waits
-        for key, n, wait in zip(keys, counts, waits, strict=True):
-            pending[key] += n
-            if wait is not None:
-                known = pending_waits.get(key)
-                if known is not None:
-                    wait = (min(known[0], wait[0]), max(known[1], wait[1]))
-                pending_waits[key] = wait
+        added = map(add, map(pending.get, keys, repeat(0)), counts)
+        pending.update(zip(keys, added, strict=True))
+        for key, wait in compress(zip(keys, waits, strict=True), waits):
+            if wait is None:
+                continue  # compress left none of these
+            known = pending_waits.get(key)
+            if known is not None:
+                wait = (min(known[0], wait[0]), max(known[1], wait[1]))
+            pending_waits[key] = wait
         if len(pending) > MAX_PENDING:
             self._flush()
         if max(key_slots) >= 0:  # a user goroutine: junk before it was between goroutines
