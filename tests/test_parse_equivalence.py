@@ -164,9 +164,10 @@ def test_odd_stacks_read_the_same(body: bytes) -> None:
     assert fast == careful
 
 
-# The whole-chunk pass exists twice: in C (goleash.dumps._scan, built at install) and in Python
-# (count_chunk, the fallback where no compiler was at hand). Both must cut and count every text
-# alike.
+# The whole-chunk pass and the records kept across chunks exist twice: in C
+# (goleash.dumps._scan.Records, built at install) and in Python (traceback._Records on
+# count_chunk, the fallback where no compiler was at hand). Both must cut, number and count
+# every text alike, whether each chunk is kept (commit) or refused (the next count forgets it).
 _SCAN_PARTS = [
     b"goroutine ", b"1", b"23", b"12345678901234567890", b" ", b"[running]:\n",
     b"[chan send, 5 minutes]:\n", b"[select] {\"k\": \"v\"}:\n", b"[x] {:\n", b"main.f(",
@@ -178,25 +179,50 @@ _SCAN_PARTS = [
 ]  # fmt: skip
 
 
-@settings(max_examples=2000, deadline=None)
-@given(st.lists(st.sampled_from(_SCAN_PARTS), max_size=40))
-def test_the_c_pass_cuts_like_the_python_one(parts: list[bytes]) -> None:
+def _read_alike(chunks: list[tuple[bytes, bool]]) -> None:
+    """Feed the chunks to both kinds of records (each kept or not) and compare all they say."""
     scan = pytest.importorskip("goleash.dumps._scan")
-    text = b"".join(parts)
-    assert scan.count_records(text) == traceback.count_chunk(text)
-    assert scan.count_records(memoryview(text)) == traceback.count_chunk(text)
+    c_records, py_records = scan.Records(seed=7), traceback._Records()
+    for text, keep in chunks:
+        assert c_records.count(text) == py_records.count(text)
+        assert c_records.count(memoryview(text)) == py_records.count(text)
+        if keep:
+            c_records.commit()
+            py_records.commit()
+        assert len(c_records) == len(py_records)
+    assert c_records.take() == py_records.take()
+    assert c_records.take() == py_records.take() == []
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.lists(st.sampled_from(_SCAN_PARTS), max_size=40).map(b"".join), st.booleans()),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_the_c_records_read_like_the_python_ones(chunks: list[tuple[bytes, bool]]) -> None:
+    _read_alike(chunks)
 
 
 @pytest.mark.parametrize("path", TEXT_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_the_c_pass_cuts_every_fixture_like_the_python_one(path: Path) -> None:
-    scan = pytest.importorskip("goleash.dumps._scan")
+def test_the_c_records_read_every_fixture_like_the_python_ones(path: Path) -> None:
     data = path.read_bytes()
-    assert scan.count_records(data) == traceback.count_chunk(data)
+    half = data.find(b"\n\n", len(data) // 2) + 2
+    _read_alike([(data[:half], True), (data[half:], False), (data[half:], True), (data, True)])
 
 
-def test_the_python_pass_reads_like_the_careful_path(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_c_records_read_generated_dumps_like_the_python_ones() -> None:
+    data = generate(4000, 400, seed=3)
+    cuts = [0] + [data.find(b"\n\n", i) + 2 for i in range(1 << 16, len(data), 1 << 16)]
+    chunks = [data[a:b] for a, b in zip(cuts, [*cuts[1:], len(data)], strict=True)]
+    _read_alike([(chunk, i % 3 != 1) for i, chunk in enumerate(chunks)])
+
+
+def test_the_python_records_read_like_the_careful_path(monkeypatch: pytest.MonkeyPatch) -> None:
     # Where the C pass could not be built, the Python one runs: the same snapshots.
-    monkeypatch.setattr(traceback, "count_records", traceback.count_chunk)
+    monkeypatch.setattr(traceback, "Records", traceback._Records)
     monkeypatch.setattr(traceback, "CHUNK", 16 << 10)
     data = b"".join(p.read_bytes() for p in TEXT_FIXTURES) + generate(3000, 300, seed=5)
     fast, careful = both(data)
@@ -210,14 +236,13 @@ def test_the_c_pass_is_built_where_a_compiler_is() -> None:
         pytest.skip("no C compiler here: the Python pass runs instead")
     from goleash.dumps import _scan
 
-    assert traceback.count_records is _scan.count_records
+    assert traceback.Records is _scan.Records
 
 
 @settings(max_examples=1000, deadline=None)
-@given(st.binary(max_size=600))
-def test_the_c_pass_cuts_any_bytes_like_the_python_one(text: bytes) -> None:
-    scan = pytest.importorskip("goleash.dumps._scan")
-    assert scan.count_records(text) == traceback.count_chunk(text)
+@given(st.binary(max_size=600), st.binary(max_size=600))
+def test_the_c_records_read_any_bytes_like_the_python_ones(first: bytes, second: bytes) -> None:
+    _read_alike([(first, True), (second, False), (second + first, True)])
 
 
 # The parent facts exist twice too (builder._parent_facts in Python, _scan.parent_facts in C):

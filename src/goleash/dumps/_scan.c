@@ -3,8 +3,8 @@
  * returns exactly what a Python function returns (tests compare both on real and random input);
  * the Python ones run where no compiler was at hand.
  *
- * count_records(text) is traceback.count_chunk: the fast path's whole-chunk pass, without its
- * three regex passes and a dict of bytes objects:
+ * Records.count(text) is traceback._Records.count on traceback.count_chunk: the fast path's
+ * whole-chunk pass, without its three regex passes and dicts of bytes objects:
  *
  *     t = b"()\n".join(_ARGS_LINE.split(text))
  *     if t.find(b" fp=0x", 0, 1 << 16) >= 0:
@@ -14,7 +14,7 @@
  *     ... t = b"\n" + (cut joined with the parent mark)[:-1]
  *     pieces = _SPLIT.split(t)
  *     ... wait minutes taken out of each record's header (their range kept per record),
- *     ... identical records counted, each goroutine's id and record numbered
+ *     ... identical records counted and numbered across chunks, each goroutine's id kept
  *
  * Every pattern ends at a newline and matches inside one line, so each is applied line by line:
  *   arguments  "f(a, b)\n"                      -> "f()\n"    (the last "(" of a line ending
@@ -390,19 +390,11 @@ static Py_ssize_t without_minutes(char *s, Py_ssize_t len, long long *wait)
     return w + len - stop;
 }
 
-/* Distinct record texts: a hash table of indexes into `records`. */
-typedef struct {
-    unsigned long long hash;
-    Py_ssize_t start, len, count;
-    long long wait_min, wait_max; /* of the goroutines whose minutes were taken out; -1: none */
-    int gp;
-} Record;
-
-static unsigned long long hash_bytes(const char *s, Py_ssize_t len)
+static unsigned long long hash_bytes(const char *s, Py_ssize_t len, unsigned long long seed)
 {
     /* A multiply-xorshift hash, 8 bytes at a time: record texts are long and mostly alike at
        their start, so every byte counts; probes are bounded by the caller. */
-    unsigned long long h = 0x9E3779B97F4A7C15ULL ^ (unsigned long long)len;
+    unsigned long long h = seed ^ 0x9E3779B97F4A7C15ULL ^ (unsigned long long)len;
     Py_ssize_t i = 0;
     for (; i + 8 <= len; i += 8) {
         unsigned long long w;
@@ -423,20 +415,199 @@ static PyObject *new_array(PyObject *array_type, const char *code, const void *b
     return PyObject_CallFunction(array_type, "sy#", code, buf ? (const char *)buf : "", len);
 }
 
-static PyObject *count_records(PyObject *module, PyObject *arg)
+/* --- records kept across chunks ------------------------------------------------------------ */
+
+/* Records: the distinct record texts of the dump being read, numbered in the order first seen
+   and kept across chunks, so a record seen in an earlier chunk costs a hash and a memcmp, never
+   a bytes object or a Python dict lookup. A count() is tentative until commit(): the next
+   count() (or clear()) forgets what an uncommitted one added, as the fast path forgets a chunk
+   it refuses. traceback._Records is the same in Python (the reference, and the fallback). */
+typedef struct {
+    unsigned long long hash;
+    PyObject *text;                 /* bytes */
+    Py_ssize_t count;               /* committed goroutines not yet taken */
+    long long wait_min, wait_max;   /* of those, the minutes taken out of their headers; -1 */
+    Py_ssize_t in_chunk;            /* its entry in the current chunk, or -1 */
+} Kept;
+
+typedef struct {
+    Py_ssize_t record, count;
+    long long wait_min, wait_max;
+    int gp;
+} ChunkEntry;
+
+typedef struct {
+    PyObject_HEAD
+    Kept *kept;
+    Py_ssize_t len, cap, committed;
+    Py_ssize_t *table, mask;
+    ChunkEntry *chunk;
+    Py_ssize_t chunk_len, chunk_cap;
+    unsigned long long seed;
+} Records;
+
+static void records_place(Records *self, Py_ssize_t r)
 {
+    Py_ssize_t k = (Py_ssize_t)(self->kept[r].hash & self->mask);
+    while (self->table[k] >= 0)
+        k = (k + 1) & self->mask;
+    self->table[k] = r;
+}
+
+/* The hash table sized for `entries` records, every kept record placed again. */
+static int records_rehash(Records *self, Py_ssize_t entries)
+{
+    Py_ssize_t size = 1024;
+    while (size < entries * 2)
+        size <<= 1;
+    Py_ssize_t *table = PyMem_Malloc(size * sizeof(Py_ssize_t));
+    if (table == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < size; k++)
+        table[k] = -1;
+    PyMem_Free(self->table);
+    self->table = table;
+    self->mask = size - 1;
+    for (Py_ssize_t r = 0; r < self->len; r++)
+        records_place(self, r);
+    return 0;
+}
+
+/* Forget the records and counts of a count() that was not committed. */
+static int records_rollback(Records *self)
+{
+    for (Py_ssize_t e = 0; e < self->chunk_len; e++) {
+        Py_ssize_t r = self->chunk[e].record;
+        if (r < self->len)
+            self->kept[r].in_chunk = -1;
+    }
+    self->chunk_len = 0;
+    if (self->len == self->committed)
+        return 0;
+    for (Py_ssize_t r = self->committed; r < self->len; r++)
+        Py_CLEAR(self->kept[r].text);
+    self->len = self->committed;
+    return records_rehash(self, self->len);
+}
+
+static void records_clear_all(Records *self)
+{
+    for (Py_ssize_t r = 0; r < self->len; r++)
+        Py_CLEAR(self->kept[r].text);
+    self->len = self->committed = self->chunk_len = 0;
+}
+
+static void records_dealloc(Records *self)
+{
+    records_clear_all(self);
+    PyMem_Free(self->kept);
+    PyMem_Free(self->table);
+    PyMem_Free(self->chunk);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *records_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    unsigned long long seed;
+    static char *names[] = {"seed", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "K", names, &seed))
+        return NULL;
+    Records *self = (Records *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->seed = seed; /* secret: texts crafted to collide cannot be written in advance */
+    if (records_rehash(self, 0) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+/* The number of the record s[0:len] with this hash, made (uncommitted) if new: -1 with an
+   error set, -2 when probing went on too long (texts that collide). `*made` is set when new. */
+static Py_ssize_t records_find(Records *self, const char *s, Py_ssize_t len,
+                               unsigned long long hash, Py_ssize_t *probes, int *made)
+{
+    *made = 0;
+    if ((self->len + 1) * 2 > self->mask + 1 && records_rehash(self, self->len + 1) < 0)
+        return -1;
+    Py_ssize_t k = (Py_ssize_t)(hash & self->mask);
+    while (self->table[k] >= 0) {
+        Kept *r = self->kept + self->table[k];
+        if (r->hash == hash && PyBytes_GET_SIZE(r->text) == len &&
+            memcmp(PyBytes_AS_STRING(r->text), s, len) == 0)
+            return self->table[k];
+        k = (k + 1) & self->mask;
+        if (++*probes > 64 * (self->len + 1024))
+            return -2;
+    }
+    if (self->len == self->cap) {
+        Py_ssize_t cap = self->cap ? self->cap * 2 : 1024;
+        Kept *kept = PyMem_Realloc(self->kept, cap * sizeof(Kept));
+        if (kept == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->kept = kept;
+        self->cap = cap;
+    }
+    PyObject *text = PyBytes_FromStringAndSize(s, len);
+    if (text == NULL)
+        return -1;
+    Kept *r = self->kept + self->len;
+    r->hash = hash;
+    r->text = text;
+    r->count = 0;
+    r->wait_min = r->wait_max = -1;
+    r->in_chunk = -1;
+    self->table[k] = self->len;
+    *made = 1;
+    return self->len++;
+}
+
+static ChunkEntry *records_entry(Records *self, Py_ssize_t record)
+{
+    Kept *r = self->kept + record;
+    if (r->in_chunk >= 0)
+        return self->chunk + r->in_chunk;
+    if (self->chunk_len == self->chunk_cap) {
+        Py_ssize_t cap = self->chunk_cap ? self->chunk_cap * 2 : 1024;
+        ChunkEntry *chunk = PyMem_Realloc(self->chunk, cap * sizeof(ChunkEntry));
+        if (chunk == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        self->chunk = chunk;
+        self->chunk_cap = cap;
+    }
+    ChunkEntry *e = self->chunk + self->chunk_len;
+    e->record = record;
+    e->count = 0;
+    e->wait_min = e->wait_max = -1;
+    e->gp = 0;
+    r->in_chunk = self->chunk_len++;
+    return e;
+}
+
+static PyObject *records_count(Records *self, PyObject *arg)
+{
+    if (records_rollback(self) < 0)
+        return NULL;
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
         return NULL;
-    PyObject *result = NULL, *array_module = NULL;
+    PyObject *result = NULL, *array_module = NULL, *made_texts = NULL;
     Vec parents = {NULL, 0, 0, sizeof(unsigned long long)};
     Vec ids = {NULL, 0, 0, sizeof(unsigned long long)};
     Vec index = {NULL, 0, 0, sizeof(unsigned int)};
-    Vec records = {NULL, 0, 0, sizeof(Record)};
-    Py_ssize_t *table = NULL, mask = 0, probes = 0;
-    Py_ssize_t m;
+    Py_ssize_t probes = 0, m;
     char *t = blank(view.buf, view.len, &m, &parents);
     if (t == NULL)
+        goto done;
+    made_texts = PyList_New(0);
+    if (made_texts == NULL)
         goto done;
 
     Header h, next;
@@ -452,88 +623,47 @@ static PyObject *count_records(PyObject *module, PyObject *arg)
         if (id == NULL)
             goto done;
         *id = digits_value(t + h.id, h.id_end - h.id);
-        if ((records.len + 1) * 2 > mask) { /* grow the table, then place every record again */
-            Py_ssize_t size = mask ? (mask + 1) * 2 : 1024;
-            Py_ssize_t *bigger = PyMem_Malloc(size * sizeof(Py_ssize_t));
-            if (bigger == NULL) {
-                PyErr_NoMemory();
-                goto done;
-            }
-            for (Py_ssize_t k = 0; k < size; k++)
-                bigger[k] = -1;
-            for (Py_ssize_t r = 0; r < records.len; r++) {
-                Py_ssize_t k = (Py_ssize_t)(((Record *)records.buf)[r].hash & (size - 1));
-                while (bigger[k] >= 0)
-                    k = (k + 1) & (size - 1);
-                bigger[k] = r;
-            }
-            PyMem_Free(table);
-            table = bigger;
-            mask = size - 1;
+        int made;
+        Py_ssize_t r = records_find(self, t + start, len, hash_bytes(t + start, len, self->seed),
+                                    &probes, &made);
+        if (r == -2) { /* crafted collisions: the careful path reads this chunk */
+            result = Py_NewRef(Py_None);
+            goto done;
         }
-        unsigned long long hash = hash_bytes(t + start, len);
-        Py_ssize_t k = (Py_ssize_t)(hash & mask);
-        Record *rec = NULL;
-        while (table[k] >= 0) {
-            Record *r = (Record *)records.buf + table[k];
-            if (r->hash == hash && r->len == len && memcmp(t + r->start, t + start, len) == 0) {
-                rec = r;
-                break;
-            }
-            k = (k + 1) & mask;
-            if (++probes > 64 * (ids.len + 1024)) { /* crafted collisions: let Python count */
-                result = Py_None;
-                Py_INCREF(result);
-                goto done;
-            }
-        }
-        if (rec == NULL) {
-            rec = vec_push(&records);
-            if (rec == NULL)
-                goto done;
-            table[k] = records.len - 1;
-            rec->hash = hash;
-            rec->start = start;
-            rec->len = len;
-            rec->count = 0;
-            rec->gp = 0;
-            rec->wait_min = rec->wait_max = -1;
-        }
-        rec->count++;
-        if (wait >= 0 && (rec->wait_min < 0 || wait < rec->wait_min))
-            rec->wait_min = wait;
-        if (wait > rec->wait_max)
-            rec->wait_max = wait;
-        rec->gp |= h.gp >= 0;
+        if (r < 0 || (made && PyList_Append(made_texts, self->kept[r].text) < 0))
+            goto done;
+        ChunkEntry *e = records_entry(self, r);
+        if (e == NULL)
+            goto done;
+        e->count++;
+        if (wait >= 0 && (e->wait_min < 0 || wait < e->wait_min))
+            e->wait_min = wait;
+        if (wait > e->wait_max)
+            e->wait_max = wait;
+        e->gp |= h.gp >= 0;
         unsigned int *at = vec_push(&index);
         if (at == NULL)
             goto done;
-        *at = (unsigned int)(rec - (Record *)records.buf);
+        *at = (unsigned int)r;
         h = next;
     }
 
-    Py_ssize_t nrec = records.len;
-    PyObject *keys = PyList_New(nrec), *counts = PyList_New(nrec), *gp = PyList_New(nrec),
-             *waits = PyList_New(nrec);
-    for (Py_ssize_t r = 0; keys && counts && gp && waits && r < nrec; r++) {
-        Record *rec = (Record *)records.buf + r;
-        PyObject *key = PyBytes_FromStringAndSize(t + rec->start, rec->len);
-        PyObject *count = PyLong_FromSsize_t(rec->count);
-        PyObject *range = rec->wait_min < 0 ? Py_NewRef(Py_None)
-                                            : Py_BuildValue("(LL)", rec->wait_min, rec->wait_max);
-        if (key == NULL || count == NULL || range == NULL) {
-            Py_XDECREF(key);
+    Py_ssize_t n = self->chunk_len;
+    PyObject *present = PyList_New(n), *counts = PyList_New(n), *gp = PyList_New(n);
+    for (Py_ssize_t i = 0; present && counts && gp && i < n; i++) {
+        ChunkEntry *e = self->chunk + i;
+        PyObject *record = PyLong_FromSsize_t(e->record), *count = PyLong_FromSsize_t(e->count);
+        if (record == NULL || count == NULL) {
+            Py_XDECREF(record);
             Py_XDECREF(count);
-            Py_XDECREF(range);
-            Py_CLEAR(keys);
+            Py_CLEAR(present);
             break;
         }
-        PyList_SET_ITEM(keys, r, key);
-        PyList_SET_ITEM(counts, r, count);
-        PyList_SET_ITEM(gp, r, PyBool_FromLong(rec->gp));
-        PyList_SET_ITEM(waits, r, range);
+        PyList_SET_ITEM(present, i, record);
+        PyList_SET_ITEM(counts, i, count);
+        PyList_SET_ITEM(gp, i, PyBool_FromLong(e->gp));
     }
-    int listed = keys && counts && gp && waits; /* else an error is set */
+    int listed = present && counts && gp; /* else an error is set */
     array_module = listed ? PyImport_ImportModule("array") : NULL;
     PyObject *array_type = array_module ? PyObject_GetAttrString(array_module, "array") : NULL;
     PyObject *before_text = array_type ? PyBytes_FromStringAndSize(t, before) : NULL;
@@ -544,10 +674,9 @@ static PyObject *count_records(PyObject *module, PyObject *arg)
     PyObject *parent_array =
         index_array ? new_array(array_type, "Q", parents.buf, parents.len * 8) : NULL;
     if (parent_array)
-        result = PyTuple_Pack(8, before_text, id_array, keys, counts, waits, index_array, gp,
-                              parent_array);
-    Py_XDECREF(keys);
-    Py_XDECREF(waits);
+        result = PyTuple_Pack(8, before_text, id_array, made_texts, index_array, present, counts,
+                              gp, parent_array);
+    Py_XDECREF(present);
     Py_XDECREF(counts);
     Py_XDECREF(gp);
     Py_XDECREF(array_type);
@@ -556,16 +685,92 @@ static PyObject *count_records(PyObject *module, PyObject *arg)
     Py_XDECREF(index_array);
     Py_XDECREF(parent_array);
 done:
+    if (result == NULL || result == Py_None) {
+        /* nothing of this chunk is kept: an error, or the careful path reads it */
+        PyObject *type, *value, *traceback;
+        PyErr_Fetch(&type, &value, &traceback);
+        if (records_rollback(self) < 0)
+            PyErr_Clear(); /* the error that came first is the one to tell */
+        PyErr_Restore(type, value, traceback);
+    }
+    Py_XDECREF(made_texts);
     Py_XDECREF(array_module);
     PyMem_Free(t);
-    PyMem_Free(table);
     PyMem_Free(parents.buf);
     PyMem_Free(ids.buf);
     PyMem_Free(index.buf);
-    PyMem_Free(records.buf);
     PyBuffer_Release(&view);
     return result;
 }
+
+static PyObject *records_commit(Records *self, PyObject *unused)
+{
+    for (Py_ssize_t i = 0; i < self->chunk_len; i++) {
+        ChunkEntry *e = self->chunk + i;
+        Kept *r = self->kept + e->record;
+        r->count += e->count;
+        if (e->wait_min >= 0 && (r->wait_min < 0 || e->wait_min < r->wait_min))
+            r->wait_min = e->wait_min;
+        if (e->wait_max > r->wait_max)
+            r->wait_max = e->wait_max;
+        r->in_chunk = -1;
+    }
+    self->chunk_len = 0;
+    self->committed = self->len;
+    Py_RETURN_NONE;
+}
+
+static PyObject *records_take(Records *self, PyObject *unused)
+{
+    PyObject *list = PyList_New(0);
+    for (Py_ssize_t i = 0; list != NULL && i < self->committed; i++) {
+        Kept *r = self->kept + i;
+        if (r->count == 0)
+            continue;
+        PyObject *item = r->wait_min < 0
+                             ? Py_BuildValue("(nnO)", i, r->count, Py_None)
+                             : Py_BuildValue("(nn(LL))", i, r->count, r->wait_min, r->wait_max);
+        if (item == NULL || PyList_Append(list, item) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(item);
+        r->count = 0;
+        r->wait_min = r->wait_max = -1;
+    }
+    return list;
+}
+
+static PyObject *records_clear(Records *self, PyObject *unused)
+{
+    records_clear_all(self);
+    if (records_rehash(self, 0) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static Py_ssize_t records_length(Records *self) { return self->committed; }
+
+static PyMethodDef records_methods[] = {
+    {"count", (PyCFunction)records_count, METH_O,
+     "count(text) -> (before, ids, new_texts, index, present, counts, gp, parents) or None."},
+    {"commit", (PyCFunction)records_commit, METH_NOARGS, "Keep what the last count() read."},
+    {"take", (PyCFunction)records_take, METH_NOARGS,
+     "take() -> [(record, count, wait range or None), ...]: the committed counts, reset."},
+    {"clear", (PyCFunction)records_clear, METH_NOARGS, "Forget every record."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods records_as_sequence = {.sq_length = (lenfunc)records_length};
+
+static PyTypeObject RecordsType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "goleash.dumps._scan.Records",
+    .tp_basicsize = sizeof(Records),
+    .tp_dealloc = (destructor)records_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The distinct records of a dump, kept across chunks: see traceback._Records.",
+    .tp_methods = records_methods,
+    .tp_as_sequence = &records_as_sequence,
+    .tp_new = records_new,
+};
 
 /* --- parent facts -------------------------------------------------------------------------- */
 
@@ -1018,10 +1223,6 @@ error:
 }
 
 static PyMethodDef methods[] = {
-    {"count_records", count_records, METH_O,
-     "count_records(text) -> (before, ids, records, counts, waits, index, gp, parents), or "
-     "None: "
-     "see traceback.count_chunk."},
     {"plain_stack", plain_stack, METH_VARARGS,
      "plain_stack(body, known, frame_type) -> (frames, created_by, version) or None: see "
      "traceback._Parser._plain_shape."},
@@ -1039,4 +1240,18 @@ static struct PyModuleDef module = {
     methods,
 };
 
-PyMODINIT_FUNC PyInit__scan(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__scan(void)
+{
+    if (PyType_Ready(&RecordsType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&RecordsType);
+    if (PyModule_AddObject(m, "Records", (PyObject *)&RecordsType) < 0) {
+        Py_DECREF(&RecordsType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,21 +1,21 @@
 from array import array
 from typing import Any
 
-def count_records(
-    text: bytes | memoryview, /
-) -> (
-    tuple[
-        bytes,
-        array[int],
-        list[bytes],
-        list[int],
-        list[tuple[int, int] | None],
-        array[int],
-        list[bool],
-        array[int],
-    ]
-    | None
-): ...
+class Records:
+    def __init__(self, seed: int) -> None: ...
+    def __len__(self) -> int: ...
+    def count(
+        self, text: bytes | memoryview, /
+    ) -> (
+        tuple[
+            bytes, array[int], list[bytes], array[int], list[int], list[int], list[bool], array[int]
+        ]
+        | None
+    ): ...
+    def commit(self) -> None: ...
+    def take(self) -> list[tuple[int, int, tuple[int, int] | None]]: ...
+    def clear(self) -> None: ...
+
 def parent_facts(
     ids: array[int],
     groups: array[int],

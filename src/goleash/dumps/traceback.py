@@ -57,11 +57,12 @@ Decisions a caller can rely on:
 from __future__ import annotations
 
 import gc
+import os
 import re
 from array import array
 from collections import Counter
 from itertools import compress, repeat
-from operator import add, ge, invert, not_
+from operator import ge, invert, not_
 
 from goleash.dumps.ansi import strip_ansi
 from goleash.dumps.builder import SnapshotBuilder
@@ -80,7 +81,7 @@ CHUNK = 4 << 20
 MAX_LINE = 16 << 20  # a "line" longer than this is binary junk
 MIN_SPLIT = 32 << 10  # a chunk the fast path refuses is halved down to this size
 MAX_CACHE = 32 << 20  # bytes of distinct record texts kept with their parse
-MAX_PENDING = 100_000  # distinct records counted before their counts are added
+MAX_RECORDS = 100_000  # distinct records kept with their parse before they are forgotten
 MAX_FRAMES = 65536  # distinct (function line, file line) pairs kept with their frame (~25 MB)
 SEEN_IDS = 65536
 
@@ -208,6 +209,19 @@ _Counted = tuple[
 ]
 
 
+# What _Records.count returns (see there).
+_Read = tuple[
+    bytes,
+    "array[int]",
+    list[bytes],
+    "array[int]",
+    list[int],
+    list[int],
+    list[bool],
+    "array[int]",
+]
+
+
 class _Creator(NamedTuple):
     """A ``created by`` line pair as the fast path caches it."""
 
@@ -266,14 +280,13 @@ class _Parser:
         self.pairs: dict[bytes, Frame] = {}  # the same for _scan.plain_stack, by the pair's text
         self.idents: dict[tuple[tuple[Frame, ...], Frame | None], int] = {}
         self.groups: dict[tuple[str, int], int] = {}
-        # Per dump: record text -> group slot, its header and stack, whether it names a parent
-        # (for every record in key_facts, and perhaps more); record -> goroutines not yet
-        # counted.
-        self.key_slot: dict[bytes, int] = {}
-        self.key_facts: dict[bytes, tuple[_Header, _Stack]] = {}
-        self.key_parented: dict[bytes, bool] = {}
-        self.pending: dict[bytes, int] = {}
-        self.pending_waits: dict[bytes, tuple[int, int]] = {}  # record -> its minutes' range
+        # Per dump: its distinct records (their counts wait there until _flush), and by record
+        # number: the group slot, the header and stack, whether it names a parent.
+        self.records = Records(int.from_bytes(os.urandom(8), "little"))
+        self.record_slot: list[int] = []
+        self.record_facts: list[tuple[_Header, _Stack]] = []
+        self.record_parented: list[bool] = []
+        self.counted = False  # the records hold counts not flushed yet
         self.prefix: re.Pattern[bytes] | None = None
         self.found_any = False
         self.bytes_read = 0
@@ -392,55 +405,46 @@ class _Parser:
         the split) and identical record texts are counted (see count_chunk): Python then
         works once per distinct record, whose parse is cached, never once per goroutine.
         """
-        counted = count_records(text)
-        if counted is None:  # the C pass declined (colliding texts): count them in Python
-            counted = count_chunk(text)
-        before, ids, keys, counts, waits, index, gp, parents = counted
+        records = self.records
+        counted = records.count(text)
+        if counted is None:
+            return False  # texts that collide in the records' hash table: the careful path
+        before, ids, new_texts, index, present, counts, gp, parents = counted
         if before.strip(b"\n"):
             return False  # text before the first header: preambles and junk need care
-        if not keys:
+        if not present:
             return False
         seen = self.seen
         if 0 in ids or len(set(ids)) != len(ids) or not seen.isdisjoint(ids):
             return False  # g0 stacks, or a repeated id that may start a new dump
-        new = self._resolve([key for key in keys if key not in self.key_facts])
+        new = self._resolve(new_texts)
         if new is None:
             return False
         # For a clean record, a blanked parent id means exactly one parent, in order.
-        parented = self.key_parented
-        parented.update((key, stack.parented) for key, _, stack in new)
-        key_flags = list(map(parented.__getitem__, keys))
-        if sum(compress(counts, key_flags)) != len(parents):
+        parented = self.record_parented + [stack.parented for _, stack in new]
+        if sum(compress(counts, map(parented.__getitem__, present))) != len(parents):
             return False
-        # Every record is clean: add them. Counts wait for the end of the dump (see _flush),
-        # so Python works once per distinct record of a dump, not once per chunk.
-        self.found_any = True
-        for key, header, stack in new:
-            self._add_key(key, header, stack)
-        key_slots = list(map(self.key_slot.__getitem__, keys))
-        # Counts added in C loops (keys are distinct within a chunk); Python sees waits only.
-        pending, pending_waits = self.pending, self.pending_waits
-        added = map(add, map(pending.get, keys, repeat(0)), counts)
-        pending.update(zip(keys, added, strict=True))
-        for key, wait in compress(zip(keys, waits, strict=True), waits):
-            if wait is None:
-                continue  # compress left none of these
-            known = pending_waits.get(key)
-            if known is not None:
-                wait = (min(known[0], wait[0]), max(known[1], wait[1]))
-            pending_waits[key] = wait
-        if len(pending) > MAX_PENDING:
-            self._flush()
-        if max(key_slots) >= 0:  # a user goroutine: junk before it was between goroutines
+        # Every record is clean: keep them. Counts wait in the records until the end of the
+        # dump (see _flush), so Python works once per distinct record of a dump.
+        records.commit()
+        self.counted = self.found_any = True
+        for header, stack in new:
+            self._add_record(header, stack)
+        record_slot = self.record_slot
+        chunk_slots = list(map(record_slot.__getitem__, present))
+        if max(chunk_slots) >= 0:  # a user goroutine: junk before it was between goroutines
             self._commit_junk()
-        if any(gp) and max(compress(key_slots, gp)) >= 0:
+        if any(gp) and max(compress(chunk_slots, gp)) >= 0:
             self.version = max(self.version, 22)  # gp= in a user goroutine's header: Go 1.22+
         if len(seen) < SEEN_IDS:
             seen.update(ids[: SEEN_IDS - len(seen)])
-        slots = list(map(key_slots.__getitem__, index))  # each goroutine's group slot
-        parent_slots = list(compress(slots, map(key_flags.__getitem__, index)))
+        slots = list(map(record_slot.__getitem__, index))  # each goroutine's group slot
+        parent_slots = list(compress(slots, map(parented.__getitem__, index)))
         parent_ids = parents
-        if min(key_slots) >= 0:
+        if len(records) > MAX_RECORDS:  # memory follows distinct records, not goroutines
+            self._flush()
+            self._forget_records()
+        if min(chunk_slots) >= 0:
             self._builder().members_of_groups(ids, slots, parent_ids, parent_slots)
             return True
         # Runtime goroutines too (g0 aside): their slots are ~index in the runtime builder.
@@ -462,7 +466,7 @@ class _Parser:
         )
         return True
 
-    def _resolve(self, keys: list[bytes]) -> list[tuple[bytes, _Header, _Stack]] | None:
+    def _resolve(self, keys: list[bytes]) -> list[tuple[_Header, _Stack]] | None:
         """The header and stack of each record text; None if one needs the careful path (see
         _stack). Parses are cached: the same headers and stacks recur."""
         out = []
@@ -485,31 +489,30 @@ class _Parser:
                 stack = stacks[body] = self._stack(body)
             if stack is None:
                 return None
-            out.append((key, header, stack))
+            out.append((header, stack))
         return out
 
-    def _add_key(self, key: bytes, header: _Header, stack: _Stack) -> None:
-        """The group slot of a record first seen in this dump, and what its header notes."""
+    def _add_record(self, header: _Header, stack: _Stack) -> None:
+        """The group slot of the next record first seen in this dump, and what its header
+        notes."""
         slot = self.groups.get((header.state, stack.group))
         if slot is None:
             slot = self._slot(header, stack)
-        self.key_slot[key] = slot
-        self.key_facts[key] = (header, stack)
+        self.record_slot.append(slot)
+        self.record_facts.append((header, stack))
+        self.record_parented.append(stack.parented)
         if slot >= 0:
             self.version = max(self.version, header.version, stack.shape.version)
             self.leaked = self.leaked or header.leaked
 
     def _flush(self) -> None:
         """Add the counts of the records the fast path read since the last flush."""
-        waits = self.pending_waits
-        for key, n in self.pending.items():
-            slot = self.key_slot[key]
-            header, stack = self.key_facts[key]
+        for record, n, wait in self.records.take():
+            slot = self.record_slot[record]
+            header, stack = self.record_facts[record]
             builder = self._builder() if slot >= 0 else self._runtime_builder()
-            # Minutes taken out of the key have their range; others are in the header.
-            low = high = header.wait_minutes
-            if waits and key in waits:
-                low, high = waits[key]
+            # Minutes taken out of the record have their range; others are in the header.
+            low, high = (header.wait_minutes, header.wait_minutes) if wait is None else wait
             builder.count_into(
                 slot if slot >= 0 else ~slot,
                 n,
@@ -520,15 +523,13 @@ class _Parser:
                 stack.shape.elided,
                 wait_max=high,
             )
-        self.pending.clear()
-        waits.clear()
-        if len(self.key_slot) > MAX_PENDING:  # memory follows distinct records, not goroutines
-            self._forget_keys()
+        self.counted = False
 
-    def _forget_keys(self) -> None:
-        self.key_slot.clear()
-        self.key_facts.clear()
-        self.key_parented.clear()
+    def _forget_records(self) -> None:
+        self.records.clear()
+        self.record_slot = []
+        self.record_facts = []
+        self.record_parented = []
 
     def _slot(self, header: _Header, stack: _Stack) -> int:
         """The group of a state and stack in the dump being read: its index in the user
@@ -742,7 +743,7 @@ class _Parser:
         return self.runtime
 
     def _has_goroutines(self) -> bool:
-        if self.pending:
+        if self.counted:
             return True
         b, r = self.builder, self.runtime
         return (b is not None and bool(b.total or b.unparsed)) or (r is not None and r.total > 0)
@@ -764,7 +765,7 @@ class _Parser:
 
     def _finish_dump(self) -> None:
         self._flush()
-        self._forget_keys()
+        self._forget_records()
         if self._has_goroutines():
             b = self._builder()
             for reason, n in sorted(self.reasons.items()):
@@ -820,9 +821,9 @@ def split_chunk(text: bytes | memoryview) -> tuple[list[bytes | Any], list[bytes
 
 
 def count_chunk(text: bytes | memoryview) -> _Counted:
-    """The fast path's whole-chunk pass: the chunk split as split_chunk splits it, identical
-    records counted. ``_scan.count_records`` (C) does the same in one loop; this is the
-    reference and the fallback where it could not be built."""
+    """The fast path's whole-chunk pass: the chunk split as split_chunk splits it, wait minutes
+    taken out of the records, identical records counted. ``_scan.Records`` (C) does the same
+    in one loop; this is the reference and the fallback where it could not be built."""
     pieces, parents = split_chunk(text)
     records = pieces[3::3]  # each record from its header after the id: state, labels, stack
     minutes: list[int | None] = [None] * len(records)
@@ -867,10 +868,73 @@ def _without_minutes(record: bytes) -> tuple[bytes, int | None]:
     return b"[" + b", ".join(kept) + record[close:], minutes
 
 
+class _Records:
+    """The distinct record texts of the dump being read, numbered in the order first seen and
+    kept across chunks (``_scan.Records`` does the same in C where it was built).
+
+    ``count(text)`` reads a chunk as count_chunk does and returns ``(before, ids, new_texts,
+    index, present, counts, gp, parents)``: the records first seen in it (numbered on from
+    ``len(self)``), each goroutine's record number, the records present in the chunk with how
+    many goroutines each and whether any had a gp= part. It is tentative until ``commit()``:
+    the next ``count()`` forgets an uncommitted one. ``take()`` returns the committed counts
+    not taken yet, ``(record, count, range of minutes or None)``, and resets them.
+    """
+
+    def __init__(self, seed: int = 0) -> None:
+        self._numbers: dict[bytes, int] = {}
+        self._committed = 0
+        self._counts: list[int] = []
+        self._waits: list[tuple[int, int] | None] = []
+        self._chunk: list[tuple[int, int, tuple[int, int] | None]] = []
+
+    def __len__(self) -> int:
+        return self._committed
+
+    def count(self, text: bytes | memoryview) -> _Read | None:
+        self._forget_uncommitted()
+        before, ids, keys, counts, waits, chunk_index, gp, parents = count_chunk(text)
+        numbers = self._numbers
+        made = [key for key in keys if key not in numbers]
+        for key in made:
+            numbers[key] = len(numbers)
+        present = [numbers[key] for key in keys]
+        index = array("I", map(present.__getitem__, chunk_index))
+        self._chunk = list(zip(present, counts, waits, strict=True))
+        return before, ids, made, index, present, counts, gp, parents
+
+    def commit(self) -> None:
+        grow = len(self._numbers) - len(self._counts)
+        self._counts += [0] * grow
+        self._waits += [None] * grow
+        for record, n, wait in self._chunk:
+            self._counts[record] += n
+            known = self._waits[record]
+            if wait is not None and known is not None:
+                wait = (min(known[0], wait[0]), max(known[1], wait[1]))
+            self._waits[record] = wait or known
+        self._chunk = []
+        self._committed = len(self._numbers)
+
+    def take(self) -> list[tuple[int, int, tuple[int, int] | None]]:
+        taken = [(record, n, self._waits[record]) for record, n in enumerate(self._counts) if n]
+        self._counts = [0] * len(self._counts)
+        self._waits = [None] * len(self._waits)
+        return taken
+
+    def clear(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def _forget_uncommitted(self) -> None:
+        self._chunk = []
+        if len(self._numbers) > self._committed:
+            kept = list(self._numbers.items())[: self._committed]
+            self._numbers = dict(kept)
+
+
 try:
-    from goleash.dumps._scan import count_records
-except ImportError:  # no C compiler where goleash was installed: the same, ~5x slower
-    count_records = count_chunk
+    from goleash.dumps._scan import Records
+except ImportError:  # no C compiler where goleash was installed: the same, slower
+    Records = _Records  # type: ignore[assignment,misc]
 
 # The plain stacks _Parser._plain_shape reads, read in C (None where it could not be built);
 # it declines whatever it does not read as _plain_shape would, and _plain_shape reads that.
