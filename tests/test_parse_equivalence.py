@@ -318,3 +318,24 @@ def test_the_c_sample_ids_are_the_python_ones(members: list[tuple[int, int]]) ->
         expected = builder._first_ids(ids, groups, 5, per_group)
         assert scan.first_ids(ids, groups, 5, per_group) == expected
         assert all(len(found) <= per_group for found in expected)
+
+
+_NAMES = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    _NAMES,
+    st.lists(st.tuples(_NAMES, _NAMES, st.integers(0, 1 << 40)), max_size=5),
+    st.one_of(st.none(), st.tuples(_NAMES, _NAMES, st.integers(0, 99))),
+)
+def test_signatures_made_in_c_are_the_python_ones(
+    state: str, frames: list[tuple[str, str, int]], creator: tuple[str, str, int] | None
+) -> None:
+    pytest.importorskip("goleash.dumps._scan")
+    from goleash.dumps import builder
+    from goleash.model import Frame, signature_of
+
+    stack = tuple(Frame(*f) for f in frames)
+    created_by = None if creator is None else Frame(*creator)
+    assert builder.signature(state, stack, created_by) == signature_of(state, stack, created_by)

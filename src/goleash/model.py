@@ -105,7 +105,13 @@ def signature_of(state: str, frames: tuple[Frame, ...], created_by: Frame | None
     text = "\0".join([state, *[f"{f.function}\1{f.file}\1{f.line}" for f in frames]])
     if created_by is not None:
         text += f"\0created\0{created_by.function}\1{created_by.file}\1{created_by.line}"
-    return blake2b(text.encode(), digest_size=8).hexdigest()
+    return signature_of_text(text.encode())
+
+
+def signature_of_text(text: bytes) -> str:
+    """The signature of a stack given as the text signature_of hashes (made elsewhere, in C,
+    when many signatures are made at once)."""
+    return blake2b(text, digest_size=8).hexdigest()
 
 
 # Frames that differ between dump formats of one process (the traceback hides most runtime

@@ -27,6 +27,8 @@
  *
  * plain_stack(...) is traceback._Parser._plain_shape for the stacks it reads (others: None).
  *
+ * signature_text(...) is the text model.signature_of hashes.
+ *
  * first_ids(...) is builder._first_ids: each group's first goroutine ids.
  *
  * parent_facts(...) is builder._parent_facts (the parent facts: a pass over every goroutine,
@@ -772,6 +774,84 @@ static PyTypeObject RecordsType = {
     .tp_new = records_new,
 };
 
+/* --- signatures ------------------------------------------------------------------------- */
+
+/* Append n bytes to the growing buffer *out[0:*len] of capacity *cap. */
+static int put_raw(const char *b, Py_ssize_t n, char **out, Py_ssize_t *len, Py_ssize_t *cap)
+{
+    if (*len + n > *cap) {
+        Py_ssize_t bigger = (*len + n) * 2;
+        char *buf = PyMem_Realloc(*out, bigger);
+        if (buf == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        *out = buf;
+        *cap = bigger;
+    }
+    memcpy(*out + *len, b, n);
+    *len += n;
+    return 0;
+}
+
+/* Append a str as UTF-8 (an error for lone surrogates, as str.encode() raises). */
+static int put_text(PyObject *s, char **out, Py_ssize_t *len, Py_ssize_t *cap)
+{
+    if (!PyUnicode_Check(s)) {
+        PyErr_SetString(PyExc_TypeError, "a frame's function and file are str");
+        return -1;
+    }
+    Py_ssize_t n;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(s, &n);
+    return utf8 == NULL ? -1 : put_raw(utf8, n, out, len, cap);
+}
+
+/* "function \1 file \1 line" of a Frame (a tuple: function, file, line). */
+static int put_frame(PyObject *frame, char **out, Py_ssize_t *len, Py_ssize_t *cap)
+{
+    if (!PyTuple_Check(frame) || PyTuple_GET_SIZE(frame) < 3) {
+        PyErr_SetString(PyExc_TypeError, "a frame is a (function, file, line) tuple");
+        return -1;
+    }
+    PyObject *line = PyObject_Str(PyTuple_GET_ITEM(frame, 2));
+    if (line == NULL)
+        return -1;
+    int r = put_text(PyTuple_GET_ITEM(frame, 0), out, len, cap) < 0 ||
+                    put_raw("\1", 1, out, len, cap) < 0 ||
+                    put_text(PyTuple_GET_ITEM(frame, 1), out, len, cap) < 0 ||
+                    put_raw("\1", 1, out, len, cap) < 0 || put_text(line, out, len, cap) < 0
+                ? -1
+                : 0;
+    Py_DECREF(line);
+    return r;
+}
+
+static PyObject *signature_text(PyObject *module, PyObject *args)
+{
+    PyObject *state, *frames, *created_by;
+    if (!PyArg_ParseTuple(args, "UO!O", &state, &PyTuple_Type, &frames, &created_by))
+        return NULL;
+    Py_ssize_t len = 0, cap = 512;
+    char *out = PyMem_Malloc(cap);
+    if (out == NULL)
+        return PyErr_NoMemory();
+    PyObject *result = NULL;
+    if (put_text(state, &out, &len, &cap) < 0)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(frames); i++) {
+        if (put_raw("\0", 1, &out, &len, &cap) < 0 ||
+            put_frame(PyTuple_GET_ITEM(frames, i), &out, &len, &cap) < 0)
+            goto done;
+    }
+    if (created_by != Py_None && (put_raw("\0created\0", 9, &out, &len, &cap) < 0 ||
+                                  put_frame(created_by, &out, &len, &cap) < 0))
+        goto done;
+    result = PyBytes_FromStringAndSize(out, len);
+done:
+    PyMem_Free(out);
+    return result;
+}
+
 /* --- parent facts -------------------------------------------------------------------------- */
 
 /* An open-addressing map from uint64 to uint64; keys are stored + 1, so 0 marks a free slot
@@ -1226,6 +1306,8 @@ static PyMethodDef methods[] = {
     {"plain_stack", plain_stack, METH_VARARGS,
      "plain_stack(body, known, frame_type) -> (frames, created_by, version) or None: see "
      "traceback._Parser._plain_shape."},
+    {"signature_text", signature_text, METH_VARARGS,
+     "signature_text(state, frames, created_by) -> bytes: what model.signature_of hashes."},
     {"first_ids", first_ids, METH_VARARGS,
      "first_ids(ids, groups, ngroups, per_group) -> [[id, ...], ...]: see builder._first_ids."},
     {"parent_facts", parent_facts, METH_VARARGS,

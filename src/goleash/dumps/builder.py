@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from itertools import compress, repeat
 from operator import add, mul
 
-from goleash.model import Frame, Goroutine, Group, Snapshot, signature_of
+from goleash.model import Frame, Goroutine, Group, Snapshot, signature_of, signature_of_text
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads this name as usual
 if TYPE_CHECKING:
@@ -205,7 +205,7 @@ class SnapshotBuilder:
                 wait = (acc.wait_min, acc.wait_max)
             groups.append(
                 Group(
-                    signature=signature_of(acc.state, acc.frames, acc.created_by),
+                    signature=signature(acc.state, acc.frames, acc.created_by),
                     state=acc.state,
                     frames=acc.frames,
                     created_by=acc.created_by,
@@ -299,9 +299,15 @@ def _first_ids(
 
 
 try:
-    from goleash.dumps._scan import first_ids, parent_facts
+    from goleash.dumps._scan import first_ids, parent_facts, signature_text
 except ImportError:  # built at install where a C compiler is at hand
     first_ids, parent_facts = _first_ids, _parent_facts
+    signature = signature_of
+else:
+
+    def signature(state: str, frames: tuple[Frame, ...], created_by: Frame | None) -> str:
+        """model.signature_of, the text it hashes made in C (ten thousand groups notice)."""
+        return signature_of_text(signature_text(state, frames, created_by))
 
 
 def _keep_common(common: dict[str, str], labels: Mapping[str, str]) -> None:
