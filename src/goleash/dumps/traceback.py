@@ -5,11 +5,13 @@ chunks and never holds more than a few of them, so memory follows the number of 
 shapes, not the number of goroutines.
 
 How it stays fast whatever the stacks look like: goroutines of one stack differ only in their
-id, argument values, frame registers (``fp= sp= pc=``), ``gp=`` header part and parent id. The
-*fast path* blanks those in a whole chunk at once (regex splits and joins, in C), splits the
-chunk at goroutine headers (the ids fall out of the split) and counts identical record texts in
-a dict. Python then works once per distinct record of a dump (parse, group lookup, counts), never
-once per goroutine: ids and parent ids go to the builder's flat arrays through C loops. The
+id, argument values, frame registers (``fp= sp= pc=``), ``gp=`` header part, parent id and wait
+minutes. The *fast path* blanks those in a whole chunk at once (or takes the minutes out, keeping
+their range), splits the chunk at goroutine headers (the ids fall out of the split) and counts
+identical record texts, numbered across chunks (``_Records``; one C loop in ``_scan`` where it
+was built, with each new plain stack read into frames in C too). Python then works once per
+distinct record of a dump (parse, group lookup), never once per goroutine: ids, parent ids and
+counts go to the builder through C loops. The
 *careful path* reads one record at a time and is the reference for every format detail; each
 distinct stack body is parsed once, in full, by the same code for both paths. A chunk with a
 record the fast path does not take as it is (junk, a preamble, a repeated id that may start a
@@ -402,8 +404,9 @@ class _Parser:
 
         Argument values, frame registers and parent ids are blanked in the whole chunk at
         once, the chunk is split at goroutine headers (the ids and ``gp=`` parts fall out of
-        the split) and identical record texts are counted (see count_chunk): Python then
-        works once per distinct record, whose parse is cached, never once per goroutine.
+        the split) and identical record texts are counted and numbered, across chunks, in
+        the records (see _Records): Python works once per distinct record of a dump, never
+        once per goroutine.
         """
         records = self.records
         counted = records.count(text)
@@ -440,12 +443,11 @@ class _Parser:
             seen.update(ids[: SEEN_IDS - len(seen)])
         slots = list(map(record_slot.__getitem__, index))  # each goroutine's group slot
         parent_slots = list(compress(slots, map(parented.__getitem__, index)))
-        parent_ids = parents
         if len(records) > MAX_RECORDS:  # memory follows distinct records, not goroutines
             self._flush()
             self._forget_records()
         if min(chunk_slots) >= 0:
-            self._builder().members_of_groups(ids, slots, parent_ids, parent_slots)
+            self._builder().members_of_groups(ids, slots, parents, parent_slots)
             return True
         # Runtime goroutines too (g0 aside): their slots are ~index in the runtime builder.
         user = list(map(ge, slots, repeat(0)))
@@ -455,13 +457,13 @@ class _Parser:
         self._builder().members_of_groups(
             list(compress(ids, user)),
             list(compress(slots, user)),
-            compress(parent_ids, puser),
+            compress(parents, puser),
             compress(parent_slots, puser),
         )
         self._runtime_builder().members_of_groups(
             list(compress(ids, runtime)),
             list(map(invert, compress(slots, runtime))),
-            compress(parent_ids, pruntime),
+            compress(parents, pruntime),
             map(invert, compress(parent_slots, pruntime)),
         )
         return True
