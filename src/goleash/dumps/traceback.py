@@ -882,12 +882,12 @@ class _Records:
     not taken yet, ``(record, count, range of minutes or None)``, and resets them.
     """
 
-    def __init__(self, seed: int = 0) -> None:
-        self._numbers: dict[bytes, int] = {}
+    def __init__(self, seed: int = 0) -> None:  # the seed is the C hash table's, unused here
+        self._numbers: dict[bytes, int] = {}  # record text -> its number
         self._committed = 0
-        self._counts: list[int] = []
-        self._waits: list[tuple[int, int] | None] = []
-        self._chunk: list[tuple[int, int, tuple[int, int] | None]] = []
+        self._counts: list[int] = []  # by record number: goroutines counted, not taken yet
+        self._waits: list[tuple[int, int] | None] = []  # and the range of their minutes
+        self._chunk: list[tuple[int, int, tuple[int, int] | None]] = []  # the last count()
 
     def __len__(self) -> int:
         return self._committed
@@ -924,7 +924,7 @@ class _Records:
         return taken
 
     def clear(self) -> None:
-        self.__init__()  # type: ignore[misc]
+        self._numbers, self._committed, self._counts, self._waits, self._chunk = {}, 0, [], [], []
 
     def _forget_uncommitted(self) -> None:
         self._chunk = []
