@@ -172,7 +172,8 @@ static Py_ssize_t gp_part(const char *t, Py_ssize_t i, Py_ssize_t n)
     return i < n && t[i] == ' ' ? i + 1 : -1;
 }
 
-/* A growable array of fixed-size items, freed with PyMem_Free(buf). */
+/* A growable array of fixed-size items, freed with PyMem_RawFree(buf). Raw allocation and no
+   Python error on failure: scans run without the GIL (the caller says "out of memory"). */
 typedef struct {
     char *buf;
     Py_ssize_t len, cap, itemsize;
@@ -182,11 +183,9 @@ static void *vec_push(Vec *v)
 {
     if (v->len == v->cap) {
         Py_ssize_t cap = v->cap ? v->cap * 2 : 256;
-        char *buf = PyMem_Realloc(v->buf, cap * v->itemsize);
-        if (buf == NULL) {
-            PyErr_NoMemory();
+        char *buf = PyMem_RawRealloc(v->buf, cap * v->itemsize);
+        if (buf == NULL)
             return NULL;
-        }
         v->buf = buf;
         v->cap = cap;
     }
@@ -203,15 +202,15 @@ static unsigned long long digits_value(const char *s, Py_ssize_t len)
 
 /* The text with arguments blanked, registers removed (when the first 64 KiB shows them) and
    parent ids blanked, behind a newline, as traceback.split_chunk makes it before its split;
-   the parent ids go to `parents` (uint64 items). NULL with an error if memory runs out. */
+   the parent ids go to `parents` (uint64 items). NULL if memory runs out (no Python error set:
+   this runs without the GIL). */
 static char *blank(const char *text, Py_ssize_t n, Py_ssize_t *out_len, Vec *parents)
 {
     /* Every rewrite shortens a line or keeps it; one more byte for the leading newline. */
-    char *blanked = PyMem_Malloc(n + 1), *t = PyMem_Malloc(n + 2);
+    char *blanked = PyMem_RawMalloc(n + 1), *t = PyMem_RawMalloc(n + 2);
     if (blanked == NULL || t == NULL) {
-        PyMem_Free(blanked);
-        PyMem_Free(t);
-        PyErr_NoMemory();
+        PyMem_RawFree(blanked);
+        PyMem_RawFree(t);
         return NULL;
     }
     /* Arguments, line by line (a last line with no newline is left as it is). */
@@ -252,8 +251,8 @@ static char *blank(const char *text, Py_ssize_t n, Py_ssize_t *out_len, Vec *par
             if (ps >= 0) {
                 unsigned long long *id = vec_push(parents);
                 if (id == NULL) {
-                    PyMem_Free(blanked);
-                    PyMem_Free(t);
+                    PyMem_RawFree(blanked);
+                    PyMem_RawFree(t);
                     return NULL;
                 }
                 *id = digits_value(blanked + s + ps + PARENT_LEN, len - ps - PARENT_LEN);
@@ -279,7 +278,7 @@ static char *blank(const char *text, Py_ssize_t n, Py_ssize_t *out_len, Vec *par
        named a parent): nothing when that piece is empty. */
     if (parents->len == 0 || tail > 0)
         m = m > 1 ? m - 1 : 1;
-    PyMem_Free(blanked);
+    PyMem_RawFree(blanked);
     *out_len = m;
     return t;
 }
@@ -593,41 +592,122 @@ static ChunkEntry *records_entry(Records *self, Py_ssize_t record)
     return e;
 }
 
+/* A chunk scanned (blanked, cut at headers, minutes taken out, records hashed) and not yet
+   counted: the part of a count that needs no Python object, so it runs without the GIL, in a
+   thread, while Python works on the chunk before. */
+typedef struct {
+    unsigned long long id, hash;
+    Py_ssize_t start, len;
+    long long wait;
+    int gp;
+} Scanned;
+
+typedef struct {
+    PyObject_HEAD
+    char *t;              /* the blanked text */
+    Py_ssize_t before;    /* length of the text before the first header */
+    Vec goroutines;       /* Scanned items */
+    Vec parents;          /* uint64 parent ids, in order */
+    unsigned long long seed;
+} Scan;
+
+static void scan_dealloc(Scan *self)
+{
+    PyMem_RawFree(self->t);
+    PyMem_RawFree(self->goroutines.buf);
+    PyMem_RawFree(self->parents.buf);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject ScanType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "goleash.dumps._scan.Scan",
+    .tp_basicsize = sizeof(Scan),
+    .tp_dealloc = (destructor)scan_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A chunk scanned by Records.scan, to be read by Records.count.",
+};
+
+/* The GIL-free part: 0, or -1 if memory ran out. */
+static int scan_text(Scan *sc, const char *text, Py_ssize_t n)
+{
+    Py_ssize_t m;
+    sc->t = blank(text, n, &m, &sc->parents);
+    if (sc->t == NULL)
+        return -1;
+    char *t = sc->t;
+    Header h, next;
+    Py_ssize_t from = 0;
+    int more = next_header(t, m, &from, &h);
+    sc->before = more ? h.at : m;
+    while (more) {
+        more = next_header(t, m, &from, &next);
+        Py_ssize_t end = more ? next.at : m;
+        Scanned *g = vec_push(&sc->goroutines);
+        if (g == NULL)
+            return -1;
+        g->id = digits_value(t + h.id, h.id_end - h.id);
+        g->start = h.record;
+        g->len = without_minutes(t + h.record, end - h.record, &g->wait);
+        g->hash = hash_bytes(t + g->start, g->len, sc->seed);
+        g->gp = h.gp >= 0;
+        h = next;
+    }
+    return 0;
+}
+
+static PyObject *records_scan(Records *self, PyObject *arg)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    Scan *sc = PyObject_New(Scan, &ScanType);
+    if (sc == NULL) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    sc->t = NULL;
+    sc->before = 0;
+    sc->goroutines = (Vec){NULL, 0, 0, sizeof(Scanned)};
+    sc->parents = (Vec){NULL, 0, 0, sizeof(unsigned long long)};
+    sc->seed = self->seed;
+    int r;
+    Py_BEGIN_ALLOW_THREADS /* the buffer is held: the text cannot go away or change */
+    r = scan_text(sc, view.buf, view.len);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (r < 0) {
+        Py_DECREF(sc);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)sc;
+}
+
 static PyObject *records_count(Records *self, PyObject *arg)
 {
     if (records_rollback(self) < 0)
         return NULL;
-    Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
-        return NULL;
-    PyObject *result = NULL, *array_module = NULL, *made_texts = NULL;
-    Vec parents = {NULL, 0, 0, sizeof(unsigned long long)};
-    Vec ids = {NULL, 0, 0, sizeof(unsigned long long)};
-    Vec index = {NULL, 0, 0, sizeof(unsigned int)};
-    Py_ssize_t probes = 0, m;
-    char *t = blank(view.buf, view.len, &m, &parents);
-    if (t == NULL)
-        goto done;
-    made_texts = PyList_New(0);
+    Scan *sc;
+    if (PyObject_TypeCheck(arg, &ScanType)) {
+        sc = (Scan *)arg;
+        if (sc->seed != self->seed) {
+            PyErr_SetString(PyExc_ValueError, "a chunk scanned by other records");
+            return NULL;
+        }
+        Py_INCREF(sc);
+    } else {
+        sc = (Scan *)records_scan(self, arg);
+        if (sc == NULL)
+            return NULL;
+    }
+    PyObject *result = NULL, *array_module = NULL, *made_texts = PyList_New(0);
+    Vec index = {NULL, 0, 0, sizeof(unsigned int)}, ids = {NULL, 0, 0, sizeof(unsigned long long)};
+    Py_ssize_t probes = 0, n = sc->goroutines.len;
     if (made_texts == NULL)
         goto done;
-
-    Header h, next;
-    Py_ssize_t from = 0;
-    int more = next_header(t, m, &from, &h);
-    Py_ssize_t before = more ? h.at : m;
-    while (more) {
-        more = next_header(t, m, &from, &next);
-        Py_ssize_t end = more ? next.at : m, start = h.record;
-        long long wait;
-        Py_ssize_t len = without_minutes(t + start, end - start, &wait);
-        unsigned long long *id = vec_push(&ids);
-        if (id == NULL)
-            goto done;
-        *id = digits_value(t + h.id, h.id_end - h.id);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Scanned *g = (Scanned *)sc->goroutines.buf + i;
         int made;
-        Py_ssize_t r = records_find(self, t + start, len, hash_bytes(t + start, len, self->seed),
-                                    &probes, &made);
+        Py_ssize_t r = records_find(self, sc->t + g->start, g->len, g->hash, &probes, &made);
         if (r == -2) { /* crafted collisions: the careful path reads this chunk */
             result = Py_NewRef(Py_None);
             goto done;
@@ -635,24 +715,26 @@ static PyObject *records_count(Records *self, PyObject *arg)
         if (r < 0 || (made && PyList_Append(made_texts, self->kept[r].text) < 0))
             goto done;
         ChunkEntry *e = records_entry(self, r);
-        if (e == NULL)
-            goto done;
-        e->count++;
-        if (wait >= 0 && (e->wait_min < 0 || wait < e->wait_min))
-            e->wait_min = wait;
-        if (wait > e->wait_max)
-            e->wait_max = wait;
-        e->gp |= h.gp >= 0;
+        unsigned long long *id = vec_push(&ids);
         unsigned int *at = vec_push(&index);
-        if (at == NULL)
+        if (e == NULL || id == NULL || at == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_NoMemory();
             goto done;
+        }
+        e->count++;
+        if (g->wait >= 0 && (e->wait_min < 0 || g->wait < e->wait_min))
+            e->wait_min = g->wait;
+        if (g->wait > e->wait_max)
+            e->wait_max = g->wait;
+        e->gp |= g->gp;
+        *id = g->id;
         *at = (unsigned int)r;
-        h = next;
     }
 
-    Py_ssize_t n = self->chunk_len;
-    PyObject *present = PyList_New(n), *counts = PyList_New(n), *gp = PyList_New(n);
-    for (Py_ssize_t i = 0; present && counts && gp && i < n; i++) {
+    Py_ssize_t np = self->chunk_len;
+    PyObject *present = PyList_New(np), *counts = PyList_New(np), *gp = PyList_New(np);
+    for (Py_ssize_t i = 0; present && counts && gp && i < np; i++) {
         ChunkEntry *e = self->chunk + i;
         PyObject *record = PyLong_FromSsize_t(e->record), *count = PyLong_FromSsize_t(e->count);
         if (record == NULL || count == NULL) {
@@ -668,13 +750,13 @@ static PyObject *records_count(Records *self, PyObject *arg)
     int listed = present && counts && gp; /* else an error is set */
     array_module = listed ? PyImport_ImportModule("array") : NULL;
     PyObject *array_type = array_module ? PyObject_GetAttrString(array_module, "array") : NULL;
-    PyObject *before_text = array_type ? PyBytes_FromStringAndSize(t, before) : NULL;
+    PyObject *before_text = array_type ? PyBytes_FromStringAndSize(sc->t, sc->before) : NULL;
     /* each made only once the one before it was: no call runs with an error set */
     PyObject *id_array = before_text ? new_array(array_type, "Q", ids.buf, ids.len * 8) : NULL;
     PyObject *index_array =
         id_array ? new_array(array_type, "I", index.buf, index.len * 4) : NULL;
     PyObject *parent_array =
-        index_array ? new_array(array_type, "Q", parents.buf, parents.len * 8) : NULL;
+        index_array ? new_array(array_type, "Q", sc->parents.buf, sc->parents.len * 8) : NULL;
     if (parent_array)
         result = PyTuple_Pack(8, before_text, id_array, made_texts, index_array, present, counts,
                               gp, parent_array);
@@ -697,11 +779,9 @@ done:
     }
     Py_XDECREF(made_texts);
     Py_XDECREF(array_module);
-    PyMem_Free(t);
-    PyMem_Free(parents.buf);
-    PyMem_Free(ids.buf);
-    PyMem_Free(index.buf);
-    PyBuffer_Release(&view);
+    PyMem_RawFree(ids.buf);
+    PyMem_RawFree(index.buf);
+    Py_DECREF(sc);
     return result;
 }
 
@@ -752,8 +832,11 @@ static PyObject *records_clear(Records *self, PyObject *unused)
 static Py_ssize_t records_length(Records *self) { return self->committed; }
 
 static PyMethodDef records_methods[] = {
+    {"scan", (PyCFunction)records_scan, METH_O,
+     "scan(text) -> a scanned chunk for count(), made without holding the GIL."},
     {"count", (PyCFunction)records_count, METH_O,
-     "count(text) -> (before, ids, new_texts, index, present, counts, gp, parents) or None."},
+     "count(text or scan) -> (before, ids, new_texts, index, present, counts, gp, parents) or "
+     "None."},
     {"commit", (PyCFunction)records_commit, METH_NOARGS, "Keep what the last count() read."},
     {"take", (PyCFunction)records_take, METH_NOARGS,
      "take() -> [(record, count, wait range or None), ...]: the committed counts, reset."},
@@ -1324,7 +1407,7 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__scan(void)
 {
-    if (PyType_Ready(&RecordsType) < 0)
+    if (PyType_Ready(&RecordsType) < 0 || PyType_Ready(&ScanType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)

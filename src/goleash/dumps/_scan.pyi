@@ -1,11 +1,14 @@
 from array import array
 from typing import Any
 
+class Scan: ...
+
 class Records:
     def __init__(self, seed: int) -> None: ...
     def __len__(self) -> int: ...
+    def scan(self, text: bytes | memoryview, /) -> Scan: ...
     def count(
-        self, text: bytes | memoryview, /
+        self, text: bytes | memoryview | Scan, /
     ) -> (
         tuple[
             bytes, array[int], list[bytes], array[int], list[int], list[int], list[bool], array[int]

@@ -289,6 +289,7 @@ class _Parser:
         self.record_facts: list[tuple[_Header, _Stack]] = []
         self.record_parented: list[bool] = []
         self.counted = False  # the records hold counts not flushed yet
+        self.waiting: tuple[bytes, int, int, _Scanning | None] | None = None  # see _block
         self.prefix: re.Pattern[bytes] | None = None
         self.found_any = False
         self.bytes_read = 0
@@ -324,6 +325,7 @@ class _Parser:
                 end = 0
             if eof:
                 self._block(text, end)
+                self._drain()
                 self._slow(text[end:], final=True)
                 break
             if end == 0 and len(text) < MAX_LINE:
@@ -378,17 +380,35 @@ class _Parser:
     # --- chunks ------------------------------------------------------------------------------
 
     def _block(self, text: bytes, end: int) -> None:
-        """Parse the whole records in ``text[:end]`` (``end`` is just past a blank line)."""
-        if end:
-            self._chunk(text, 0, end)
+        """Parse the whole records in ``text[:end]`` (``end`` is just past a blank line).
 
-    def _chunk(self, text: bytes, start: int, end: int) -> None:
+        Blocks are read one behind: while Python reads the block before, a thread scans this
+        one in C (Records.scan runs without the GIL), so the two cores share the work.
+        """
+        before, self.waiting = self.waiting, None
+        if end:
+            scan = None
+            if self.fast_enabled and SCANS_WITHOUT_GIL:
+                scan = _Scanning(self.records, memoryview(text)[:end])
+            self.waiting = (text, 0, end, scan)
+        if before is not None:
+            self._chunk(*before)
+
+    def _drain(self) -> None:
+        """Read the block still waiting (see _block)."""
+        before, self.waiting = self.waiting, None
+        if before is not None:
+            self._chunk(*before)
+
+    def _chunk(self, text: bytes, start: int, end: int, scan: _Scanning | None = None) -> None:
         """The fast path for ``text[start:end]`` if every record in it is clean; else the
-        halves, down to pieces small enough that the careful path reading them costs little."""
+        halves, down to pieces small enough that the careful path reading them costs little.
+        ``scan``: the chunk's scan, made in a thread."""
         if not self.fast_enabled:
             self._slow(text[start:end])
             return
-        if self._fast(memoryview(text)[start:end]):  # a view: the chunk is not copied
+        view = memoryview(text)[start:end]  # a view: the chunk is not copied
+        if self._fast(view if scan is None else scan.result()):
             return
         if end - start > MIN_SPLIT:
             mid = text.find(b"\n\n", start + (end - start) // 2, end)
@@ -398,7 +418,7 @@ class _Parser:
                 return
         self._slow(text[start:end])
 
-    def _fast(self, text: memoryview) -> bool:
+    def _fast(self, text: memoryview | Any) -> bool:
         """Read every record of ``text`` with whole-chunk operations; False, with nothing
         changed, when a record needs the careful path.
 
@@ -892,6 +912,10 @@ class _Records:
     def __len__(self) -> int:
         return self._committed
 
+    def scan(self, text: bytes | memoryview) -> bytes:
+        """The chunk as count() takes it (the C records scan it here, without the GIL)."""
+        return bytes(text)
+
     def count(self, text: bytes | memoryview) -> _Read | None:
         self._forget_uncommitted()
         before, ids, keys, counts, waits, chunk_index, gp, parents = count_chunk(text)
@@ -933,10 +957,37 @@ class _Records:
             self._numbers = dict(kept)
 
 
+class _Scanning:
+    """``records.scan(text)`` running in a thread; ``result()`` waits for it."""
+
+    def __init__(self, records: Records, text: memoryview) -> None:
+        from threading import Thread  # imported only for inputs of more than one block
+
+        self._scan: object = None
+        self._error: BaseException | None = None
+        self._thread = Thread(target=self._run, args=(records, text), daemon=True)
+        self._thread.start()
+
+    def _run(self, records: Records, text: memoryview) -> None:
+        try:
+            self._scan = records.scan(text)
+        except BaseException as e:  # raised again in the reading thread
+            self._error = e
+
+    def result(self) -> object:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._scan
+
+
 try:
     from goleash.dumps._scan import Records
 except ImportError:  # no C compiler where goleash was installed: the same, slower
     Records = _Records  # type: ignore[assignment,misc]
+    SCANS_WITHOUT_GIL = False
+else:
+    SCANS_WITHOUT_GIL = True  # a thread scanning the next block runs beside Python
 
 # The plain stacks _Parser._plain_shape reads, read in C (None where it could not be built);
 # it declines whatever it does not read as _plain_shape would, and _plain_shape reads that.
