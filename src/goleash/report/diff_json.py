@@ -75,4 +75,4 @@ def render(
 ) -> str:
     """The report as one indented JSON document, newline-terminated."""
     data = report_dict(comparison, shown, warnings, explanations)
-    return jsondoc.dumps(data) + "\n"
+    return jsondoc.dumps(data, end="\n")

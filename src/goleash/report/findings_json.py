@@ -47,4 +47,4 @@ def scan_to_dict(result: ScanResult) -> dict[str, Any]:
 
 def render_json(result: ScanResult) -> str:
     """The JSON document, indented, with a trailing newline."""
-    return jsondoc.dumps(scan_to_dict(result)) + "\n"
+    return jsondoc.dumps(scan_to_dict(result), end="\n")

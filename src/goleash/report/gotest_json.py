@@ -64,4 +64,4 @@ def render(run: TestRunVerdict, explanations: Mapping[str, Explanation] | None =
     """The report as one indented JSON document, newline-terminated; ``explanations`` (by group
     signature) say why each leak's goroutines are never released, from the module's source."""
     data = report_dict(run, explanations)
-    return jsondoc.dumps(data) + "\n"
+    return jsondoc.dumps(data, end="\n")

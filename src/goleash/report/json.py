@@ -147,4 +147,4 @@ def render(
         explanations=explanations,
         notes=notes,
     )
-    return jsondoc.dumps(data) + "\n"
+    return jsondoc.dumps(data, end="\n")

@@ -21,16 +21,27 @@ if TYPE_CHECKING:
 _compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
 
 
-def dumps(document: Mapping[str, Any]) -> str:
-    """``document`` as JSON text, newline-terminated."""
-    lines = []
+def dumps(document: Mapping[str, Any], end: str = "") -> str:
+    """``document`` as JSON text, newline-terminated, then ``end``.
+
+    The pieces are joined once: a report of ten thousand groups is tens of megabytes of text,
+    and every intermediate copy of it would count in the peak memory of the command.
+    """
+    if not document:
+        return "{}\n" + end
+    parts = ["{\n"]
     for key, value in document.items():
+        if len(parts) > 1:
+            parts.append(",\n")
         name = _compact(key)
         if isinstance(value, list) and value:
-            items = ",\n".join(f"    {_compact(item)}" for item in value)
-            lines.append(f"  {name}: [\n{items}\n  ]")
+            parts.append(f"  {name}: [\n    ")
+            for i, item in enumerate(value):
+                if i:
+                    parts.append(",\n    ")
+                parts.append(_compact(item))
+            parts.append("\n  ]")
         else:
-            lines.append(f"  {name}: {_compact(value)}")
-    if not lines:
-        return "{}\n"
-    return "{\n" + ",\n".join(lines) + "\n}\n"
+            parts.append(f"  {name}: {_compact(value)}")
+    parts.append("\n}\n" + end)
+    return "".join(parts)
