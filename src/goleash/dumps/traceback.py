@@ -64,7 +64,7 @@ import re
 from array import array
 from collections import Counter
 from itertools import compress, repeat
-from operator import ge, invert, not_
+from operator import ge, invert, is_not, not_
 
 from goleash.dumps.ansi import strip_ansi
 from goleash.dumps.builder import SnapshotBuilder
@@ -848,17 +848,17 @@ def count_chunk(text: bytes | memoryview) -> _Counted:
     in one loop; this is the reference and the fallback where it could not be built."""
     pieces, parents = split_chunk(text)
     records = pieces[3::3]  # each record from its header after the id: state, labels, stack
+    # Python looks only at the records that say " minute" somewhere (C loops find them).
     minutes: list[int | None] = [None] * len(records)
-    for i, record in enumerate(records):
-        if record.find(b" minute", 0, record.find(b"]")) >= 0:
-            records[i], minutes[i] = _without_minutes(record)
+    for i in compress(range(len(records)), map(bytes.__contains__, records, repeat(b" minute"))):
+        records[i], minutes[i] = _without_minutes(records[i])
     counts = Counter(records)
     keys = list(counts)
     number = {key: i for i, key in enumerate(keys)}
     index = array("I", map(number.__getitem__, records))
     waits: list[tuple[int, int] | None] = [None] * len(keys)
-    for i, wait in zip(index, minutes, strict=True):
-        if wait is not None:
+    for i, wait in compress(zip(index, minutes, strict=True), map(is_not, minutes, repeat(None))):
+        if wait is not None:  # compress left none of these
             known = waits[i]
             waits[i] = (wait, wait) if known is None else (min(known[0], wait), max(known[1], wait))
     gp = [False] * len(keys)
