@@ -388,7 +388,9 @@ class _Parser:
         before, self.waiting = self.waiting, None
         if end:
             scan = None
-            if self.fast_enabled and SCANS_WITHOUT_GIL:
+            # A thread only when Python has a block to read meanwhile: a dump of one block
+            # (most small ones) starts none.
+            if before is not None and self.fast_enabled and SCANS_WITHOUT_GIL:
                 scan = _Scanning(self.records, memoryview(text)[:end])
             self.waiting = (text, 0, end, scan)
         if before is not None:
