@@ -8,6 +8,7 @@ click, so the second way starts without it.
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 
 from goleash.cli.common import explain_from_source, open_output, user_errors, write_report
@@ -15,6 +16,7 @@ from goleash.cli.echo import echo
 
 TYPE_CHECKING = False  # typing costs start-up time: only the type checker imports it
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path  # imported where needed: it costs start-up time
     from typing import Any
 
@@ -37,30 +39,45 @@ def run(
     output: Path | None,
 ) -> None:
     """`goleash dump` with its options parsed (see the command's help for what they mean)."""
-    from goleash.analysis.ignore import load_ignore_packs
-    from goleash.analysis.view import DumpFilters, build_view, check_state, compile_match
-    from goleash.sources import load
+    # One pass from input to report: what it makes (modules, the snapshot, the report) lives
+    # until it ends, so the cyclic collector would walk it again and again to free nothing.
+    with collector_paused():
+        from goleash.analysis.ignore import load_ignore_packs
+        from goleash.analysis.view import DumpFilters, build_view, check_state, compile_match
+        from goleash.sources import load
 
-    safe_streams()
-    if match is not None:
-        compile_match(match)  # a bad regex is a usage error before any fetching
-    if state is not None:
-        check_state(state)
-    filters = DumpFilters(
-        match=match, state=state, min_count=min_count, top=top, include_ignored=show_all
-    )
-    ignore = load_ignore_packs(config)
-    view = build_view(load(source, timeout=timeout), ignore, filters)
-    print_dump_view(
-        view,
-        fmt=fmt,
-        verbose=verbose,
-        source_dirs=source_dirs,
-        explain=not no_explain,
-        tree=tree,
-        output=output,
-    )
+        safe_streams()
+        if match is not None:
+            compile_match(match)  # a bad regex is a usage error before any fetching
+        if state is not None:
+            check_state(state)
+        filters = DumpFilters(
+            match=match, state=state, min_count=min_count, top=top, include_ignored=show_all
+        )
+        ignore = load_ignore_packs(config)
+        view = build_view(load(source, timeout=timeout), ignore, filters)
+        print_dump_view(
+            view,
+            fmt=fmt,
+            verbose=verbose,
+            source_dirs=source_dirs,
+            explain=not no_explain,
+            tree=tree,
+            output=output,
+        )
     sys.exit(1 if view.suspects else 0)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off inside, as it was after."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def safe_streams() -> None:
