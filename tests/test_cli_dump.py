@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from shapes import SHAPES_SRC, marker_line, running_shapes, scrape
+from shapes import SHAPES_SRC, marker_line, one_connection, running_shapes
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,9 @@ def run_json(*args: str) -> tuple[int, dict[str, Any]]:
 def dumps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("dumps")
     files: dict[str, Path] = {}
-    with running_shapes() as addr:
+    # One keep-alive connection per program (see one_connection): the healthy dump must show
+    # the accept loop parked, as the accept-loop pack describes it.
+    with running_shapes() as addr, one_connection(addr) as get:
         for name, path in {
             "leaky.txt": "/debug/pprof/goroutine?debug=2",
             "leaky-leak.txt": "/debug/pprof/goroutineleak?debug=2",
@@ -50,12 +52,12 @@ def dumps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "leaky-debug1.txt": "/debug/pprof/goroutine?debug=1",
         }.items():
             files[name] = d / name
-            files[name].write_bytes(scrape(addr, path))
-    with running_shapes("-leaks", "0") as addr:
+            files[name].write_bytes(get(path))
+    with running_shapes("-leaks", "0") as addr, one_connection(addr) as get:
         files["healthy.txt"] = d / "healthy.txt"
-        files["healthy.txt"].write_bytes(scrape(addr, "/debug/pprof/goroutine?debug=2"))
+        files["healthy.txt"].write_bytes(get("/debug/pprof/goroutine?debug=2"))
         files["healthy-debug1.txt"] = d / "healthy-debug1.txt"
-        files["healthy-debug1.txt"].write_bytes(scrape(addr, "/debug/pprof/goroutine?debug=1"))
+        files["healthy-debug1.txt"].write_bytes(get("/debug/pprof/goroutine?debug=1"))
     return files
 
 
