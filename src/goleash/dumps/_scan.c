@@ -1252,11 +1252,23 @@ static int file_line(const char *s, Py_ssize_t len, Py_ssize_t *path_end, long l
 static PyObject *new_frame(PyTypeObject *type, const char *function, Py_ssize_t function_len,
                            const char *file, Py_ssize_t file_len, long long line)
 {
-    PyObject *items = Py_BuildValue("(NNL)",
-                                    PyUnicode_DecodeUTF8(function, function_len, "replace"),
-                                    PyUnicode_DecodeUTF8(file, file_len, "replace"), line);
+    /* Built item by item: Py_BuildValue parses its format string on every call. */
+    PyObject *items = PyTuple_New(3);
     if (items == NULL)
         return NULL;
+    PyObject *parts[3] = {PyUnicode_DecodeUTF8(function, function_len, "replace"),
+                          PyUnicode_DecodeUTF8(file, file_len, "replace"),
+                          PyLong_FromLongLong(line)};
+    for (int i = 0; i < 3; i++) {
+        if (parts[i] == NULL) {
+            for (int k = 0; k < 3; k++)
+                Py_XDECREF(parts[k]);
+            Py_DECREF(items);
+            return NULL;
+        }
+    }
+    for (int i = 0; i < 3; i++)
+        PyTuple_SET_ITEM(items, i, parts[i]);
     PyObject *args = PyTuple_Pack(1, items);
     Py_DECREF(items);
     if (args == NULL)
