@@ -63,6 +63,7 @@ import os
 import re
 from array import array
 from collections import Counter
+from functools import partial
 from itertools import compress, repeat
 from operator import ge, invert, is_not, not_
 
@@ -75,7 +76,7 @@ from goleash.records import NamedTuple
 # typing costs start-up time; the annotations only need it when mypy reads them
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from typing import Any, BinaryIO
 
 FIRST_CHUNK = 1 << 20
@@ -232,6 +233,11 @@ class _Creator(NamedTuple):
 
 
 _NO_STACK = _Stack(_Shape((), None, 0, False, 0), False, -1)
+
+# The two records made once per distinct stack, made from their fields in order without their
+# Python-level __new__ (a Python call costs more than the rest of making one).
+_new_shape: Callable[[tuple[Any, ...]], _Shape] = partial(tuple.__new__, _Shape)
+_new_stack: Callable[[tuple[Any, ...]], _Stack] = partial(tuple.__new__, _Stack)
 _NO_HEADER = _Header("", None, False, False, {}, 0)
 
 
@@ -577,7 +583,7 @@ class _Parser:
             read = plain_stack(body, self.pairs, Frame)
             if read is not None:
                 frames, created_by, version = read
-                shape = _Shape(frames, created_by, 0, _is_system(frames), version)
+                shape = _new_shape((frames, created_by, 0, _is_system(frames), version))
         if shape is None:
             lines = body.split(b"\n")
             if not lines[-1]:
@@ -599,7 +605,7 @@ class _Parser:
         group = self.idents.get(ident)
         if group is None:
             group = self.idents[ident] = len(self.idents)
-        return _Stack(shape, parented, group)
+        return _new_stack((shape, parented, group))
 
     def _plain_shape(self, lines: list[bytes]) -> _Shape | None:
         """The shape of a stack of (function, file) line pairs and perhaps a ``created by``
