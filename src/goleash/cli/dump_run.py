@@ -8,15 +8,14 @@ click, so the second way starts without it.
 from __future__ import annotations
 
 import contextlib
-import gc
 import sys
 
+from goleash import collector
 from goleash.cli.common import explain_from_source, open_output, user_errors, write_report
 from goleash.cli.echo import echo
 
 TYPE_CHECKING = False  # typing costs start-up time: only the type checker imports it
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path  # imported where needed: it costs start-up time
     from typing import Any
 
@@ -41,7 +40,7 @@ def run(
     """`goleash dump` with its options parsed (see the command's help for what they mean)."""
     # One pass from input to report: what it makes (modules, the snapshot, the report) lives
     # until it ends, so the cyclic collector would walk it again and again to free nothing.
-    with collector_paused():
+    with collector.paused():
         from goleash.analysis.ignore import load_ignore_packs
         from goleash.analysis.view import DumpFilters, build_view, check_state, compile_match
         from goleash.sources import load
@@ -66,18 +65,6 @@ def run(
             output=output,
         )
     sys.exit(1 if view.suspects else 0)
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off inside, as it was after."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def safe_streams() -> None:

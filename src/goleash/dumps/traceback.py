@@ -58,7 +58,6 @@ Decisions a caller can rely on:
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 from array import array
@@ -67,6 +66,7 @@ from functools import partial
 from itertools import compress, repeat
 from operator import ge, invert, is_not, not_
 
+from goleash import collector
 from goleash.dumps.ansi import strip_ansi
 from goleash.dumps.builder import SnapshotBuilder
 from goleash.errors import InputError
@@ -248,15 +248,8 @@ def parse(stream: BinaryIO, *, source: str = "", fast: bool = True) -> list[Snap
     tested against (same snapshots, many times slower). Raises InputError when the stream
     holds no goroutine at all, or cannot be read.
     """
-    # The parse makes many small objects and no reference cycles: the cycle collector would
-    # only walk the caches again and again.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():  # many small objects, no reference cycles
         return _Parser(source, fast).run(stream)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 class _Parser:

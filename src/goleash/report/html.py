@@ -19,19 +19,18 @@ a page of a few megabytes that opens in a second.
 
 from __future__ import annotations
 
-import functools
-import gc
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup
 
+from goleash import collector
 from goleash.analysis.suspects import Assessment
 from goleash.model import Frame, Group, Snapshot
 from goleash.sources.sourcefiles import locate, read_lines
@@ -58,32 +57,6 @@ _FLAME_RESOLUTION = 4000  # nodes thinner than total/this are merged into their 
 _FLAME_DEPTH = 96
 _SNIPPET = 3  # lines of context around a site
 _MAX_CODE = 240  # characters of a source line shown
-
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _gc_paused(render: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Run ``render`` with Python's cycle collector paused.
-
-    A report builds hundreds of thousands of small lists (flame nodes, compact rows) while the
-    analysed dump keeps millions of objects alive; every collection the allocations trigger
-    walks that whole heap, which made collecting cost more than the rendering itself (2-3x on a
-    14k-stack dump). Nothing built here needs the cycle collector to be freed on time.
-    """
-
-    @functools.wraps(render)
-    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return render(*args, **kwargs)
-        finally:
-            if enabled:
-                gc.enable()
-
-    return paused
 
 
 @cache
@@ -339,7 +312,7 @@ def group_views(
 # --- dump --------------------------------------------------------------------------------------
 
 
-@_gc_paused
+@collector.paused()
 def render_dump_html(
     snapshot: Snapshot,
     shown: Sequence[Assessment],
@@ -524,7 +497,7 @@ class ChangeView:
     width_after: float
 
 
-@_gc_paused
+@collector.paused()
 def render_diff_html(
     comparison: Any,
     shown: Sequence[Any],
@@ -572,7 +545,7 @@ def render_diff_html(
 # --- verify ------------------------------------------------------------------------------------
 
 
-@_gc_paused
+@collector.paused()
 def render_verify_html(
     result: Any,
     shown: Sequence[Any],
@@ -655,7 +628,7 @@ class TargetView:
     leaks: int
 
 
-@_gc_paused
+@collector.paused()
 def render_watch_html(store_path: Path, *, source_roots: Sequence[Path] = ()) -> str:
     """The HTML report of a watch, read from its SQLite store (``goleash watch --store FILE``):
     per target, the timeline of the total and of the top stacks with restarts and alerts
@@ -801,7 +774,7 @@ class PackageView:
     ignored: int
 
 
-@_gc_paused
+@collector.paused()
 def render_test_html(run: Any, *, source_roots: Sequence[Path] = ()) -> str:
     """The HTML report of ``goleash test``: per package, the tests that left goroutines behind,
     each leak with its blocking and creation sites, explanation and source.
