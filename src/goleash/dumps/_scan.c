@@ -439,17 +439,19 @@ typedef struct {
 
 typedef struct {
     PyObject_HEAD
-    Kept *kept;
-    Py_ssize_t len, cap, committed;
+    Vec kept;             /* Kept items: the records, by number */
+    Py_ssize_t committed; /* records [0, committed) are kept for good */
     Py_ssize_t *table, mask;
-    ChunkEntry *chunk;
-    Py_ssize_t chunk_len, chunk_cap;
+    Vec chunk;            /* ChunkEntry items: the records of the last count() */
     unsigned long long seed;
 } Records;
 
+#define KEPT(self) ((Kept *)(self)->kept.buf)
+#define CHUNK(self) ((ChunkEntry *)(self)->chunk.buf)
+
 static void records_place(Records *self, Py_ssize_t r)
 {
-    Py_ssize_t k = (Py_ssize_t)(self->kept[r].hash & self->mask);
+    Py_ssize_t k = (Py_ssize_t)(KEPT(self)[r].hash & self->mask);
     while (self->table[k] >= 0)
         k = (k + 1) & self->mask;
     self->table[k] = r;
@@ -471,7 +473,7 @@ static int records_rehash(Records *self, Py_ssize_t entries)
     PyMem_Free(self->table);
     self->table = table;
     self->mask = size - 1;
-    for (Py_ssize_t r = 0; r < self->len; r++)
+    for (Py_ssize_t r = 0; r < self->kept.len; r++)
         records_place(self, r);
     return 0;
 }
@@ -479,33 +481,33 @@ static int records_rehash(Records *self, Py_ssize_t entries)
 /* Forget the records and counts of a count() that was not committed. */
 static int records_rollback(Records *self)
 {
-    for (Py_ssize_t e = 0; e < self->chunk_len; e++) {
-        Py_ssize_t r = self->chunk[e].record;
-        if (r < self->len)
-            self->kept[r].in_chunk = -1;
+    for (Py_ssize_t e = 0; e < self->chunk.len; e++) {
+        Py_ssize_t r = CHUNK(self)[e].record;
+        if (r < self->kept.len)
+            KEPT(self)[r].in_chunk = -1;
     }
-    self->chunk_len = 0;
-    if (self->len == self->committed)
+    self->chunk.len = 0;
+    if (self->kept.len == self->committed)
         return 0;
-    for (Py_ssize_t r = self->committed; r < self->len; r++)
-        Py_CLEAR(self->kept[r].text);
-    self->len = self->committed;
-    return records_rehash(self, self->len);
+    for (Py_ssize_t r = self->committed; r < self->kept.len; r++)
+        Py_CLEAR(KEPT(self)[r].text);
+    self->kept.len = self->committed;
+    return records_rehash(self, self->kept.len);
 }
 
 static void records_clear_all(Records *self)
 {
-    for (Py_ssize_t r = 0; r < self->len; r++)
-        Py_CLEAR(self->kept[r].text);
-    self->len = self->committed = self->chunk_len = 0;
+    for (Py_ssize_t r = 0; r < self->kept.len; r++)
+        Py_CLEAR(KEPT(self)[r].text);
+    self->kept.len = self->committed = self->chunk.len = 0;
 }
 
 static void records_dealloc(Records *self)
 {
     records_clear_all(self);
-    PyMem_Free(self->kept);
+    PyMem_RawFree(self->kept.buf);
     PyMem_Free(self->table);
-    PyMem_Free(self->chunk);
+    PyMem_RawFree(self->chunk.buf);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -519,6 +521,8 @@ static PyObject *records_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (self == NULL)
         return NULL;
     self->seed = seed; /* secret: texts crafted to collide cannot be written in advance */
+    self->kept = (Vec){NULL, 0, 0, sizeof(Kept)};
+    self->chunk = (Vec){NULL, 0, 0, sizeof(ChunkEntry)};
     if (records_rehash(self, 0) < 0) {
         Py_DECREF(self);
         return NULL;
@@ -532,63 +536,52 @@ static Py_ssize_t records_find(Records *self, const char *s, Py_ssize_t len,
                                unsigned long long hash, Py_ssize_t *probes, int *made)
 {
     *made = 0;
-    if ((self->len + 1) * 2 > self->mask + 1 && records_rehash(self, self->len + 1) < 0)
+    if ((self->kept.len + 1) * 2 > self->mask + 1 && records_rehash(self, self->kept.len + 1) < 0)
         return -1;
     Py_ssize_t k = (Py_ssize_t)(hash & self->mask);
     while (self->table[k] >= 0) {
-        Kept *r = self->kept + self->table[k];
+        Kept *r = KEPT(self) + self->table[k];
         if (r->hash == hash && PyBytes_GET_SIZE(r->text) == len &&
             memcmp(PyBytes_AS_STRING(r->text), s, len) == 0)
             return self->table[k];
         k = (k + 1) & self->mask;
-        if (++*probes > 64 * (self->len + 1024))
+        if (++*probes > 64 * (self->kept.len + 1024))
             return -2;
-    }
-    if (self->len == self->cap) {
-        Py_ssize_t cap = self->cap ? self->cap * 2 : 1024;
-        Kept *kept = PyMem_Realloc(self->kept, cap * sizeof(Kept));
-        if (kept == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        self->kept = kept;
-        self->cap = cap;
     }
     PyObject *text = PyBytes_FromStringAndSize(s, len);
     if (text == NULL)
         return -1;
-    Kept *r = self->kept + self->len;
+    Kept *r = vec_push(&self->kept);
+    if (r == NULL) {
+        Py_DECREF(text);
+        PyErr_NoMemory();
+        return -1;
+    }
     r->hash = hash;
     r->text = text;
     r->count = 0;
     r->wait_min = r->wait_max = -1;
     r->in_chunk = -1;
-    self->table[k] = self->len;
+    self->table[k] = self->kept.len - 1;
     *made = 1;
-    return self->len++;
+    return self->kept.len - 1;
 }
 
 static ChunkEntry *records_entry(Records *self, Py_ssize_t record)
 {
-    Kept *r = self->kept + record;
+    Kept *r = KEPT(self) + record;
     if (r->in_chunk >= 0)
-        return self->chunk + r->in_chunk;
-    if (self->chunk_len == self->chunk_cap) {
-        Py_ssize_t cap = self->chunk_cap ? self->chunk_cap * 2 : 1024;
-        ChunkEntry *chunk = PyMem_Realloc(self->chunk, cap * sizeof(ChunkEntry));
-        if (chunk == NULL) {
-            PyErr_NoMemory();
-            return NULL;
-        }
-        self->chunk = chunk;
-        self->chunk_cap = cap;
+        return CHUNK(self) + r->in_chunk;
+    ChunkEntry *e = vec_push(&self->chunk);
+    if (e == NULL) {
+        PyErr_NoMemory();
+        return NULL;
     }
-    ChunkEntry *e = self->chunk + self->chunk_len;
     e->record = record;
     e->count = 0;
     e->wait_min = e->wait_max = -1;
     e->gp = 0;
-    r->in_chunk = self->chunk_len++;
+    r->in_chunk = self->chunk.len - 1;
     return e;
 }
 
@@ -712,7 +705,7 @@ static PyObject *records_count(Records *self, PyObject *arg)
             result = Py_NewRef(Py_None);
             goto done;
         }
-        if (r < 0 || (made && PyList_Append(made_texts, self->kept[r].text) < 0))
+        if (r < 0 || (made && PyList_Append(made_texts, KEPT(self)[r].text) < 0))
             goto done;
         ChunkEntry *e = records_entry(self, r);
         unsigned long long *id = vec_push(&ids);
@@ -732,10 +725,10 @@ static PyObject *records_count(Records *self, PyObject *arg)
         *at = (unsigned int)r;
     }
 
-    Py_ssize_t np = self->chunk_len;
+    Py_ssize_t np = self->chunk.len;
     PyObject *present = PyList_New(np), *counts = PyList_New(np), *gp = PyList_New(np);
     for (Py_ssize_t i = 0; present && counts && gp && i < np; i++) {
-        ChunkEntry *e = self->chunk + i;
+        ChunkEntry *e = CHUNK(self) + i;
         PyObject *record = PyLong_FromSsize_t(e->record), *count = PyLong_FromSsize_t(e->count);
         if (record == NULL || count == NULL) {
             Py_XDECREF(record);
@@ -787,9 +780,9 @@ done:
 
 static PyObject *records_commit(Records *self, PyObject *unused)
 {
-    for (Py_ssize_t i = 0; i < self->chunk_len; i++) {
-        ChunkEntry *e = self->chunk + i;
-        Kept *r = self->kept + e->record;
+    for (Py_ssize_t i = 0; i < self->chunk.len; i++) {
+        ChunkEntry *e = CHUNK(self) + i;
+        Kept *r = KEPT(self) + e->record;
         r->count += e->count;
         if (e->wait_min >= 0 && (r->wait_min < 0 || e->wait_min < r->wait_min))
             r->wait_min = e->wait_min;
@@ -797,8 +790,8 @@ static PyObject *records_commit(Records *self, PyObject *unused)
             r->wait_max = e->wait_max;
         r->in_chunk = -1;
     }
-    self->chunk_len = 0;
-    self->committed = self->len;
+    self->chunk.len = 0;
+    self->committed = self->kept.len;
     Py_RETURN_NONE;
 }
 
@@ -806,7 +799,7 @@ static PyObject *records_take(Records *self, PyObject *unused)
 {
     PyObject *list = PyList_New(0);
     for (Py_ssize_t i = 0; list != NULL && i < self->committed; i++) {
-        Kept *r = self->kept + i;
+        Kept *r = KEPT(self) + i;
         if (r->count == 0)
             continue;
         PyObject *item = r->wait_min < 0
