@@ -178,6 +178,18 @@ def test_a_new_start_time_splits_the_series() -> None:
     assert len(tracker.stacks["leaky"].minima) == 4
 
 
+def test_a_sample_without_its_start_time_does_not_hide_the_restart() -> None:
+    # The first poll of the new process could not read /metrics (it timed out): the next one
+    # that can is still compared with the old process's start time, and nothing reads the fall
+    # in between as a collapse while the process has said who it is.
+    tracker = TargetTracker("svc", PARAMS)
+    feed(tracker, [{"pool": 60} for _ in range(20)], start_time=100.0)
+    missing = feed(tracker, [{"pool": 2}], start=20, start_time=None)
+    assert missing == []
+    events = feed(tracker, [{"pool": 3}], start=21, start_time=200.0)
+    assert [(e.kind, e.reason) for e in events] == [(RESTART, "process start time changed")]
+
+
 def test_a_collapse_is_a_restart_when_the_target_does_not_say() -> None:
     tracker = TargetTracker("svc", PARAMS)
     feed(tracker, [{"leaky": 50 + i} for i in range(16)])

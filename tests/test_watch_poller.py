@@ -6,14 +6,25 @@ versions, with pprof labels and with goroutineleak records.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import time
 from pathlib import Path
 
 import pytest
 
 from goleash.dumps import read_snapshots
 from goleash.model import Frame
-from goleash.sources.poller import PollError, metric_sum, pprof_root, read_counts
+from goleash.sources.poller import (
+    Poller,
+    PollError,
+    metric_sum,
+    pprof_root,
+    read_counts,
+    target_from_spec,
+)
+from gotools import have_go
+from watchsvc import start
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dumps"
 DEBUG1 = sorted(
@@ -110,3 +121,23 @@ def test_metric_sum_reads_prometheus_text() -> None:
 )
 def test_base_urls_lead_to_the_pprof_root(url: str, root: str) -> None:
     assert pprof_root(url) == root
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not have_go(), reason="no Go toolchain")
+def test_a_metrics_read_that_times_out_is_tried_again_next_poll() -> None:
+    # A /metrics that is slow once (a process warming up) must not cost the watch the process
+    # start time for good: without it a restart is only guessed from a collapse of the count.
+    async def three_polls(url: str) -> list[float | None]:
+        target = target_from_spec(url)
+        async with Poller(timeout=1.0) as poller:
+            return [(await poller.poll(target)).start_time for _ in range(3)]
+
+    svc = start("clean", "-slowmetrics", "1", "-rate", "0")
+    try:
+        first, second, third = asyncio.run(three_polls(svc.url))
+    finally:
+        svc.stop()
+    assert first is None  # the slow answer: no start time this once
+    assert second is not None and second == third
+    assert abs(second - time.time()) < 120

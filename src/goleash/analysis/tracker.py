@@ -90,7 +90,12 @@ class TargetTracker:
     samples: int = 0  # in this segment
     segments: int = 1
     down: bool = False
+    # What the samples last said about the process: a sample may lack one (its /metrics read
+    # timed out), and the next one that has it must still be compared with what came before.
     last_sample: Sample | None = None
+    last_pid: int | None = None
+    last_start_time: float | None = None
+    last_work: float | None = None
 
     def __post_init__(self) -> None:
         self.xs = deque(maxlen=self.params.max_windows)
@@ -123,7 +128,7 @@ class TargetTracker:
                 )
             )
             self._split()
-        self.last_sample = sample
+        self._remember(sample)
         self.samples += 1
         assert self.total is not None
         self._add(self.total, sample.total)
@@ -151,21 +156,29 @@ class TargetTracker:
         series.current_min = count if series.current_min is None else min(series.current_min, count)
         series.last = count
 
+    def _remember(self, sample: Sample) -> None:
+        self.last_sample = sample
+        if sample.pid is not None:
+            self.last_pid = sample.pid
+        if sample.start_time is not None:
+            self.last_start_time = sample.start_time
+        if sample.work is not None:
+            self.last_work = sample.work
+
     def _restart_reason(self, sample: Sample) -> str:
-        prev = self.last_sample
-        if prev is None:
+        if self.last_sample is None:
             return ""
-        if sample.pid is not None and prev.pid is not None and sample.pid != prev.pid:
-            return f"pid changed from {prev.pid} to {sample.pid}"
+        if sample.pid is not None and self.last_pid is not None and sample.pid != self.last_pid:
+            return f"pid changed from {self.last_pid} to {sample.pid}"
         if (
             sample.start_time is not None
-            and prev.start_time is not None
-            and abs(sample.start_time - prev.start_time) > 1e-3
+            and self.last_start_time is not None
+            and abs(sample.start_time - self.last_start_time) > 1e-3
         ):
             return "process start time changed"
-        if sample.work is not None and prev.work is not None and sample.work < prev.work:
+        if sample.work is not None and self.last_work is not None and sample.work < self.last_work:
             return "the work counter went back"  # counters only reset with their process
-        if sample.start_time is not None or sample.pid is not None:
+        if self.last_start_time is not None or self.last_pid is not None:
             return ""  # the process says who it is: a fall in the count is not a restart
         assert self.total is not None
         if len(self.total.minima) < _COLLAPSE_WINDOWS:

@@ -255,9 +255,11 @@ class Poller:
             return None, None
         try:
             body = await self._get(target.metrics_url, _METRICS_BYTES)
-        except PollError:
+        except _Refused:
             if not target.metrics_probed:
-                target.metrics_url = None  # no metrics here: never ask again
+                target.metrics_url = None  # the server says it has no metrics: never ask again
+            return None, None
+        except PollError:  # a timeout or a dropped connection says nothing: ask next time
             return None, None
         target.metrics_probed = True
         text = body.decode("utf-8", "replace")
@@ -287,18 +289,22 @@ class Poller:
                 raise _NotFound(f"{url} answered HTTP 404 Not Found")
             if response.status_code != 200:
                 reason = response.reason_phrase or "error"
-                raise PollError(f"{url} answered HTTP {response.status_code} {reason}")
+                raise _Refused(f"{url} answered HTTP {response.status_code} {reason}")
             chunks: list[bytes] = []
             size = 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > cap:
-                    raise PollError(f"{url} sent more than {size_text(cap)}: stopped reading")
+                    raise _Refused(f"{url} sent more than {size_text(cap)}: stopped reading")
                 chunks.append(chunk)
             return b"".join(chunks)
 
 
-class _NotFound(PollError):
+class _Refused(PollError):
+    """The server answered, but not with what was asked: an error status, or too many bytes."""
+
+
+class _NotFound(_Refused):
     """HTTP 404: the profile is not offered (a router that hard-codes the classic profiles)."""
 
 

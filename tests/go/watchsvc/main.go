@@ -34,14 +34,15 @@ import (
 )
 
 var (
-	mode      = flag.String("mode", "clean", "leak, leak2, pool, bursty, cache or clean")
-	addr      = flag.String("addr", "127.0.0.1:0", "listen address")
-	rate      = flag.Float64("rate", 50, "requests per second the service sends itself")
-	on        = flag.Duration("on", 0, "traffic on for this long, then off for -off (0: always on)")
-	off       = flag.Duration("off", 0, "traffic pause in each on/off cycle")
-	leakEvery = flag.Int("leakevery", 5, "leak mode: one request in N leaks a goroutine")
-	requests  atomic.Int64
-	started   = time.Now()
+	mode        = flag.String("mode", "clean", "leak, leak2, pool, bursty, cache or clean")
+	addr        = flag.String("addr", "127.0.0.1:0", "listen address")
+	rate        = flag.Float64("rate", 50, "requests per second the service sends itself")
+	on          = flag.Duration("on", 0, "traffic on for this long, then off for -off (0: always on)")
+	off         = flag.Duration("off", 0, "traffic pause in each on/off cycle")
+	leakEvery   = flag.Int("leakevery", 5, "leak mode: one request in N leaks a goroutine")
+	slowMetrics = flag.Int("slowmetrics", 0, "the first N /metrics requests answer after 3 s")
+	requests    atomic.Int64
+	started     = time.Now()
 )
 
 // --- leak: the caller gives up, the lookup goroutine blocks on its send forever -----------
@@ -186,7 +187,12 @@ func created() (uint64, bool) {
 	return s[0].Value.Uint64(), true
 }
 
+var metricsServed atomic.Int64
+
 func promMetrics(w http.ResponseWriter, r *http.Request) {
+	if metricsServed.Add(1) <= int64(*slowMetrics) {
+		time.Sleep(3 * time.Second) // a process still warming up, or a scrape behind a lock
+	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	fmt.Fprintf(w, "# TYPE go_goroutines gauge\ngo_goroutines %d\n", runtime.NumGoroutine())
 	fmt.Fprintf(w, "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %.3f\n",
