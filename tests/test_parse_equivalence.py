@@ -248,12 +248,16 @@ def test_the_c_records_read_any_bytes_like_the_python_ones(first: bytes, second:
 # The parent facts exist twice too (builder._parent_facts in Python, _scan.parent_facts in C):
 # the same counts for any ids, repeated ids, lost parents, creators and parents' stacks.
 _FUNCTIONS = ["main.a", "main.b", "main.c"]
+# Ids close together (a table indexed by id), and far apart (a hash map of the parents).
+_FAR = 1 << 40
+_IDS = st.integers(1, 60) | st.integers(_FAR, _FAR + 60)
+_PARENT_IDS = st.integers(1, 80) | st.integers(_FAR, _FAR + 80)
 
 
 @settings(max_examples=500, deadline=None)
 @given(
-    st.lists(st.tuples(st.integers(1, 60), st.integers(0, 5)), max_size=200),
-    st.lists(st.tuples(st.integers(1, 80), st.integers(0, 5)), max_size=200),
+    st.lists(st.tuples(_IDS, st.integers(0, 5)), max_size=200),
+    st.lists(st.tuples(_PARENT_IDS, st.integers(0, 5)), max_size=200),
     st.lists(st.one_of(st.none(), st.sampled_from(_FUNCTIONS)), min_size=6, max_size=6),
     st.lists(st.lists(st.sampled_from(_FUNCTIONS), max_size=3), min_size=6, max_size=6),
 )
@@ -326,16 +330,30 @@ _NAMES = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 @settings(max_examples=500, deadline=None)
 @given(
     _NAMES,
-    st.lists(st.tuples(_NAMES, _NAMES, st.integers(0, 1 << 40)), max_size=5),
+    st.lists(st.tuples(_NAMES, _NAMES, st.integers(-5, 1 << 70)), max_size=5),
     st.one_of(st.none(), st.tuples(_NAMES, _NAMES, st.integers(0, 99))),
 )
 def test_signatures_made_in_c_are_the_python_ones(
     state: str, frames: list[tuple[str, str, int]], creator: tuple[str, str, int] | None
 ) -> None:
-    pytest.importorskip("goleash.dumps._scan")
-    from goleash.dumps import builder
+    scan = pytest.importorskip("goleash.dumps._scan")
     from goleash.model import Frame, signature_of
 
     stack = tuple(Frame(*f) for f in frames)
     created_by = None if creator is None else Frame(*creator)
-    assert builder.signature(state, stack, created_by) == signature_of(state, stack, created_by)
+    expected = signature_of(state, stack, created_by)
+    assert scan.signatures([state, "x"], [stack, ()], [created_by, None]) == [
+        expected,
+        signature_of("x", (), None),
+    ]
+
+
+@pytest.mark.parametrize("size", [0, 1, 127, 128, 129, 255, 256, 257, 1000])
+def test_the_c_blake2b_agrees_with_hashlib_across_block_boundaries(size: int) -> None:
+    # A state alone is hashed as it is: texts of exactly 0, 1 and 2 blocks and around them.
+    scan = pytest.importorskip("goleash.dumps._scan")
+    from hashlib import blake2b
+
+    text = "".join(chr(0x61 + i % 26) for i in range(size))
+    (digest,) = scan.signatures([text], [()], [None])
+    assert digest == blake2b(text.encode(), digest_size=8).hexdigest()

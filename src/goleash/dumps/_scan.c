@@ -27,7 +27,8 @@
  *
  * plain_stack(...) is traceback._Parser._plain_shape for the stacks it reads (others: None).
  *
- * signature_text(...) is the text model.signature_of hashes.
+ * signatures(...) is [model.signature_of(...) for each group]: the text it hashes, then
+ * BLAKE2b with an 8-byte digest (RFC 7693; tests compare it with hashlib's) in hex.
  *
  * first_ids(...) is builder._first_ids: each group's first goroutine ids.
  *
@@ -889,43 +890,198 @@ static int put_frame(PyObject *frame, char **out, Py_ssize_t *len, Py_ssize_t *c
         PyErr_SetString(PyExc_TypeError, "a frame is a (function, file, line) tuple");
         return -1;
     }
-    PyObject *line = PyObject_Str(PyTuple_GET_ITEM(frame, 2));
-    if (line == NULL)
+    if (put_text(PyTuple_GET_ITEM(frame, 0), out, len, cap) < 0 ||
+        put_raw("\1", 1, out, len, cap) < 0 ||
+        put_text(PyTuple_GET_ITEM(frame, 1), out, len, cap) < 0 ||
+        put_raw("\1", 1, out, len, cap) < 0)
         return -1;
-    int r = put_text(PyTuple_GET_ITEM(frame, 0), out, len, cap) < 0 ||
-                    put_raw("\1", 1, out, len, cap) < 0 ||
-                    put_text(PyTuple_GET_ITEM(frame, 1), out, len, cap) < 0 ||
-                    put_raw("\1", 1, out, len, cap) < 0 || put_text(line, out, len, cap) < 0
-                ? -1
-                : 0;
-    Py_DECREF(line);
+    PyObject *line = PyTuple_GET_ITEM(frame, 2);
+    int overflow = 0;
+    long long n = PyLong_CheckExact(line) ? PyLong_AsLongLongAndOverflow(line, &overflow) : -1;
+    if (n >= 0 && !overflow) { /* str() of a line number, without making the str */
+        char digits[24];
+        int k = sizeof digits;
+        do {
+            digits[--k] = (char)('0' + n % 10);
+            n /= 10;
+        } while (n > 0);
+        return put_raw(digits + k, (Py_ssize_t)sizeof digits - k, out, len, cap);
+    }
+    if (PyErr_Occurred())
+        return -1;
+    PyObject *text = PyObject_Str(line);
+    if (text == NULL)
+        return -1;
+    int r = put_text(text, out, len, cap);
+    Py_DECREF(text);
     return r;
 }
 
-static PyObject *signature_text(PyObject *module, PyObject *args)
+/* BLAKE2b (RFC 7693), unkeyed, for the 8-byte digests of signatures. */
+static const unsigned long long B2B_IV[8] = {
+    0x6A09E667F3BCC908ULL, 0xBB67AE8584CAA73BULL, 0x3C6EF372FE94F82BULL, 0xA54FF53A5F1D36F1ULL,
+    0x510E527FADE682D1ULL, 0x9B05688C2B3E6C1FULL, 0x1F83D9ABFB41BD6BULL, 0x5BE0CD19137E2179ULL,
+};
+
+static const unsigned char B2B_SIGMA[10][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
+    {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
+    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13},
+    {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
+    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11},
+    {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
+    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
+    {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
+};
+
+static unsigned long long rotr64(unsigned long long x, int n) { return (x >> n) | (x << (64 - n)); }
+
+#define B2B_G(a, b, c, d, x, y)                                                                    \
+    do {                                                                                           \
+        v[a] = v[a] + v[b] + (x);                                                                  \
+        v[d] = rotr64(v[d] ^ v[a], 32);                                                            \
+        v[c] = v[c] + v[d];                                                                        \
+        v[b] = rotr64(v[b] ^ v[c], 24);                                                            \
+        v[a] = v[a] + v[b] + (y);                                                                  \
+        v[d] = rotr64(v[d] ^ v[a], 16);                                                            \
+        v[c] = v[c] + v[d];                                                                        \
+        v[b] = rotr64(v[b] ^ v[c], 63);                                                            \
+    } while (0)
+
+#define B2B_ROUND(r)                                                                               \
+    do {                                                                                           \
+        const unsigned char *s = B2B_SIGMA[(r) % 10];                                              \
+        B2B_G(0, 4, 8, 12, m[s[0]], m[s[1]]);                                                      \
+        B2B_G(1, 5, 9, 13, m[s[2]], m[s[3]]);                                                      \
+        B2B_G(2, 6, 10, 14, m[s[4]], m[s[5]]);                                                     \
+        B2B_G(3, 7, 11, 15, m[s[6]], m[s[7]]);                                                     \
+        B2B_G(0, 5, 10, 15, m[s[8]], m[s[9]]);                                                     \
+        B2B_G(1, 6, 11, 12, m[s[10]], m[s[11]]);                                                   \
+        B2B_G(2, 7, 8, 13, m[s[12]], m[s[13]]);                                                    \
+        B2B_G(3, 4, 9, 14, m[s[14]], m[s[15]]);                                                    \
+    } while (0)
+
+/* The compression function F on one 128-byte block; `counted` bytes so far, `last` block. */
+static void b2b_compress(unsigned long long h[8], const unsigned char block[128],
+                         unsigned long long counted, int last)
 {
-    PyObject *state, *frames, *created_by;
-    if (!PyArg_ParseTuple(args, "UO!O", &state, &PyTuple_Type, &frames, &created_by))
+    unsigned long long m[16], v[16];
+    for (int i = 0; i < 16; i++) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        memcpy(&m[i], block + 8 * i, 8);
+#else
+        unsigned long long w = 0;
+        for (int k = 7; k >= 0; k--)
+            w = (w << 8) | block[8 * i + k]; /* little-endian words */
+        m[i] = w;
+#endif
+    }
+    for (int i = 0; i < 8; i++) {
+        v[i] = h[i];
+        v[i + 8] = B2B_IV[i];
+    }
+    v[12] ^= counted; /* the counter's high word stays 0: texts are far below 2^64 bytes */
+    if (last)
+        v[14] = ~v[14];
+    /* The twelve rounds written out: with constant indices the words stay in registers. */
+    B2B_ROUND(0);
+    B2B_ROUND(1);
+    B2B_ROUND(2);
+    B2B_ROUND(3);
+    B2B_ROUND(4);
+    B2B_ROUND(5);
+    B2B_ROUND(6);
+    B2B_ROUND(7);
+    B2B_ROUND(8);
+    B2B_ROUND(9);
+    B2B_ROUND(10);
+    B2B_ROUND(11);
+    for (int i = 0; i < 8; i++)
+        h[i] ^= v[i] ^ v[i + 8];
+}
+
+/* hashlib.blake2b(text, digest_size=8).hexdigest() as 16 characters in `hex`. */
+static void blake2b_8_hex(const unsigned char *text, Py_ssize_t len, char hex[16])
+{
+    unsigned long long h[8];
+    memcpy(h, B2B_IV, sizeof h);
+    h[0] ^= 0x01010000ULL ^ 8; /* depth 1, fanout 1, no key, 8-byte digest */
+    Py_ssize_t done = 0;
+    while (len - done > 128) { /* every block but the last, which may be full */
+        b2b_compress(h, text + done, (unsigned long long)(done + 128), 0);
+        done += 128;
+    }
+    unsigned char last[128] = {0};
+    memcpy(last, text + done, (size_t)(len - done));
+    b2b_compress(h, last, (unsigned long long)len, 1);
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 8; i++) {
+        unsigned char byte = (unsigned char)(h[0] >> (8 * i));
+        hex[2 * i] = digits[byte >> 4];
+        hex[2 * i + 1] = digits[byte & 15];
+    }
+}
+
+/* The text model.signature_of hashes: state, "\0" and a frame per frame, then the creator. */
+static int signature_text(PyObject *state, PyObject *frames, PyObject *created_by, char **out,
+                          Py_ssize_t *len, Py_ssize_t *cap)
+{
+    *len = 0;
+    if (put_text(state, out, len, cap) < 0)
+        return -1;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(frames); i++) {
+        if (put_raw("\0", 1, out, len, cap) < 0 ||
+            put_frame(PyTuple_GET_ITEM(frames, i), out, len, cap) < 0)
+            return -1;
+    }
+    if (created_by != Py_None && (put_raw("\0created\0", 9, out, len, cap) < 0 ||
+                                  put_frame(created_by, out, len, cap) < 0))
+        return -1;
+    return 0;
+}
+
+static PyObject *signatures(PyObject *module, PyObject *args)
+{
+    PyObject *states, *stacks, *creators;
+    if (!PyArg_ParseTuple(args, "O!O!O!", &PyList_Type, &states, &PyList_Type, &stacks,
+                          &PyList_Type, &creators))
         return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(states);
+    if (PyList_GET_SIZE(stacks) != n || PyList_GET_SIZE(creators) != n) {
+        PyErr_SetString(PyExc_ValueError, "states, stacks and creators differ in length");
+        return NULL;
+    }
     Py_ssize_t len = 0, cap = 512;
     char *out = PyMem_Malloc(cap);
-    if (out == NULL)
-        return PyErr_NoMemory();
-    PyObject *result = NULL;
-    if (put_text(state, &out, &len, &cap) < 0)
-        goto done;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(frames); i++) {
-        if (put_raw("\0", 1, &out, &len, &cap) < 0 ||
-            put_frame(PyTuple_GET_ITEM(frames, i), &out, &len, &cap) < 0)
-            goto done;
+    PyObject *result = PyList_New(n);
+    if (out == NULL || result == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *frames = PyList_GET_ITEM(stacks, i);
+        if (!PyTuple_Check(frames)) {
+            PyErr_SetString(PyExc_TypeError, "a group's frames are a tuple");
+            goto fail;
+        }
+        if (signature_text(PyList_GET_ITEM(states, i), frames, PyList_GET_ITEM(creators, i), &out,
+                           &len, &cap) < 0)
+            goto fail;
+        char hex[16];
+        blake2b_8_hex((const unsigned char *)out, len, hex);
+        PyObject *digest = PyUnicode_FromStringAndSize(hex, 16);
+        if (digest == NULL)
+            goto fail;
+        PyList_SET_ITEM(result, i, digest);
     }
-    if (created_by != Py_None && (put_raw("\0created\0", 9, &out, &len, &cap) < 0 ||
-                                  put_frame(created_by, &out, &len, &cap) < 0))
-        goto done;
-    result = PyBytes_FromStringAndSize(out, len);
-done:
     PyMem_Free(out);
     return result;
+fail:
+    if (out == NULL)
+        PyErr_NoMemory();
+    PyMem_Free(out);
+    Py_XDECREF(result);
+    return NULL;
 }
 
 /* --- parent facts -------------------------------------------------------------------------- */
@@ -984,15 +1140,131 @@ static int get_array(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const 
     return 0;
 }
 
-/* Whether frames (a tuple of Frames, tuples whose item 0 is the function) run `function`. */
-static int runs(PyObject *frames, PyObject *function)
+/* The group + 1 of each parent id's goroutine (the last one with that id), 0 when none has it.
+   Goroutine ids are handed out in order, so a dump's ids usually fill a range not much wider
+   than their number: then a table indexed by id, read in order, answers; otherwise a hash map
+   of the parent ids alone (memory follows parents, not the range). */
+static int parent_groups_of(const unsigned long long *id, const unsigned int *group, Py_ssize_t n,
+                            const unsigned long long *parent, Py_ssize_t np,
+                            unsigned long long *out)
 {
-    Py_ssize_t n = PyTuple_GET_SIZE(frames);
+    unsigned long long lo = ~0ULL, hi = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *frame = PyTuple_GET_ITEM(frames, i);
-        if (!PyTuple_Check(frame) || PyTuple_GET_SIZE(frame) < 1)
+        if (id[i] < lo)
+            lo = id[i];
+        if (id[i] > hi)
+            hi = id[i];
+    }
+    if (n > 0 && hi - lo < 4 * (unsigned long long)n + 4096) {
+        unsigned int *by_id = PyMem_Calloc((size_t)(hi - lo + 1), sizeof(unsigned int));
+        if (by_id == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < n; i++)
+            by_id[id[i] - lo] = group[i] + 1;
+        for (Py_ssize_t i = 0; i < np; i++)
+            out[i] = parent[i] >= lo && parent[i] <= hi ? by_id[parent[i] - lo] : 0;
+        PyMem_Free(by_id);
+        return 0;
+    }
+    U64Map alive;
+    if (map_init(&alive, (size_t)np) < 0)
+        return -1;
+    for (Py_ssize_t i = 0; i < np; i++)
+        alive.keys[map_slot(&alive, parent[i])] = parent[i] + 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        size_t s = map_slot(&alive, id[i]);
+        if (alive.keys[s] != 0)
+            alive.values[s] = (unsigned long long)group[i] + 1;
+    }
+    for (Py_ssize_t i = 0; i < np; i++)
+        out[i] = alive.values[map_slot(&alive, parent[i])];
+    map_free(&alive);
+    return 0;
+}
+
+/* codes[0:n] in increasing order (all below `bound`): a radix sort, 11 bits a pass. */
+static int sort_codes(unsigned long long *codes, Py_ssize_t n, unsigned long long bound)
+{
+    unsigned long long *spare = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(unsigned long long));
+    if (spare == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    unsigned long long *from = codes, *to = spare;
+    Py_ssize_t start[2048];
+    for (int shift = 0; shift < 64 && (bound - 1) >> shift != 0; shift += 11) {
+        memset(start, 0, sizeof start);
+        for (Py_ssize_t i = 0; i < n; i++)
+            start[(from[i] >> shift) & 2047]++;
+        Py_ssize_t at = 0;
+        for (int d = 0; d < 2048; d++) {
+            Py_ssize_t c = start[d];
+            start[d] = at;
+            at += c;
+        }
+        for (Py_ssize_t i = 0; i < n; i++)
+            to[start[(from[i] >> shift) & 2047]++] = from[i];
+        unsigned long long *t = from;
+        from = to;
+        to = t;
+    }
+    if (from != codes)
+        memcpy(codes, from, (size_t)n * sizeof(unsigned long long));
+    PyMem_Free(spare);
+    return 0;
+}
+
+/* The hash of each function the needed groups' frames run, group after group in one array
+   (group g's from start[g] to start[g + 1]; -1, never a hash, for an item that is no Frame):
+   the check per distinct pair then reads a few words in a row, not a few Python objects
+   scattered over the heap. */
+static int function_hashes(PyObject *stacks, const unsigned char *needed, Py_ssize_t ngroups,
+                           Py_ssize_t *start, Py_hash_t **hashes_out)
+{
+    Py_ssize_t total = 0;
+    for (Py_ssize_t g = 0; g < ngroups; g++) {
+        start[g] = total;
+        PyObject *frames = PyList_GET_ITEM(stacks, g);
+        if (needed[g] && PyTuple_Check(frames))
+            total += PyTuple_GET_SIZE(frames);
+    }
+    start[ngroups] = total;
+    Py_hash_t *hashes = PyMem_Malloc((size_t)(total > 0 ? total : 1) * sizeof(Py_hash_t));
+    if (hashes == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *hashes_out = hashes;
+    for (Py_ssize_t g = 0; g < ngroups; g++) {
+        PyObject *frames = PyList_GET_ITEM(stacks, g);
+        for (Py_ssize_t i = 0; i < start[g + 1] - start[g]; i++) {
+            PyObject *frame = PyTuple_GET_ITEM(frames, i);
+            Py_hash_t h = -1;
+            if (PyTuple_Check(frame) && PyTuple_GET_SIZE(frame) >= 1) {
+                h = PyObject_Hash(PyTuple_GET_ITEM(frame, 0));
+                if (h == -1)
+                    return -1;
+            }
+            hashes[start[g] + i] = h;
+        }
+    }
+    return 0;
+}
+
+/* Whether `frames` (a tuple of Frames, tuples whose item 0 is the function, with the hashes
+   function_hashes made) run `function`: equal hashes, then equal text, as a set would. */
+static int runs(PyObject *frames, const Py_hash_t *hashes, Py_ssize_t n, PyObject *function)
+{
+    Py_hash_t h = PyObject_Hash(function);
+    if (h == -1)
+        return -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (hashes[i] != h)
             continue;
-        int eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(frame, 0), function, Py_EQ);
+        int eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(PyTuple_GET_ITEM(frames, i), 0),
+                                          function, Py_EQ);
         if (eq != 0)
             return eq;
     }
@@ -1027,8 +1299,10 @@ static PyObject *parent_facts(PyObject *module, PyObject *args)
     if (get_array(ids_obj, &ids, 8, "ids") < 0)
         return NULL;
     PyObject *result = NULL;
-    U64Map alive = {0}, pairs = {0};
-    Py_ssize_t *counts = NULL;
+    unsigned long long *codes = NULL;
+    Py_ssize_t *counts = NULL, *start = NULL;
+    unsigned char *needed = NULL;
+    Py_hash_t *hashes = NULL;
     int have_groups = 0, have_parents = 0, have_parent_groups = 0;
     if (get_array(groups_obj, &groups, 4, "groups") < 0)
         goto done;
@@ -1065,52 +1339,41 @@ static PyObject *parent_facts(PyObject *module, PyObject *args)
     }
     Py_ssize_t *with_parent = counts, *orphans = counts + ngroups, *returned = counts + 2 * ngroups;
     if (np > 0) {
-        /* The group + 1 of every goroutine that is somebody's parent (the last one with an id
-           wins); only those ids are kept, so memory follows parents, not goroutines. */
-        if (map_init(&alive, (size_t)np) < 0)
+        /* Each known parent as one code: its child's group * width + the parent's group + 1
+           (0 when the parent is gone); sorted, so equal pairs are next to each other and the
+           creator check runs once per distinct pair. */
+        unsigned long long width = (unsigned long long)ngroups + 1;
+        codes = PyMem_Malloc((size_t)np * sizeof(unsigned long long));
+        if (codes == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        if (parent_groups_of(id, group, n, parent, np, codes) < 0)
             goto done;
         for (Py_ssize_t i = 0; i < np; i++)
-            alive.keys[map_slot(&alive, parent[i])] = parent[i] + 1;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            size_t s = map_slot(&alive, id[i]);
-            if (alive.keys[s] != 0)
-                alive.values[s] = (unsigned long long)group[i] + 1;
-        }
-        /* Distinct (child's group, parent's group + 1 or 0 when gone) pairs, counted. */
-        unsigned long long width = (unsigned long long)ngroups + 1;
-        if (map_init(&pairs, 1024) < 0)
+            codes[i] += parent_group[i] * width;
+        if (sort_codes(codes, np, width * width) < 0)
             goto done;
-        size_t used = 0;
-        for (Py_ssize_t i = 0; i < np; i++) {
-            unsigned long long code =
-                parent_group[i] * width + alive.values[map_slot(&alive, parent[i])];
-            size_t s = map_slot(&pairs, code);
-            if (pairs.keys[s] == 0) {
-                if ((used + 1) * 2 > pairs.mask + 1) { /* grow, then look again */
-                    U64Map bigger;
-                    if (map_init(&bigger, pairs.mask + 1) < 0)
-                        goto done;
-                    for (size_t k = 0; k <= pairs.mask; k++) {
-                        if (pairs.keys[k] != 0) {
-                            size_t t = map_slot(&bigger, pairs.keys[k] - 1);
-                            bigger.keys[t] = pairs.keys[k];
-                            bigger.values[t] = pairs.values[k];
-                        }
-                    }
-                    map_free(&pairs);
-                    pairs = bigger;
-                    s = map_slot(&pairs, code);
-                }
-                pairs.keys[s] = code + 1;
-                used++;
-            }
-            pairs.values[s]++;
+        needed = PyMem_Calloc((size_t)ngroups + 1, 1);
+        start = PyMem_Malloc(((size_t)ngroups + 1) * sizeof(Py_ssize_t));
+        if (needed == NULL || start == NULL) {
+            PyErr_NoMemory();
+            goto done;
         }
-        for (size_t k = 0; k <= pairs.mask; k++) {
-            if (pairs.keys[k] == 0)
-                continue;
-            unsigned long long code = pairs.keys[k] - 1, child = code / width, p = code % width;
-            Py_ssize_t count = (Py_ssize_t)pairs.values[k];
+        for (Py_ssize_t i = 0; i < np; i++) {
+            unsigned long long p = codes[i] % width;
+            if (p != 0 && PyList_GET_ITEM(creators, codes[i] / width) != Py_None)
+                needed[p - 1] = 1;
+        }
+        if (function_hashes(stacks, needed, ngroups, start, &hashes) < 0)
+            goto done;
+        for (Py_ssize_t i = 0; i < np;) {
+            unsigned long long code = codes[i], child = code / width, p = code % width;
+            Py_ssize_t count = 0;
+            while (i < np && codes[i] == code) {
+                count++;
+                i++;
+            }
             with_parent[child] += count;
             if (p == 0) {
                 orphans[child] += count;
@@ -1120,7 +1383,7 @@ static PyObject *parent_facts(PyObject *module, PyObject *args)
             PyObject *frames = PyList_GET_ITEM(stacks, p - 1);
             if (creator == Py_None || !PyTuple_Check(frames))
                 continue;
-            int r = runs(frames, creator);
+            int r = runs(frames, hashes + start[p - 1], start[p] - start[p - 1], creator);
             if (r < 0)
                 goto done;
             if (!r)
@@ -1136,8 +1399,10 @@ static PyObject *parent_facts(PyObject *module, PyObject *args)
     Py_XDECREF(c);
 done:
     PyMem_Free(counts);
-    map_free(&alive);
-    map_free(&pairs);
+    PyMem_Free(codes);
+    PyMem_Free(needed);
+    PyMem_Free(start);
+    PyMem_Free(hashes);
     PyBuffer_Release(&ids);
     if (have_groups)
         PyBuffer_Release(&groups);
@@ -1394,8 +1659,8 @@ static PyMethodDef methods[] = {
     {"plain_stack", plain_stack, METH_VARARGS,
      "plain_stack(body, known, frame_type) -> (frames, created_by, version) or None: see "
      "traceback._Parser._plain_shape."},
-    {"signature_text", signature_text, METH_VARARGS,
-     "signature_text(state, frames, created_by) -> bytes: what model.signature_of hashes."},
+    {"signatures", signatures, METH_VARARGS,
+     "signatures(states, stacks, creators) -> list of model.signature_of for each group."},
     {"first_ids", first_ids, METH_VARARGS,
      "first_ids(ids, groups, ngroups, per_group) -> [[id, ...], ...]: see builder._first_ids."},
     {"parent_facts", parent_facts, METH_VARARGS,

@@ -10,16 +10,23 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from itertools import compress, repeat
 from operator import add, mul
 
-from goleash.model import Frame, Goroutine, Group, Snapshot, signature_of, signature_of_text
+from goleash.model import Frame, Goroutine, Group, Snapshot, signature_of
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads this name as usual
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime  # only an annotation here: no datetime import at run time
+    from typing import Any
 
 SAMPLE_IDS = 8
+
+# A Group from its fields in order, without its Python-level __new__ (ten thousand groups
+# notice the keyword call).
+_new_group: Callable[[tuple[Any, ...]], Group] = partial(tuple.__new__, Group)
 
 
 class _Acc:
@@ -189,38 +196,41 @@ class SnapshotBuilder:
 
     def build(self) -> Snapshot:
         accs = self._accs
+        stacks = [a.frames for a in accs]
+        creators = [a.created_by for a in accs]
         with_parent, orphans, returned = parent_facts(
             self._ids,
             self._id_group,
             self._parents,
             self._parent_group,
-            [None if a.created_by is None else a.created_by.function for a in accs],
-            [a.frames for a in accs],
+            [None if c is None else c.function for c in creators],
+            stacks,
         )
         samples = first_ids(self._ids, self._id_group, len(accs), SAMPLE_IDS)
-        groups = []
-        for acc in self._accs:
-            wait = None
-            if acc.wait_min is not None and acc.wait_max is not None:
-                wait = (acc.wait_min, acc.wait_max)
-            groups.append(
-                Group(
-                    signature=signature(acc.state, acc.frames, acc.created_by),
-                    state=acc.state,
-                    frames=acc.frames,
-                    created_by=acc.created_by,
-                    count=acc.count,
-                    wait_minutes=wait,
-                    leaked=acc.leaked,
-                    locked_to_thread=acc.locked,
-                    labels=acc.labels or {},
-                    orphans=orphans[acc.index],
-                    creator_returned=returned[acc.index],
-                    with_parent=with_parent[acc.index],
-                    sample_ids=tuple(samples[acc.index]),
-                    elided_frames=acc.elided,
+        digests = signatures([a.state for a in accs], stacks, creators)
+        groups = [
+            _new_group(
+                (
+                    digests[i],
+                    acc.state,
+                    acc.frames,
+                    acc.created_by,
+                    acc.count,
+                    None
+                    if acc.wait_min is None or acc.wait_max is None
+                    else (acc.wait_min, acc.wait_max),
+                    acc.leaked,
+                    acc.locked,
+                    acc.labels or {},
+                    orphans[i],
+                    returned[i],
+                    with_parent[i],
+                    tuple(samples[i]),
+                    acc.elided,
                 )
             )
+            for i, acc in enumerate(accs)
+        ]
         groups.sort(key=lambda g: (-g.count, g.signature))
         return Snapshot(
             groups=tuple(groups),
@@ -298,16 +308,18 @@ def _first_ids(
     return firsts
 
 
-try:
-    from goleash.dumps._scan import first_ids, parent_facts, signature_text
-except ImportError:  # built at install where a C compiler is at hand
-    first_ids, parent_facts = _first_ids, _parent_facts
-    signature = signature_of
-else:
+def _signatures(
+    states: list[str], stacks: list[tuple[Frame, ...]], creators: list[Frame | None]
+) -> list[str]:
+    """model.signature_of of each group; ``_scan.signatures`` makes them in C where it was
+    built (ten thousand groups notice)."""
+    return list(map(signature_of, states, stacks, creators))
 
-    def signature(state: str, frames: tuple[Frame, ...], created_by: Frame | None) -> str:
-        """model.signature_of, the text it hashes made in C (ten thousand groups notice)."""
-        return signature_of_text(signature_text(state, frames, created_by))
+
+try:
+    from goleash.dumps._scan import first_ids, parent_facts, signatures
+except ImportError:  # built at install where a C compiler is at hand
+    first_ids, parent_facts, signatures = _first_ids, _parent_facts, _signatures
 
 
 def _keep_common(common: dict[str, str], labels: Mapping[str, str]) -> None:
