@@ -357,3 +357,19 @@ def test_the_c_blake2b_agrees_with_hashlib_across_block_boundaries(size: int) ->
     text = "".join(chr(0x61 + i % 26) for i in range(size))
     (digest,) = scan.signatures([text], [()], [None])
     assert digest == blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def test_frames_read_in_c_are_left_out_of_cycle_collections() -> None:
+    # Tens of thousands of frames that can hold no cycle: a collection must not walk them
+    # (it took ~50 ms after a 10,000-stack read), and they are the frames Python would read.
+    scan = pytest.importorskip("goleash.dumps._scan")
+    import gc
+
+    from goleash.model import Frame
+
+    body = b"main.f()\n\t/src/a.go:12 +0x1d\ncreated by main.g in goroutine 1\n\t/src/a.go:3\n"
+    frames, created_by, version = scan.plain_stack(body, {}, Frame)
+    assert frames == (Frame("main.f", "/src/a.go", 12),)
+    assert created_by == Frame("main.g", "/src/a.go", 3) and version == 21
+    assert not gc.is_tracked(frames) and not any(map(gc.is_tracked, frames))
+    assert not gc.is_tracked(created_by)

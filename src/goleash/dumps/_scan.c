@@ -1506,33 +1506,29 @@ static int file_line(const char *s, Py_ssize_t len, Py_ssize_t *path_end, long l
     return 1;
 }
 
-/* A Frame (a tuple subclass) from function, file and line; steals nothing. */
+/* A Frame (a tuple subclass) from function, file and line; steals nothing. Made the way
+   tuple.__new__ makes a subclass's instance (tp_alloc, then the items in place), but without
+   two temporary tuples. Its items are a str, a str and an int: it can never be part of a
+   reference cycle, so it is taken off the cycle collector's lists, as CPython does with such
+   tuples of its own (every collection would otherwise walk tens of thousands of frames). */
 static PyObject *new_frame(PyTypeObject *type, const char *function, Py_ssize_t function_len,
                            const char *file, Py_ssize_t file_len, long long line)
 {
-    /* Built item by item: Py_BuildValue parses its format string on every call. */
-    PyObject *items = PyTuple_New(3);
-    if (items == NULL)
-        return NULL;
     PyObject *parts[3] = {PyUnicode_DecodeUTF8(function, function_len, "replace"),
                           PyUnicode_DecodeUTF8(file, file_len, "replace"),
                           PyLong_FromLongLong(line)};
-    for (int i = 0; i < 3; i++) {
-        if (parts[i] == NULL) {
-            for (int k = 0; k < 3; k++)
-                Py_XDECREF(parts[k]);
-            Py_DECREF(items);
-            return NULL;
-        }
+    PyObject *frame = NULL;
+    if (parts[0] != NULL && parts[1] != NULL && parts[2] != NULL)
+        frame = type->tp_alloc(type, 3);
+    if (frame == NULL) {
+        for (int k = 0; k < 3; k++)
+            Py_XDECREF(parts[k]);
+        return NULL;
     }
     for (int i = 0; i < 3; i++)
-        PyTuple_SET_ITEM(items, i, parts[i]);
-    PyObject *args = PyTuple_Pack(1, items);
-    Py_DECREF(items);
-    if (args == NULL)
-        return NULL;
-    PyObject *frame = PyTuple_Type.tp_new(type, args, NULL);
-    Py_DECREF(args);
+        PyTuple_SET_ITEM(frame, i, parts[i]);
+    if (PyObject_IS_GC(frame))
+        PyObject_GC_UnTrack(frame);
     return frame;
 }
 
@@ -1643,8 +1639,14 @@ static PyObject *plain_stack(PyObject *module, PyObject *args)
     if (PyList_GET_SIZE(frames) == 0)
         goto not_plain;
     PyObject *tuple = PyList_AsTuple(frames);
-    if (tuple != NULL)
+    if (tuple != NULL) {
+        int atomic = 1; /* only untracked frames in it: no cycle can pass through it either */
+        for (Py_ssize_t i = 0; atomic && i < PyTuple_GET_SIZE(tuple); i++)
+            atomic = !PyObject_GC_IsTracked(PyTuple_GET_ITEM(tuple, i));
+        if (atomic)
+            PyObject_GC_UnTrack(tuple);
         result = Py_BuildValue("(NOi)", tuple, creator, version);
+    }
     goto error;
 not_plain:
     result = Py_None;
