@@ -359,7 +359,7 @@ def test_the_c_blake2b_agrees_with_hashlib_across_block_boundaries(size: int) ->
     assert digest == blake2b(text.encode(), digest_size=8).hexdigest()
 
 
-def test_frames_read_in_c_are_left_out_of_cycle_collections() -> None:
+def test_frames_read_in_c_share_names_and_are_left_out_of_cycle_collections() -> None:
     # Tens of thousands of frames that can hold no cycle: a collection must not walk them
     # (it took ~50 ms after a 10,000-stack read), and they are the frames Python would read.
     scan = pytest.importorskip("goleash.dumps._scan")
@@ -368,8 +368,24 @@ def test_frames_read_in_c_are_left_out_of_cycle_collections() -> None:
     from goleash.model import Frame
 
     body = b"main.f()\n\t/src/a.go:12 +0x1d\ncreated by main.g in goroutine 1\n\t/src/a.go:3\n"
-    frames, created_by, version = scan.plain_stack(body, {}, Frame)
+    caches = scan.TextCache(seed=1, limit=100), scan.TextCache(seed=1, limit=100)
+    frames, created_by, version = scan.plain_stack(body, *caches, Frame)
     assert frames == (Frame("main.f", "/src/a.go", 12),)
     assert created_by == Frame("main.g", "/src/a.go", 3) and version == 21
     assert not gc.is_tracked(frames) and not any(map(gc.is_tracked, frames))
     assert not gc.is_tracked(created_by)
+    assert frames[0].file is created_by.file  # one str per name, shared by every frame
+
+
+def test_the_frame_caches_stay_within_their_limit() -> None:
+    scan = pytest.importorskip("goleash.dumps._scan")
+    from goleash.model import Frame
+
+    pairs, names = scan.TextCache(seed=3, limit=50), scan.TextCache(seed=3, limit=50)
+    for i in range(500):
+        body = b"main.f%d()\n\t/src/a%d.go:%d +0x1d\n" % (i, i, i)
+        (frame,), _, _ = scan.plain_stack(body, pairs, names, Frame)
+        assert frame == Frame(f"main.f{i}", f"/src/a{i}.go", i)
+        assert len(pairs) <= 50 and len(names) <= 50
+    again = scan.plain_stack(b"main.f499()\n\t/src/a499.go:499 +0x1d\n", pairs, names, Frame)
+    assert again is not None and again[0][0] is frame  # the frame kept for that pair

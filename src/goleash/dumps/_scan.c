@@ -851,6 +851,168 @@ static PyTypeObject RecordsType = {
     .tp_new = records_new,
 };
 
+/* --- text caches ------------------------------------------------------------------------- */
+
+/* TextCache: texts -> Python objects, looked up by a slice of a buffer, so a hit costs a hash
+   and a memcmp, never a bytes object, a str or a Python dict. plain_stack keeps the Frames of
+   line pairs and the function and file names in two of them. Seeded like Records; a lookup
+   that probes too long (texts crafted to collide) is a miss that is not kept, and the cache
+   empties itself past `limit` entries, so time and memory stay bounded whatever the input. */
+typedef struct {
+    unsigned long long hash;
+    char *text; /* a copy, PyMem_Malloc'd */
+    Py_ssize_t len;
+    PyObject *value;
+} CacheEntry;
+
+typedef struct {
+    PyObject_HEAD
+    CacheEntry *slots; /* open addressing, text == NULL when free */
+    Py_ssize_t mask, used, limit;
+    unsigned long long seed;
+} TextCache;
+
+#define CACHE_PROBES 32
+
+static void cache_empty(TextCache *self)
+{
+    for (Py_ssize_t k = 0; k <= self->mask; k++) {
+        CacheEntry *e = self->slots + k;
+        if (e->text != NULL) {
+            PyMem_Free(e->text);
+            e->text = NULL;
+            Py_CLEAR(e->value);
+        }
+    }
+    self->used = 0;
+}
+
+static void cache_dealloc(TextCache *self)
+{
+    if (self->slots != NULL)
+        cache_empty(self);
+    PyMem_Free(self->slots);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int cache_resize(TextCache *self, Py_ssize_t size)
+{
+    CacheEntry *slots = PyMem_Calloc((size_t)size, sizeof(CacheEntry));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    CacheEntry *old = self->slots;
+    Py_ssize_t old_size = old == NULL ? 0 : self->mask + 1;
+    self->slots = slots;
+    self->mask = size - 1;
+    for (Py_ssize_t k = 0; k < old_size; k++) {
+        if (old[k].text == NULL)
+            continue;
+        Py_ssize_t j = (Py_ssize_t)(old[k].hash & self->mask);
+        while (slots[j].text != NULL)
+            j = (j + 1) & self->mask;
+        slots[j] = old[k];
+    }
+    PyMem_Free(old);
+    return 0;
+}
+
+static PyObject *cache_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    unsigned long long seed;
+    Py_ssize_t limit;
+    static char *names[] = {"seed", "limit", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "Kn", names, &seed, &limit))
+        return NULL;
+    TextCache *self = (TextCache *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->seed = seed;
+    self->limit = limit > 16 ? limit : 16;
+    if (cache_resize(self, 1024) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+/* The slot of s[0:len]: its entry, a free slot where it would go, or NULL when probing went on
+   too long. */
+static CacheEntry *cache_slot(TextCache *self, const char *s, Py_ssize_t len,
+                              unsigned long long hash)
+{
+    Py_ssize_t k = (Py_ssize_t)(hash & self->mask);
+    for (int probes = 0; probes < CACHE_PROBES; probes++) {
+        CacheEntry *e = self->slots + k;
+        if (e->text == NULL ||
+            (e->hash == hash && e->len == len && memcmp(e->text, s, (size_t)len) == 0))
+            return e;
+        k = (k + 1) & self->mask;
+    }
+    return NULL;
+}
+
+/* The object kept for s[0:len] (borrowed), or NULL. */
+static PyObject *cache_get(TextCache *self, const char *s, Py_ssize_t len,
+                           unsigned long long *hash)
+{
+    *hash = hash_bytes(s, len, self->seed);
+    CacheEntry *e = cache_slot(self, s, len, *hash);
+    return e == NULL ? NULL : e->value;
+}
+
+/* Keep `value` for s[0:len] (not kept when its probe sequence is full); -1 on error. */
+static int cache_put(TextCache *self, const char *s, Py_ssize_t len, unsigned long long hash,
+                     PyObject *value)
+{
+    if (self->used >= self->limit)
+        cache_empty(self); /* keep memory flat */
+    if ((self->used + 1) * 2 > self->mask + 1 && cache_resize(self, (self->mask + 1) * 2) < 0)
+        return -1;
+    CacheEntry *e = cache_slot(self, s, len, hash);
+    if (e == NULL || e->text != NULL)
+        return 0;
+    e->text = PyMem_Malloc(len > 0 ? (size_t)len : 1);
+    if (e->text == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(e->text, s, (size_t)len);
+    e->len = len;
+    e->hash = hash;
+    Py_INCREF(value);
+    e->value = value;
+    self->used++;
+    return 0;
+}
+
+static Py_ssize_t cache_length(TextCache *self) { return self->used; }
+
+static PyObject *cache_clear(TextCache *self, PyObject *unused)
+{
+    cache_empty(self);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef cache_methods[] = {
+    {"clear", (PyCFunction)cache_clear, METH_NOARGS, "Forget every text."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods cache_as_sequence = {.sq_length = (lenfunc)cache_length};
+
+static PyTypeObject TextCacheType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "goleash.dumps._scan.TextCache",
+    .tp_basicsize = sizeof(TextCache),
+    .tp_dealloc = (destructor)cache_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "TextCache(seed, limit): texts -> objects, looked up by slices (see plain_stack).",
+    .tp_methods = cache_methods,
+    .tp_as_sequence = &cache_as_sequence,
+    .tp_new = cache_new,
+};
+
 /* --- signatures ------------------------------------------------------------------------- */
 
 /* Append n bytes to the growing buffer *out[0:*len] of capacity *cap. */
@@ -1511,12 +1673,14 @@ static int file_line(const char *s, Py_ssize_t len, Py_ssize_t *path_end, long l
    two temporary tuples. Its items are a str, a str and an int: it can never be part of a
    reference cycle, so it is taken off the cycle collector's lists, as CPython does with such
    tuples of its own (every collection would otherwise walk tens of thousands of frames). */
-static PyObject *new_frame(PyTypeObject *type, const char *function, Py_ssize_t function_len,
-                           const char *file, Py_ssize_t file_len, long long line)
+static PyObject *shared_name(TextCache *names, const char *s, Py_ssize_t len);
+
+static PyObject *new_frame(PyTypeObject *type, TextCache *names, const char *function,
+                           Py_ssize_t function_len, const char *file, Py_ssize_t file_len,
+                           long long line)
 {
-    PyObject *parts[3] = {PyUnicode_DecodeUTF8(function, function_len, "replace"),
-                          PyUnicode_DecodeUTF8(file, file_len, "replace"),
-                          PyLong_FromLongLong(line)};
+    PyObject *parts[3] = {shared_name(names, function, function_len),
+                          shared_name(names, file, file_len), PyLong_FromLongLong(line)};
     PyObject *frame = NULL;
     if (parts[0] != NULL && parts[1] != NULL && parts[2] != NULL)
         frame = type->tp_alloc(type, 3);
@@ -1532,18 +1696,32 @@ static PyObject *new_frame(PyTypeObject *type, const char *function, Py_ssize_t 
     return frame;
 }
 
-/* The Frame of the line pair s[0:call_len] "\n" s[call_len + 1:len], cached in `known` under the
-   pair's text; Py_None (borrowed) when the pair is not a plain one. */
-static PyObject *pair_frame(PyObject *known, PyTypeObject *type, const char *s, Py_ssize_t call_len,
-                            Py_ssize_t len, int creator)
+/* The str of s[0:len] (UTF-8, errors replaced), the same object as for every equal name
+   before: a dump's frames name a few thousand functions and files tens of thousands of times,
+   and one object each costs less memory, less freeing, and compares by identity. */
+static PyObject *shared_name(TextCache *names, const char *s, Py_ssize_t len)
 {
-    PyObject *key = PyBytes_FromStringAndSize(s, len);
-    if (key == NULL)
-        return NULL;
-    PyObject *frame = PyDict_GetItemWithError(known, key);
-    if (frame != NULL || PyErr_Occurred()) {
-        Py_DECREF(key);
-        Py_XINCREF(frame);
+    unsigned long long hash;
+    PyObject *name = cache_get(names, s, len, &hash);
+    if (name != NULL) {
+        Py_INCREF(name);
+        return name;
+    }
+    name = PyUnicode_DecodeUTF8(s, len, "replace");
+    if (name != NULL && cache_put(names, s, len, hash, name) < 0)
+        Py_CLEAR(name);
+    return name;
+}
+
+/* The Frame of the line pair s[0:call_len] "\n" s[call_len + 1:len], cached in `known` under the
+   pair's text; Py_None when the pair is not a plain one. A new reference either way. */
+static PyObject *pair_frame(TextCache *known, TextCache *names, PyTypeObject *type, const char *s,
+                            Py_ssize_t call_len, Py_ssize_t len, int creator)
+{
+    unsigned long long hash;
+    PyObject *frame = cache_get(known, s, len, &hash);
+    if (frame != NULL) {
+        Py_INCREF(frame);
         return frame;
     }
     const char *name = s;
@@ -1556,10 +1734,8 @@ static PyObject *pair_frame(PyObject *known, PyTypeObject *type, const char *s, 
             name_len = ps;
     } else { /* "NAME()" */
         if (call_len < 3 || s[call_len - 2] != '(' || s[call_len - 1] != ')' ||
-            (s[0] == '.' && s[1] == '.' && s[2] == '.')) {
-            Py_DECREF(key);
+            (s[0] == '.' && s[1] == '.' && s[2] == '.'))
             Py_RETURN_NONE;
-        }
         name_len -= 2;
     }
     int plain = name_len > 0;
@@ -1567,18 +1743,11 @@ static PyObject *pair_frame(PyObject *known, PyTypeObject *type, const char *s, 
         plain = !is_blank(name[i]);
     Py_ssize_t path_end;
     long long line;
-    if (!plain || !file_line(s + call_len + 1, len - call_len - 1, &path_end, &line)) {
-        Py_DECREF(key);
+    if (!plain || !file_line(s + call_len + 1, len - call_len - 1, &path_end, &line))
         Py_RETURN_NONE;
-    }
-    frame = new_frame(type, name, name_len, s + call_len + 2, path_end - 1, line);
-    if (frame != NULL) {
-        if (PyDict_GET_SIZE(known) > (1 << 16)) /* keep memory flat */
-            PyDict_Clear(known);
-        if (PyDict_SetItem(known, key, frame) < 0)
-            Py_CLEAR(frame);
-    }
-    Py_DECREF(key);
+    frame = new_frame(type, names, name, name_len, s + call_len + 2, path_end - 1, line);
+    if (frame != NULL && cache_put(known, s, len, hash, frame) < 0)
+        Py_CLEAR(frame);
     return frame;
 }
 
@@ -1586,9 +1755,10 @@ static PyObject *plain_stack(PyObject *module, PyObject *args)
 {
     const char *body;
     Py_ssize_t n;
-    PyObject *known;
+    TextCache *known, *names;
     PyTypeObject *type;
-    if (!PyArg_ParseTuple(args, "y#O!O!", &body, &n, &PyDict_Type, &known, &PyType_Type, &type))
+    if (!PyArg_ParseTuple(args, "y#O!O!O!", &body, &n, &TextCacheType, &known, &TextCacheType,
+                          &names, &PyType_Type, &type))
         return NULL;
     if (!PyType_IsSubtype(type, &PyTuple_Type)) {
         PyErr_SetString(PyExc_TypeError, "the frame type must be a tuple");
@@ -1617,7 +1787,8 @@ static PyObject *plain_stack(PyObject *module, PyObject *args)
         int is_creator = call_end - s >= 11 && memcmp(body + s, "created by ", 11) == 0;
         if (is_creator && end != n)
             goto not_plain; /* only the last pair may be the creator */
-        PyObject *frame = pair_frame(known, type, body + s, call_end - s, end - s, is_creator);
+        PyObject *frame =
+            pair_frame(known, names, type, body + s, call_end - s, end - s, is_creator);
         if (frame == NULL)
             goto error;
         if (frame == Py_None) {
@@ -1659,7 +1830,7 @@ error:
 
 static PyMethodDef methods[] = {
     {"plain_stack", plain_stack, METH_VARARGS,
-     "plain_stack(body, known, frame_type) -> (frames, created_by, version) or None: see "
+     "plain_stack(body, frames, names, frame_type) -> (frames, created_by, version) or None: see "
      "traceback._Parser._plain_shape."},
     {"signatures", signatures, METH_VARARGS,
      "signatures(states, stacks, creators) -> list of model.signature_of for each group."},
@@ -1679,7 +1850,8 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__scan(void)
 {
-    if (PyType_Ready(&RecordsType) < 0 || PyType_Ready(&ScanType) < 0)
+    if (PyType_Ready(&RecordsType) < 0 || PyType_Ready(&ScanType) < 0 ||
+        PyType_Ready(&TextCacheType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
@@ -1687,6 +1859,12 @@ PyMODINIT_FUNC PyInit__scan(void)
     Py_INCREF(&RecordsType);
     if (PyModule_AddObject(m, "Records", (PyObject *)&RecordsType) < 0) {
         Py_DECREF(&RecordsType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&TextCacheType);
+    if (PyModule_AddObject(m, "TextCache", (PyObject *)&TextCacheType) < 0) {
+        Py_DECREF(&TextCacheType);
         Py_DECREF(m);
         return NULL;
     }

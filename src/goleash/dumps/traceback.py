@@ -278,12 +278,20 @@ class _Parser:
         self.stack_bytes = 0
         self.frames: dict[tuple[bytes, bytes], Frame] = {}
         self.creators: dict[tuple[bytes, bytes], _Creator] = {}
-        self.pairs: dict[bytes, Frame] = {}  # the same for _scan.plain_stack, by the pair's text
+        # The same for _scan.plain_stack, by the pair's text, and the names its frames share.
+        # The seed of its hash tables and of the records' is secret: texts crafted to collide
+        # cannot be written in advance.
+        seed = int.from_bytes(os.urandom(8), "little")
+        self.pairs: TextCache | None = None
+        self.names: TextCache | None = None
+        if plain_stack is not None:
+            self.pairs = TextCache(seed, MAX_FRAMES)
+            self.names = TextCache(seed, MAX_FRAMES)
         self.idents: dict[tuple[tuple[Frame, ...], Frame | None], int] = {}
         self.groups: dict[tuple[str, int], int] = {}
         # Per dump: its distinct records (their counts wait there until _flush), and by record
         # number: the group slot, the header and stack, whether it names a parent.
-        self.records = Records(int.from_bytes(os.urandom(8), "little"))
+        self.records = Records(seed)
         self.record_slot: list[int] = []
         self.record_facts: list[tuple[_Header, _Stack]] = []
         self.record_parented: list[bool] = []
@@ -574,8 +582,8 @@ class _Parser:
         unreadable, junk lines, a blank line inside, or a blanked parent id anywhere but in its
         ``created by`` line."""
         shape = None
-        if plain_stack is not None:
-            read = plain_stack(body, self.pairs, Frame)
+        if self.pairs is not None and self.names is not None:
+            read = plain_stack(body, self.pairs, self.names, Frame)
             if read is not None:
                 frames, created_by, version = read
                 shape = _new_shape((frames, created_by, 0, _is_system(frames), version))
@@ -1007,7 +1015,7 @@ else:
 # The plain stacks _Parser._plain_shape reads, read in C (None where it could not be built);
 # it declines whatever it does not read as _plain_shape would, and _plain_shape reads that.
 try:
-    from goleash.dumps._scan import plain_stack
+    from goleash.dumps._scan import TextCache, plain_stack
 except ImportError:
     plain_stack = None  # type: ignore[assignment]  # the module is optional
 
