@@ -462,8 +462,8 @@ class _Parser:
         # dump (see _flush), so Python works once per distinct record of a dump.
         records.commit()
         self.counted = self.found_any = True
-        for header, stack in new:
-            self._add_record(header, stack)
+        self._add_records(new)
+        self.record_parented = parented
         record_slot = self.record_slot
         chunk_slots = list(map(record_slot.__getitem__, present))
         if max(chunk_slots) >= 0:  # a user goroutine: junk before it was between goroutines
@@ -525,18 +525,21 @@ class _Parser:
             out.append((header, stack))
         return out
 
-    def _add_record(self, header: _Header, stack: _Stack) -> None:
-        """The group slot of the next record first seen in this dump, and what its header
-        notes."""
-        slot = self.groups.get((header.state, stack.group))
-        if slot is None:
-            slot = self._slot(header, stack)
-        self.record_slot.append(slot)
-        self.record_facts.append((header, stack))
-        self.record_parented.append(stack.parented)
-        if slot >= 0:
-            self.version = max(self.version, header.version, stack.shape.version)
-            self.leaked = self.leaked or header.leaked
+    def _add_records(self, new: list[tuple[_Header, _Stack]]) -> None:
+        """The group slot of each record first seen in this dump, and what their headers note
+        (record_parented is the caller's)."""
+        groups, record_slot = self.groups, self.record_slot
+        version, leaked = self.version, self.leaked
+        for header, stack in new:
+            slot = groups.get((header.state, stack.group))
+            if slot is None:
+                slot = self._slot(header, stack)
+            record_slot.append(slot)
+            if slot >= 0:
+                version = max(version, header.version, stack.shape.version)
+                leaked = leaked or header.leaked
+        self.record_facts += new
+        self.version, self.leaked = version, leaked
 
     def _flush(self) -> None:
         """Add the counts of the records the fast path read since the last flush."""
@@ -604,10 +607,8 @@ class _Parser:
             parented = shape.created_by is not None and _parent_of(body) is not None
         if body.count(_PARENT_MARK) != parented:
             return None
-        ident = (shape.frames, shape.created_by)
-        group = self.idents.get(ident)
-        if group is None:
-            group = self.idents[ident] = len(self.idents)
+        idents = self.idents
+        group = idents.setdefault((shape.frames, shape.created_by), len(idents))
         return _new_stack((shape, parented, group))
 
     def _plain_shape(self, lines: list[bytes]) -> _Shape | None:
