@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 SAMPLE_IDS = 8
+_NO_LABELS: Mapping[str, str] = {}  # shared by every group without labels; never changed
 
 # A Group from its fields in order, without its Python-level __new__ (ten thousand groups
 # notice the keyword call).
@@ -221,7 +222,7 @@ class SnapshotBuilder:
                     else (acc.wait_min, acc.wait_max),
                     acc.leaked,
                     acc.locked,
-                    acc.labels or {},
+                    acc.labels or _NO_LABELS,
                     orphans[i],
                     returned[i],
                     with_parent[i],
