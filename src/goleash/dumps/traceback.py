@@ -543,13 +543,15 @@ class _Parser:
 
     def _flush(self) -> None:
         """Add the counts of the records the fast path read since the last flush."""
+        record_slot, record_facts = self.record_slot, self.record_facts
+        user = self._builder().count_into
         for record, n, wait in self.records.take():
-            slot = self.record_slot[record]
-            header, stack = self.record_facts[record]
-            builder = self._builder() if slot >= 0 else self._runtime_builder()
+            slot = record_slot[record]
+            header, stack = record_facts[record]
             # Minutes taken out of the record have their range; others are in the header.
             low, high = (header.wait_minutes, header.wait_minutes) if wait is None else wait
-            builder.count_into(
+            count_into = user if slot >= 0 else self._runtime_builder().count_into
+            count_into(
                 slot if slot >= 0 else ~slot,
                 n,
                 low,
@@ -557,7 +559,7 @@ class _Parser:
                 header.locked,
                 header.labels,
                 stack.shape.elided,
-                wait_max=high,
+                high,
             )
         self.counted = False
 
