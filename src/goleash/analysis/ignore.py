@@ -20,7 +20,6 @@ literal part: compiling every pattern cost more than the rest of a small ``golea
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -34,6 +33,7 @@ from goleash.sources.sourcefiles import is_file
 
 TYPE_CHECKING = False  # typing costs start-up time: only the type checker imports it
 if TYPE_CHECKING:
+    import re
     from pathlib import Path
     from typing import Any
 
@@ -44,8 +44,21 @@ _KEYS = {"name", "where", "prefix", "function", "state", "reason"}
 
 @cache
 def _regex(source: str) -> re.Pattern[str]:
-    """A pattern compiled once per process, on first use."""
+    """A pattern compiled once per process, on first use (``re`` too: most dumps never need
+    it, and it costs start-up time)."""
+    import re
+
     return re.compile(source)
+
+
+# What re.escape puts a backslash in front of (Python 3.7+), and the escape written by hand:
+# the packs' plain prefixes are escaped when read, and ``re`` costs start-up time.
+_SPECIAL = str.maketrans({c: "\\" + c for c in "()[]{}?*+-|^$\\.&~# \t\n\r\v\f"})
+
+
+def escape(text: str) -> str:
+    """``re.escape(text)``."""
+    return text.translate(_SPECIAL)
 
 
 class Pattern(NamedTuple):
@@ -151,11 +164,13 @@ class IgnorePacks:
         return any(f.function.startswith(any_prefixes) for f in frames)
 
 
-def _compile(text: str, what: str, origin: str) -> Pattern:
-    """The pattern of an entry; one that is not plain text is compiled now, so a mistake in a
-    config file is reported when it is read."""
+def _compile(text: str, what: str, origin: str, check: bool) -> Pattern:
+    """The pattern of an entry; one that is not plain text is compiled now when ``check``, so a
+    mistake in a config file is reported when it is read."""
     pattern = Pattern.of(text)
-    if not pattern.exact:
+    if check and not pattern.exact:
+        import re
+
         try:
             _regex(text)
         except re.error as e:
@@ -163,8 +178,14 @@ def _compile(text: str, what: str, origin: str) -> Pattern:
     return pattern
 
 
-def parse_rules(entries: Sequence[Any], origin: str) -> tuple[IgnoreRule, ...]:
-    """Validate ignore entries read from TOML; any mistake is an InputError naming ``origin``."""
+def parse_rules(
+    entries: Sequence[Any], origin: str, *, check_patterns: bool = True
+) -> tuple[IgnoreRule, ...]:
+    """Validate ignore entries read from TOML; any mistake is an InputError naming ``origin``.
+
+    ``check_patterns=False`` leaves regular expressions to be compiled when first used (the
+    packs shipped with goleash, whose patterns its tests compile).
+    """
     rules = []
     for i, entry in enumerate(entries, 1):
         where_am_i = f"{origin}: ignore entry {i}"
@@ -185,10 +206,12 @@ def parse_rules(entries: Sequence[Any], origin: str) -> tuple[IgnoreRule, ...]:
         if ("prefix" in entry) == ("function" in entry):
             raise InputError(f"{where_am_i} needs exactly one of function (regex) or prefix")
         if "prefix" in entry:
-            pattern = Pattern(re.escape(entry["prefix"]), (entry["prefix"],), exact=True)
+            pattern = Pattern(escape(entry["prefix"]), (entry["prefix"],), exact=True)
         else:
-            pattern = _compile(entry["function"], "function", where_am_i)
-        state = _compile(entry["state"], "state", where_am_i) if "state" in entry else None
+            pattern = _compile(entry["function"], "function", where_am_i, check_patterns)
+        state = None
+        if "state" in entry:
+            state = _compile(entry["state"], "state", where_am_i, check_patterns)
         reason = entry.get("reason") or f"ignored by {origin}"
         rules.append(IgnoreRule(name, where, pattern, reason, state))
     return tuple(rules)
@@ -218,7 +241,7 @@ def default_packs() -> IgnorePacks:
     """The packs shipped with goleash."""
     from goleash.analysis.ignore_default import ENTRIES
 
-    return IgnorePacks(parse_rules(ENTRIES, "ignore_default.py"))
+    return IgnorePacks(parse_rules(ENTRIES, "ignore_default.py", check_patterns=False))
 
 
 def load_ignore_packs(config_path: Path | None) -> IgnorePacks:

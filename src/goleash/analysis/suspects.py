@@ -30,10 +30,8 @@ contract and the exit status of ``goleash dump`` all rely on this value.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from functools import cache
 from itertools import pairwise
 
 from goleash.analysis.ignore import IgnorePacks
@@ -398,18 +396,26 @@ class _SnapshotFacts(NamedTuple):
     waits: Mapping[int, Wait] = _NO_WAITS  # by id() of the group
 
 
-@cache
-def _literal_names() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """Compiled on first use: only formats that print no creator (debug=1, protobuf) need them,
-    and compiling costs start-up time."""
-    return (
-        # A closure or `go f(x)` wrapper is named after the function that holds it:
-        # main.handle.func1, main.handle.func1.2 (a literal inside main.handle.func1),
-        # main.start.gowrap3.
-        re.compile(r"^(?P<outer>.+?)\.(?:func|gowrap)\d+(?:\.\d+)*$"),
-        # The last step of such a name: what remains is the function whose code holds it.
-        re.compile(r"\.(?:func|gowrap)?\d+$"),
-    )
+def closure_holder(name: str) -> str | None:
+    """The function whose code holds the closure or ``go`` wrapper that ``name`` names, or
+    None when it names none. A closure is named after the function that holds it:
+    ``main.handle.func1`` -> ``main.handle``; a literal inside a literal,
+    ``main.handle.func1.2`` -> ``main.handle.func1``; a ``go f(x)`` wrapper,
+    ``main.start.gowrap3`` -> ``main.start``.
+
+    What ``re.match(r"^.+?\\.(?:func|gowrap)\\d+(?:\\.\\d+)*$", name)`` accepts (for names
+    without a newline, as function names are), read by hand: ``re`` costs start-up time.
+    """
+    steps = name.split(".")
+    last = len(steps) - 1
+    while last > 0 and steps[last].isdecimal():  # the ".2" steps of literals in literals
+        last -= 1
+    closure = steps[last]
+    for kind in ("func", "gowrap"):
+        if closure.startswith(kind) and closure[len(kind) :].isdecimal():
+            holder = ".".join(steps[:last])
+            return name.rpartition(".")[0] if holder and "\n" not in name else None
+    return None
 
 
 def creator_of(group: Group) -> str | None:
@@ -421,10 +427,7 @@ def creator_of(group: Group) -> str | None:
     for frame in reversed(group.frames):
         if frame.function.startswith(("runtime.", "internal/runtime/")):
             continue
-        closure, last_literal = _literal_names()
-        if closure.match(frame.function) is None:
-            return None
-        return last_literal.sub("", frame.function, count=1)
+        return closure_holder(frame.function)
     return None
 
 

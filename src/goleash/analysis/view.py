@@ -5,7 +5,6 @@ Pure: snapshots and options in, a DumpView out. Loading and printing happen in t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from goleash.analysis.ignore import IgnorePacks
@@ -14,6 +13,10 @@ from goleash.analysis.waits import KINDS, is_known_state
 from goleash.errors import InputError, UsageError
 from goleash.model import Snapshot
 from goleash.records import NamedTuple
+
+TYPE_CHECKING = False  # typing costs start-up time: only the type checker imports it
+if TYPE_CHECKING:
+    import re
 
 
 class DumpFilters(NamedTuple):
@@ -43,6 +46,8 @@ class DumpView(NamedTuple):
 
 def compile_match(pattern: str) -> re.Pattern[str]:
     """The --match regex, or a UsageError that says what is wrong with it."""
+    import re  # here: most runs give no --match, and importing re costs start-up time
+
     try:
         return re.compile(pattern)
     except re.error as e:

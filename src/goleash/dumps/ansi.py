@@ -6,8 +6,11 @@ a dump; the text parsers remove them before reading lines.
 
 from __future__ import annotations
 
-import re
 from functools import cache
+
+TYPE_CHECKING = False  # typing costs start-up time: only the type checker imports it
+if TYPE_CHECKING:
+    import re
 
 # CSI (colours, cursor moves), OSC (titles, hyperlinks; ended by BEL or ESC \), and the
 # two-byte escapes.
@@ -18,12 +21,16 @@ _SOURCE = r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|[@-Z\\-_
 @cache
 def ansi_bytes() -> re.Pattern[bytes]:
     """An ANSI escape sequence, in bytes."""
+    import re
+
     return re.compile(_SOURCE.encode())
 
 
 @cache
 def ansi_text() -> re.Pattern[str]:
     """An ANSI escape sequence, in text."""
+    import re
+
     return re.compile(_SOURCE)
 
 

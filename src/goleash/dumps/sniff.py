@@ -10,7 +10,6 @@ InputError.
 from __future__ import annotations
 
 import io
-import re
 import zlib
 
 from goleash.dumps.ansi import strip_ansi
@@ -25,10 +24,10 @@ if TYPE_CHECKING:
 GZIP_MAGIC = b"\x1f\x8b"
 # Enough to see past a log prefix or HTTP headers to the first dump header.
 _HEAD = 64 * 1024
-_TRACEBACK_HEADER = re.compile(rb"^\s*goroutine \d+ ", re.MULTILINE)
-_COUNT_HEADER = re.compile(rb"^(\S+) profile: total \d+\s*$", re.MULTILINE)
 # Bytes that never occur in text dumps (tab, newlines, form feed and ESC for colours do).
-_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_CONTROL = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+_BLANK = frozenset(b" \t\n\r\x0b\x0c")  # what ``\\s`` matches in a bytes pattern
+_DIGITS = frozenset(b"0123456789")
 # First byte of a profile.proto: the tag of one of Profile's fields (number << 3 | wire type).
 # Go starts with period_type (11, length-delimited); other writers with sample_type (1).
 _PROFILE_TAGS = frozenset(
@@ -89,19 +88,20 @@ def _reason(error: InputError, name: str) -> str:
 def _parse(head: bytes, stream: BinaryIO, name: str, source: str) -> list[Snapshot]:
     if not head.strip():
         raise InputError(f"{name} is not a goroutine dump: it is empty")
-    if _CONTROL.search(head[:512]):
+    start = head[:512]
+    if len(start.translate(None, _CONTROL)) != len(start):
         if head[0] in _PROFILE_TAGS:
             from goleash.dumps import proto
 
             return proto.parse(stream, source=source)
         raise InputError(f"{name} is not a goroutine dump: it is binary data")
     head = strip_ansi(head)  # text copied from a terminal: the parsers strip colours too
-    count = _COUNT_HEADER.search(head)
-    trace = _TRACEBACK_HEADER.search(head)
-    if count and (trace is None or count.start() < trace.start()):
+    count = _count_header(head)
+    trace = _traceback_header(head)
+    if count is not None and (trace is None or count[0] < trace):
         from goleash.dumps import countprofile
 
-        kind = count.group(1).decode("ascii", errors="replace")
+        kind = count[1].decode("ascii", errors="replace")
         if kind not in countprofile.GOROUTINE_PROFILES:
             raise InputError(f"{name} is not a goroutine dump: it is a {kind} profile")
         return countprofile.parse(stream, source=source)
@@ -114,6 +114,50 @@ def _parse(head: bytes, stream: BinaryIO, name: str, source: str) -> list[Snapsh
     if not any(s.total or s.unparsed for s in snapshots):
         raise InputError(f"{name} is not a goroutine dump: no goroutine found")
     return snapshots
+
+
+# The two headers below are read by hand, not by regular expressions: a small dump then never
+# imports ``re``. Their tests compare them with the patterns their docstrings give.
+
+
+def _traceback_header(head: bytes) -> int | None:
+    """Where ``rb"^\\s*goroutine \\d+ "`` (multiline) first matches: blanks from a line start,
+    then ``goroutine``, an id and a space; None if nowhere."""
+    at = head.find(b"goroutine ")
+    while at >= 0:
+        space = head.find(b" ", at + 10)
+        if space > at + 10 and head[at + 10 : space].isdigit():
+            blanks = at  # the blanks before it, which may span lines, begin here
+            while blanks > 0 and head[blanks - 1] in _BLANK:
+                blanks -= 1
+            if blanks == 0:
+                return 0
+            newline = head.find(b"\n", blanks, at)
+            if newline >= 0:
+                return newline + 1
+        at = head.find(b"goroutine ", at + 1)
+    return None
+
+
+def _count_header(head: bytes) -> tuple[int, bytes] | None:
+    """Where ``rb"^(\\S+) profile: total \\d+\\s*$"`` (multiline) first matches, and its kind
+    (``goroutine``, ``heap``…): a line of a debug=1 profile's header; None if nowhere."""
+    at = head.find(b" profile: total ")
+    while at >= 0:
+        start = head.rfind(b"\n", 0, at) + 1
+        kind = head[start:at]
+        digits = at + 16
+        end = digits
+        while end < len(head) and head[end] in _DIGITS:
+            end += 1
+        if end > digits and kind.split() == [kind]:
+            blanks = end
+            while blanks < len(head) and head[blanks] in _BLANK and head[blanks] != 10:
+                blanks += 1
+            if blanks == len(head) or head[blanks] == 10:  # the line ends after them
+                return start, kind
+        at = head.find(b" profile: total ", at + 1)
+    return None
 
 
 def _looks_like_html(head: bytes) -> bool:

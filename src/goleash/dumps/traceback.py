@@ -59,7 +59,6 @@ Decisions a caller can rely on:
 from __future__ import annotations
 
 import os
-import re
 from array import array
 from collections import Counter
 from functools import partial
@@ -76,6 +75,7 @@ from goleash.records import NamedTuple
 # typing costs start-up time; the annotations only need it when mypy reads them
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
     from collections.abc import Callable, Sequence
     from typing import Any, BinaryIO
 
@@ -112,6 +112,8 @@ class _Lazy:
     @property
     def compiled(self) -> re.Pattern[bytes]:
         if self._compiled is None:
+            import re  # here: a small dump never needs it, and importing it costs start-up time
+
             self._compiled = re.compile(self._text, self._flags)
         return self._compiled
 
@@ -120,15 +122,12 @@ class _Lazy:
 _ID = rb"(\d{1,19})"
 _HEADER = _Lazy(rb"goroutine " + _ID + rb" ([^\n]*)")
 _HEADER_START = _Lazy(rb"goroutine \d+ (?:gp=|\[)")  # a record, even if cut short
-_SUFFIX = re.compile(
-    rb"(?:gp=(?:0x[0-9a-f]+|nil) m=(?:\d+ mp=0x[0-9a-f]+|nil) )?"
-    rb"\[([^\]\n]*)\](?: \{([^\n]*)\})?:"
-)
-_LABEL = _Lazy(
-    rb'(?:"((?:[^"\\]|\\.)*)"|([A-Za-z0-9./_]+)): (?:"((?:[^"\\]|\\.)*)"|([A-Za-z0-9./_]*))'
-    rb"(?:, |\Z)"
-)
-_ESCAPE = _Lazy(rb"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)", re.S)
+# What follows a header's id, as _suffix_parts reads it (the reference its tests compare with):
+# rb"(?:gp=(?:0x[0-9a-f]+|nil) m=(?:\d+ mp=0x[0-9a-f]+|nil) )?\[([^\]\n]*)\](?: \{([^\n]*)\})?:"
+# Labels and their escapes, as _parse_labels and _unquote read them (the references their tests
+# compare with): rb'(?:"((?:[^"\\]|\\.)*)"|([A-Za-z0-9./_]+)): (?:"((?:[^"\\]|\\.)*)"|'
+# rb'([A-Za-z0-9./_]*))(?:, |\Z)' from each label's start, and
+# rb"(?s)\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)" for each escape.
 _FILE = _Lazy(rb"\t(.*):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+)?")
 _HEX = b"0123456789abcdef"
 _ELIDED = _Lazy(rb"\.\.\.(?:(\d+) frames|additional frames) elided\.\.\.")
@@ -136,8 +135,8 @@ _ELIDED = _Lazy(rb"\.\.\.(?:(\d+) frames|additional frames) elided\.\.\.")
 _CREATED = _Lazy(rb"created by (\S+)(?: in goroutine " + _ID + rb")?")
 _ANCESTOR = b"[originating from goroutine "
 _UNAVAILABLE = b"\tgoroutine running on other thread; stack unavailable"
-_ARGS = _Lazy(rb"\([^()\n]*\)$", re.M)
-_PARENT = _Lazy(rb" in goroutine \d+$", re.M)
+_ARGS = _Lazy(rb"(?m)\([^()\n]*\)$")
+_PARENT = _Lazy(rb"(?m) in goroutine \d+$")
 # The fast path's whole-chunk forms of the same (a literal first byte keeps the scans fast).
 _ARGS_LINE = _Lazy(rb"\([^()\n]*\)\n")
 _REGISTERS = _Lazy(rb" fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+\n")
@@ -148,9 +147,10 @@ _SPLIT = _Lazy(
     rb"\ngoroutine " + _ID + rb" (gp=(?:0x[0-9a-f]+|nil) m=(?:\d+ mp=0x[0-9a-f]+|nil) )?"
     rb"(?=\[[^\]\n]*\](?: \{[^\n]*\})?:\n)"
 )
-# A goroutine header anywhere in a line, to find log prefixes in front of it.
-_ANY_HEADER = re.compile(rb"goroutine \d+ (?:gp=\S+ m=\S+ (?:mp=\S+ )?)?\[[^\n]*\][^\n]*:\r?\n")
-_SPACES = _Lazy(rb"^ +(?=\S)", re.M)
+# A goroutine header anywhere in a line, to find log prefixes in front of it, as _any_header
+# reads it (the reference its tests compare with):
+# rb"goroutine \d+ (?:gp=\S+ m=\S+ (?:mp=\S+ )?)?\[[^\n]*\][^\n]*:\r?\n"
+_SPACES = _Lazy(rb"(?m)^ +(?=\S)")
 
 # Text around dumps that needs no warning. Preambles also start a new dump.
 _PREAMBLE = _Lazy(
@@ -335,7 +335,7 @@ class _Parser:
             if eof:
                 self._block(text, end)
                 self._drain()
-                self._slow(text[end:], final=True)
+                self._last(text[end:])
                 break
             if end == 0 and len(text) < MAX_LINE:
                 carry = text
@@ -347,6 +347,19 @@ class _Parser:
         if not self.found_any:
             raise InputError(f"no goroutine traceback found in {self.source or 'the input'}")
         return self.snapshots
+
+    def _last(self, tail: bytes) -> None:
+        """The text after the last blank line: most often the last record, which dumps end with
+        a single newline. Read by the fast path when it ends with a newline and every record in
+        it is clean (as if a blank line followed: nothing is cut then); else by the careful path,
+        which tells a record cut short at the end of the input from an unreadable one."""
+        if not (
+            self.fast_enabled
+            and tail.endswith(b"\n")
+            and tail.strip()
+            and self._fast(memoryview(tail + b"\n"))
+        ):
+            self._slow(tail, final=True)
 
     def _needs_normalising(self, data: bytes) -> bool:
         """Whether this chunk has CRLF, ANSI escapes, a log prefix or space-indented file lines.
@@ -360,15 +373,16 @@ class _Parser:
     def _find_prefix(self, data: bytes) -> bool:
         """Learn the log prefix in front of the first goroutine header (None if there is none);
         True when the chunk needs normalising for a prefix or space-indented file lines."""
-        m = _ANY_HEADER.search(data)
-        if m is None:
+        found = _any_header(data)
+        if found is None:
             return self.prefix is not None
-        start = data.rfind(b"\n", 0, m.start()) + 1
-        if start != m.start():
-            self.prefix = _prefix_pattern(data[start : m.start()])
+        header, line_end = found
+        start = data.rfind(b"\n", 0, header) + 1
+        if start != header:
+            self.prefix = _prefix_pattern(data[start:header])
             return True
         self.prefix = None
-        nl = data.find(b"\n", m.end())
+        nl = data.find(b"\n", line_end)
         return nl >= 0 and data[nl + 1 : nl + 2] == b" "
 
     def _normalise(self, text: bytes) -> bytes:
@@ -1051,7 +1065,7 @@ def _find_header(rec: bytes) -> int:
         end = rec.find(b"\n", at + 1)
         line = rec[at + 1 : end if end >= 0 else len(rec)]
         m = _HEADER.compiled.fullmatch(line)
-        if m is not None and _SUFFIX.fullmatch(m.group(2)):
+        if m is not None and _suffix_parts(m.group(2)) is not None:
             return at + 1
         at = rec.find(b"\ngoroutine ", at + 1)
     return -1
@@ -1059,13 +1073,14 @@ def _find_header(rec: bytes) -> int:
 
 def _strip_prefix(text: bytes) -> bytes | None:
     """``text`` without the log prefix in front of its first goroutine header, if it has one."""
-    m = _ANY_HEADER.search(text)
-    if m is None:
+    found = _any_header(text)
+    if found is None:
         return None
-    start = text.rfind(b"\n", 0, m.start()) + 1
-    if start == m.start():
+    header = found[0]
+    start = text.rfind(b"\n", 0, header) + 1
+    if start == header:
         return None
-    stripped = _prefix_pattern(text[start : m.start()]).sub(b"", text)
+    stripped = _prefix_pattern(text[start:header]).sub(b"", text)
     return stripped if stripped != text else None
 
 
@@ -1073,17 +1088,94 @@ def _prefix_pattern(prefix: bytes) -> re.Pattern[bytes]:
     """A pattern for a log prefix at line starts; digits may vary, trailing blanks are optional."""
     body = prefix.rstrip(b" \t")
     tail = prefix[len(body) :]
+    import re
+
     parts = [re.escape(p) if not p.isdigit() else rb"\d+" for p in re.split(rb"(\d+)", body)]
     return re.compile(rb"^" + b"".join(parts) + b"(?:" + re.escape(tail) + rb")?", re.M)
 
 
+def _is_hex(text: bytes) -> bool:
+    return bool(text) and not text.strip(_HEX)
+
+
+def _is_token(text: bytes) -> bool:
+    """One or more bytes, none of them blank (what ``\\S+`` matches)."""
+    return text.split() == [text]
+
+
+def _suffix_parts(suffix: bytes) -> tuple[bytes, bytes | None] | None:
+    """The status and the labels text (None when there are none) of what follows a header's
+    id: ``[status]:`` or ``[status] {labels}:``, perhaps after ``gp=0x… m=N mp=0x… `` or
+    ``gp=… m=nil ``; None for anything else. Read by hand: a small dump then never imports
+    ``re``."""
+    rest = suffix
+    if rest.startswith(b"gp="):
+        gp, _, rest = rest[3:].partition(b" m=")
+        if gp != b"nil" and not (gp.startswith(b"0x") and _is_hex(gp[2:])):
+            return None
+        if rest.startswith(b"nil "):
+            rest = rest[4:]
+        else:
+            m, _, rest = rest.partition(b" mp=0x")
+            mp, space, rest = rest.partition(b" ")
+            if not (m.isdigit() and _is_hex(mp) and space):
+                return None
+    if not rest.startswith(b"["):
+        return None
+    status, close, after = rest[1:].partition(b"]")
+    if not close or b"\n" in status:
+        return None
+    if after == b":":
+        return status, None
+    if len(after) >= 4 and after.startswith(b" {") and after.endswith(b"}:"):
+        return (status, after[2:-2]) if b"\n" not in after else None
+    return None
+
+
+def _any_header(data: bytes) -> tuple[int, int] | None:
+    """Where the first goroutine header is in ``data``, anywhere in a line (a log prefix may
+    come first): its start and the end of its line, past the newline; None if there is none."""
+    at = data.find(b"goroutine ")
+    while at >= 0:
+        end = data.find(b"\n", at)
+        if end < 0:
+            return None  # a header ends with a newline
+        if _is_header_rest(data[at + 10 : end]):
+            return at, end + 1
+        at = data.find(b"goroutine ", at + 1)
+    return None
+
+
+def _is_header_rest(line: bytes) -> bool:
+    """Whether a line's text after ``goroutine `` reads as the rest of a header: an id, perhaps
+    ``gp=… m=… [mp=… ]``, then ``[…]`` and more up to a colon at its end (a CR after it)."""
+    number, space, rest = line.partition(b" ")
+    if not (number.isdigit() and space):
+        return False
+    if rest.startswith(b"gp="):
+        gp, space, rest = rest.partition(b" ")
+        m, space2, rest = rest.partition(b" ")
+        if not (len(gp) > 3 and _is_token(gp) and space and space2):
+            return False
+        if not (m.startswith(b"m=") and len(m) > 2 and _is_token(m)):
+            return False
+        if rest.startswith(b"mp="):
+            mp, space, rest = rest.partition(b" ")
+            if not (len(mp) > 3 and _is_token(mp) and space):
+                return False
+    if not rest.startswith(b"["):
+        return False
+    colon = len(rest) - (2 if rest.endswith(b":\r") else 1)
+    return rest[colon : colon + 1] == b":" and rest.find(b"]", 1, colon) >= 0
+
+
 def _parse_header(suffix: bytes) -> _Header | None:
     """The part of a goroutine header after the id: status, flags, minutes, labels."""
-    m = _SUFFIX.fullmatch(suffix)
-    if m is None:
+    read = _suffix_parts(suffix)
+    if read is None:
         return None
     version = 22 if suffix.startswith(b"gp=") else 0
-    status, labels_text = m.group(1), m.group(2)
+    status, labels_text = read
     labels: dict[str, str] = {}
     if b" labels:{" in status:  # a Go 1.26 development form: [running labels:{"k": "v"}]
         status, _, rest = status.partition(b" labels:{")
@@ -1128,36 +1220,82 @@ def _minutes_of(part: bytes) -> bytes | None:
 
 
 def _parse_labels(text: bytes) -> dict[str, str] | None:
+    """The labels between a header's braces: ``key: value`` pairs, each quoted (with the
+    runtime's escapes) or bare (``[A-Za-z0-9./_]``, a value may be empty), separated by
+    ``, ``; None for any other text. Read by hand, as _LABEL reads it (its tests compare
+    both): a small dump then never imports ``re``."""
     labels: dict[str, str] = {}
-    pos = 0
-    while pos < len(text):
-        m = _LABEL.compiled.match(text, pos)
-        if m is None:
+    pos, end = 0, len(text)
+    while pos < end:
+        key, pos = _label_part(text, pos, empty=False)
+        if key is None or text[pos : pos + 2] != b": ":
             return None
-        k_q, k_b, v_q, v_b = m.groups()
-        key = _unquote(k_q) if k_q is not None else _text_of(k_b)
-        value = _unquote(v_q) if v_q is not None else _text_of(v_b)
+        value, pos = _label_part(text, pos + 2, empty=True)
+        if value is None:
+            return None
+        if pos < end:
+            if text[pos : pos + 2] != b", ":
+                return None
+            pos += 2
         labels[key] = value
-        pos = m.end()
     return labels
 
 
+def _label_part(text: bytes, pos: int, *, empty: bool) -> tuple[str | None, int]:
+    """A quoted or bare key or value at ``pos``, and where it ends; None when there is none."""
+    end = len(text)
+    if text[pos : pos + 1] != b'"':
+        stop = pos
+        while stop < end and text[stop] in _BARE:
+            stop += 1
+        return (None if stop == pos and not empty else _text_of(text[pos:stop])), stop
+    at = pos + 1
+    while True:
+        quote = text.find(b'"', at)
+        slash = text.find(b"\\", at, quote if quote >= 0 else end)
+        if slash < 0:
+            break
+        if slash + 1 >= end or text[slash + 1] == 10:  # an escape needs a character, no newline
+            return None, pos
+        at = slash + 2
+    if quote < 0:
+        return None, pos
+    return _unquote(text[pos + 1 : quote]), quote + 1
+
+
+_BARE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789./_")
+_ANY_HEX = b"0123456789abcdefABCDEF"
+_ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t"}
+
+
 def _unquote(s: bytes) -> str:
-    """Undo the runtime's printquoted: \\n \\r \\t \\\\ \\" \\xNN \\uNNNN \\UNNNNNNNN."""
-
-    def one(m: re.Match[bytes]) -> bytes:
-        e = m.group(1)
-        c = e[:1]
-        if c == b"x":
-            return bytes([int(e[1:], 16)])
-        if c in (b"u", b"U"):
-            try:
-                return chr(int(e[1:], 16)).encode("utf-8", "surrogatepass")
-            except (ValueError, OverflowError):
-                return e
-        return {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(c, c)
-
-    return _text_of(_ESCAPE.compiled.sub(one, s))
+    """Undo the runtime's printquoted: \\n \\r \\t \\\\ \\" \\xNN \\uNNNN \\UNNNNNNNN (as _ESCAPE
+    reads them; anything else after a backslash stands for itself)."""
+    if b"\\" not in s:
+        return _text_of(s)
+    out = bytearray()
+    at = 0
+    while True:
+        slash = s.find(b"\\", at)
+        if slash < 0 or slash + 1 >= len(s):
+            out += s[at:]
+            return _text_of(bytes(out))
+        out += s[at:slash]
+        c = s[slash + 1 : slash + 2]
+        digits = {b"x": 2, b"u": 4, b"U": 8}.get(c, 0)
+        code = s[slash + 2 : slash + 2 + digits]
+        if digits and len(code) == digits and not code.strip(_ANY_HEX):
+            if c == b"x":
+                out.append(int(code, 16))
+            else:
+                try:
+                    out += chr(int(code, 16)).encode("utf-8", "surrogatepass")
+                except (ValueError, OverflowError):
+                    out += c + code
+            at = slash + 2 + digits
+        else:
+            out += _ESCAPED.get(c, c)
+            at = slash + 2
 
 
 def _text_of(b: bytes) -> str:

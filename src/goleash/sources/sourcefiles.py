@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import stat
 from collections.abc import Sequence
 from functools import lru_cache
 
 TYPE_CHECKING = False  # typing costs start-up time: only the type checker imports it
 if TYPE_CHECKING:
+    import re
     from pathlib import Path
 
 SOURCE_SUFFIXES = (".go", ".s")  # the files Go frames are in: Go and Go assembly
@@ -180,6 +180,8 @@ def module_path(root: str | Path) -> str | None:
 @lru_cache(maxsize=1)
 def _module_line() -> re.Pattern[str]:
     """The ``module`` line of a go.mod, compiled on first use (compiling costs start-up time)."""
+    import re
+
     return re.compile(r"^\s*module\s+\"?([^\s\"]+)\"?", re.MULTILINE)
 
 
