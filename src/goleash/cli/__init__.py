@@ -7,7 +7,6 @@ findings, 2 usage or input error (one line on stderr, never a traceback).
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
@@ -144,6 +143,8 @@ def _build_cli() -> click.Group:
             spec = COMMANDS.get(cmd_name)
             if spec is None:
                 return None
+            import importlib  # here: the common forms of `goleash dump` never need it
+
             try:
                 module = importlib.import_module(spec[0])
             except ModuleNotFoundError as e:

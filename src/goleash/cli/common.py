@@ -5,7 +5,6 @@ click is imported only by the option factories: `goleash dump` runs through here
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -220,16 +219,31 @@ def open_output(path: Path) -> Any:
         raise UsageError(f"--output {path}: {e.strerror or e}") from None
 
 
-@contextlib.contextmanager
-def report_console(output: Path | None, **options: Any) -> Iterator[Any]:
-    """A rich Console writing to --output, or to standard output."""
-    from rich.console import Console
+def report_console(output: Path | None, **options: Any) -> _ReportConsole:
+    """A rich Console writing to --output, or to standard output (``with … as console``)."""
+    return _ReportConsole(output, options)
 
-    if output is None:
-        yield Console(**options)
-        return
-    with open_output(output) as f:
-        yield Console(file=f, **options)
+
+class _ReportConsole:
+    """What report_console returns (a class, not a contextlib generator: importing contextlib
+    costs every command start-up time)."""
+
+    def __init__(self, output: Path | None, options: dict[str, Any]) -> None:
+        self._output = output
+        self._options = options
+        self._file: Any = None
+
+    def __enter__(self) -> Any:
+        from rich.console import Console
+
+        if self._output is None:
+            return Console(**self._options)
+        self._file = open_output(self._output)
+        return Console(file=self._file, **self._options)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            self._file.close()
 
 
 def write_report(document: str, output: Path | None) -> None:

@@ -7,7 +7,6 @@ click, so the second way starts without it.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 
 from goleash import collector
@@ -72,8 +71,11 @@ def safe_streams() -> None:
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
-            with contextlib.suppress(ValueError, OSError):  # a closed or odd stream
+            # not contextlib.suppress: importing contextlib costs start-up time
+            try:  # noqa: SIM105
                 reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a closed or odd stream
+                pass
 
 
 def input_warnings(view: Any) -> list[str]:

@@ -10,7 +10,6 @@ InputError.
 from __future__ import annotations
 
 import io
-import zlib
 
 from goleash.dumps.ansi import strip_ansi
 from goleash.errors import InputError
@@ -226,8 +225,10 @@ class _Gunzip(io.RawIOBase):
 
     def __init__(self, stream: BinaryIO) -> None:
         import gzip  # only for gzipped input
+        import zlib
 
         self._gz = gzip.GzipFile(fileobj=stream, mode="rb")
+        self._zlib_error = zlib.error
         self.problem = ""
 
     def readable(self) -> bool:
@@ -241,7 +242,7 @@ class _Gunzip(io.RawIOBase):
         except EOFError:
             self.problem = "the gzip stream is truncated"
             return 0
-        except (OSError, zlib.error) as e:  # BadGzipFile is an OSError
+        except (OSError, self._zlib_error) as e:  # BadGzipFile is an OSError
             self.problem = f"corrupt gzip data ({e})"
             return 0
         buffer[: len(data)] = data

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from goleash.dumps import read_snapshots
 from goleash.errors import InputError
@@ -22,34 +20,33 @@ if TYPE_CHECKING:
 STDIN = "-"
 
 
-@contextmanager
-def open_dump(path: str) -> Iterator[BinaryIO]:
-    """Open ``path`` (or standard input for ``-``) for binary reading.
+def open_dump(path: str) -> BinaryIO:
+    """Open ``path`` (or standard input for ``-``) for binary reading; the caller closes a file.
 
     Raises InputError with one line for a directory, a missing or an unreadable file.
     """
     if path == STDIN:
-        yield sys.stdin.buffer
-        return
+        return sys.stdin.buffer
     if os.path.isdir(path):
         raise InputError(f"{path} is a directory, not a dump file")
     try:
-        f = open(path, "rb")  # noqa: SIM115 -- closed below, after the caller is done
+        return open(path, "rb")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except PermissionError:
         raise InputError(f"{path}: permission denied") from None
     except OSError as e:
         raise InputError(f"{path}: cannot open ({e.strerror or e})") from None
-    with f:
-        yield f
 
 
 def load_file(path: str) -> list[Snapshot]:
     """Read every dump in a file, or in standard input for ``-``."""
     source = "<stdin>" if path == STDIN else path
-    with open_dump(path) as stream:
-        try:
-            return read_snapshots(stream, source=source)
-        except OSError as e:  # a read that fails half-way: disk error, file removed over NFS
-            raise InputError(f"{source}: read failed ({e.strerror or e})") from None
+    stream = open_dump(path)
+    try:
+        return read_snapshots(stream, source=source)
+    except OSError as e:  # a read that fails half-way: disk error, file removed over NFS
+        raise InputError(f"{source}: read failed ({e.strerror or e})") from None
+    finally:
+        if path != STDIN:
+            stream.close()
