@@ -134,3 +134,29 @@ def test_invalid_user_pattern_is_reported_when_read() -> None:
         parse_rules([{"name": "x", "function": "(a"}], "cfg.toml")
     with pytest.raises(InputError, match=r"invalid regular expression in state 'a\['"):
         parse_rules([{"name": "x", "prefix": "a", "state": "a["}], "cfg.toml")
+
+
+def test_the_shipped_packs_prefixes_worked_out_in_advance_are_literals() -> None:
+    # ignore_default.LITERALS saves every start the reading of the shipped patterns; it must
+    # say exactly what literal() says of each of them, and every pattern must compile (the
+    # shipped packs are not compiled when read).
+    from goleash.analysis.ignore_default import ENTRIES, LITERALS
+
+    worked_out, table = {}, []
+    for i, entry in enumerate(ENTRIES):
+        for key in ("function", "state"):
+            pattern = entry.get(key)
+            if pattern is not None and pattern not in worked_out:
+                re.compile(pattern)
+                found = literal(pattern)
+                worked_out[pattern] = (found.prefixes, found.exact)
+                table.append(f"    ENTRIES[{i}][{key!r}]: {worked_out[pattern]!r},")
+    assert worked_out == LITERALS, (
+        "ignore_default.LITERALS is out of date; its entries are now:\n" + "\n".join(table)
+    )
+    shipped = default_packs().rules
+    assert all(
+        r.pattern.prefixes == worked_out[r.pattern.source][0]
+        for r in shipped
+        if r.pattern.source in worked_out
+    )

@@ -24,7 +24,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from functools import cache
 
-from goleash.analysis.literal import literal
 from goleash.analysis.waits import normalise_state
 from goleash.errors import InputError
 from goleash.model import Group
@@ -61,6 +60,9 @@ def escape(text: str) -> str:
     return text.translate(_SPECIAL)
 
 
+_Known = Mapping[str, tuple[tuple[str, ...], bool]]  # pattern -> (its prefixes, exact)
+
+
 class Pattern(NamedTuple):
     """A regular expression of an ignore entry, tested as cheaply as its text allows."""
 
@@ -69,7 +71,14 @@ class Pattern(NamedTuple):
     exact: bool  # the pattern is nothing but ``prefixes`` (see goleash.analysis.literal)
 
     @classmethod
-    def of(cls, source: str) -> Pattern:
+    def of(cls, source: str, known: Mapping[str, tuple[tuple[str, ...], bool]] = {}) -> Pattern:
+        """The pattern of ``source``; its prefixes from ``known`` when it holds them (worked
+        out in advance), else read by goleash.analysis.literal."""
+        if source in known:
+            prefixes, exact = known[source]
+            return cls(source, prefixes, exact)
+        from goleash.analysis.literal import literal
+
         found = literal(source)
         return cls(source, found.prefixes, found.exact)
 
@@ -164,10 +173,10 @@ class IgnorePacks:
         return any(f.function.startswith(any_prefixes) for f in frames)
 
 
-def _compile(text: str, what: str, origin: str, check: bool) -> Pattern:
+def _compile(text: str, what: str, origin: str, check: bool, known: _Known) -> Pattern:
     """The pattern of an entry; one that is not plain text is compiled now when ``check``, so a
     mistake in a config file is reported when it is read."""
-    pattern = Pattern.of(text)
+    pattern = Pattern.of(text, known)
     if check and not pattern.exact:
         import re
 
@@ -179,12 +188,17 @@ def _compile(text: str, what: str, origin: str, check: bool) -> Pattern:
 
 
 def parse_rules(
-    entries: Sequence[Any], origin: str, *, check_patterns: bool = True
+    entries: Sequence[Any],
+    origin: str,
+    *,
+    check_patterns: bool = True,
+    known: _Known = {},  # noqa: B006 -- never changed
 ) -> tuple[IgnoreRule, ...]:
     """Validate ignore entries read from TOML; any mistake is an InputError naming ``origin``.
 
-    ``check_patterns=False`` leaves regular expressions to be compiled when first used (the
-    packs shipped with goleash, whose patterns its tests compile).
+    The packs shipped with goleash come with ``check_patterns=False``, which leaves regular
+    expressions to be compiled when first used (its tests compile them), and with ``known``,
+    the prefixes of their patterns worked out in advance (see Pattern.of).
     """
     rules = []
     for i, entry in enumerate(entries, 1):
@@ -208,10 +222,10 @@ def parse_rules(
         if "prefix" in entry:
             pattern = Pattern(escape(entry["prefix"]), (entry["prefix"],), exact=True)
         else:
-            pattern = _compile(entry["function"], "function", where_am_i, check_patterns)
+            pattern = _compile(entry["function"], "function", where_am_i, check_patterns, known)
         state = None
         if "state" in entry:
-            state = _compile(entry["state"], "state", where_am_i, check_patterns)
+            state = _compile(entry["state"], "state", where_am_i, check_patterns, known)
         reason = entry.get("reason") or f"ignored by {origin}"
         rules.append(IgnoreRule(name, where, pattern, reason, state))
     return tuple(rules)
@@ -239,9 +253,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def default_packs() -> IgnorePacks:
     """The packs shipped with goleash."""
-    from goleash.analysis.ignore_default import ENTRIES
+    from goleash.analysis.ignore_default import ENTRIES, LITERALS
 
-    return IgnorePacks(parse_rules(ENTRIES, "ignore_default.py", check_patterns=False))
+    rules = parse_rules(ENTRIES, "ignore_default.py", check_patterns=False, known=LITERALS)
+    return IgnorePacks(rules)
 
 
 def load_ignore_packs(config_path: Path | None) -> IgnorePacks:

@@ -209,3 +209,110 @@ ENTRIES: tuple[dict[str, str], ...] = (
         "reason": "main parked for the life of the process (select {}, signal or shutdown wait)",
     },
 )
+# What goleash.analysis.literal reads in each pattern above: its prefixes, and whether the
+# pattern is exactly their alternation. Worked out here once, not at every start (~3 ms of a
+# small `goleash dump`); tests/test_ignore_literal.py checks every pattern against literal()
+# and prints this table anew when one changes.
+LITERALS: dict[str, tuple[tuple[str, ...], bool]] = {
+    ENTRIES[1]["function"]: (
+        (
+            "runtime.gcBgMarkWorker",
+            "runtime.bgsweep",
+            "runtime.bgscavenge",
+            "runtime.forcegchelper",
+            "runtime.runfinq",
+            "runtime.runCleanups",
+            "runtime.timerproc",
+            "runtime.ensureSigM",
+            "runtime.updateMaxProcsGoroutine",
+            "runtime.traceReader",
+            "runtime.traceAdvance",
+        ),
+        True,
+    ),
+    ENTRIES[5]["function"]: (("os/signal.signal_recv", "os/signal.loop"), True),
+    ENTRIES[8]["function"]: (
+        (
+            "runtime/pprof.writeGoroutineStacks",
+            "runtime/pprof.writeRuntimeProfile",
+            "runtime/pprof.writeGoroutine",
+            "runtime/pprof.(*Profile).WriteTo",
+        ),
+        True,
+    ),
+    ENTRIES[9]["function"]: (
+        ("net.(*TCPListener).Accept", "net.(*UnixListener).Accept", "net/http.(*Server).Serve"),
+        True,
+    ),
+    ENTRIES[9]["state"]: (("IO wait",), True),
+    ENTRIES[10]["function"]: (
+        (
+            "net/http.(*conn).serve",
+            "net/http.(*http2serverConn).readFrames",
+            "golang.org/x/net/http2.(*serverConn).readFrames",
+        ),
+        True,
+    ),
+    ENTRIES[13]["function"]: (
+        (
+            "net/http.(*persistConn).readLoop",
+            "net/http.(*http2ClientConn).readLoop",
+            "net/http.(*http2clientConnReadLoop).run",
+            "golang.org/x/net/http2.(*clientConnReadLoop).run",
+        ),
+        True,
+    ),
+    ENTRIES[14]["state"]: (("select", ""), True),
+    ENTRIES[15]["function"]: (
+        (
+            "database/sql.(*DB).connectionOpener",
+            "database/sql.(*DB).connectionResetter",
+            "database/sql.(*DB).connectionCleaner",
+        ),
+        True,
+    ),
+    ENTRIES[16]["function"]: (("k8s.io/klog",), False),
+    ENTRIES[17]["function"]: (
+        (
+            "github.com/golang/glog.(*loggingT).flushDaemon",
+            "github.com/golang/glog.(*fileSink).flushDaemon",
+        ),
+        True,
+    ),
+    ENTRIES[18]["function"]: (
+        (
+            "gopkg.in/natefinch/lumberjack%2ev2.(*Logger).millRun",
+            "gopkg.in/natefinch/lumberjack.v2.(*Logger).millRun",
+            "github.com/natefinch/lumberjack.(*Logger).millRun",
+        ),
+        True,
+    ),
+    ENTRIES[19]["function"]: (("go.uber.org/zap/zapcore.(*BufferedWriteSyncer).flushLoop",), True),
+    ENTRIES[20]["function"]: (
+        (
+            "go.opencensus.io/stats/view.(*worker).start",
+            "go.opencensus.io/trace.(*defaultIDGenerator)",
+        ),
+        True,
+    ),
+    ENTRIES[21]["function"]: (
+        (
+            "go.opentelemetry.io/otel/sdk/trace.(*batchSpanProcessor).processQueue",
+            "go.opentelemetry.io/otel/sdk/metric.(*PeriodicReader).run",
+        ),
+        True,
+    ),
+    ENTRIES[22]["function"]: (("main.main",), False),
+    ENTRIES[22]["state"]: (
+        (
+            "select",
+            "select (no cases)",
+            "chan receive",
+            "sync.WaitGroup.Wait",
+            "sync.Cond.Wait",
+            "sleep",
+            "",
+        ),
+        True,
+    ),
+}
