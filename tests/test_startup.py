@@ -71,6 +71,19 @@ def test_a_command_still_goes_through_click() -> None:
     assert "click" in modules
 
 
+def test_commands_run_by_click_collect_garbage_cycles_as_usual() -> None:
+    # Start-up runs with the cyclic collector off; a command that may run for hours (watch,
+    # test) must run with it on, or every asyncio cycle it makes would stay in memory.
+    code = (
+        "import gc\n"
+        "from goleash.cli import main\n"
+        "try:\n    main(['rules'])\nexcept SystemExit:\n    pass\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > 0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split()[-2:] == ["True", "True"], out.stderr
+
+
 def test_reading_a_text_dump_does_not_import_protobuf_or_the_count_profile_parser() -> None:
     code = (
         "import io\n"

@@ -7,6 +7,8 @@ findings, 2 usage or input error (one line on stderr, never a traceback).
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import sys
 
@@ -189,6 +191,12 @@ def __getattr__(name: str) -> Any:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: usage errors become one line on stderr and exit status 2."""
+    # Importing a command makes tens of thousands of objects that live as long as the process
+    # and hold no garbage: the cyclic collector stays off until the command runs, and what
+    # exists by then is frozen (never walked again). At exit, everything is frozen, so the
+    # interpreter's last collection walks nothing. (~10 % of a small `goleash dump`.)
+    gc.disable()
+    atexit.register(gc.freeze)
     args = sys.argv[1:] if argv is None else argv
     if not args:
         sys.stderr.write(usage_text())
@@ -205,12 +213,15 @@ def main(argv: list[str] | None = None) -> None:
         # The forms people type most run without click (it costs more than a small dump).
         from goleash.cli.dump_argv import main as dump_without_click
 
-        dump_without_click(args[1:])  # returns only when click has to parse them
+        # Returns only when click has to parse them. Its one pass keeps the collector off.
+        dump_without_click(args[1:])
     import click
 
     from goleash.cli.common import fail
 
     group: click.Group = __getattr__("cli")
+    gc.freeze()  # long-running commands (watch, test) collect as usual from here
+    gc.enable()
     try:
         group.main(args=args, prog_name="goleash", standalone_mode=False)
     except click.UsageError as e:
