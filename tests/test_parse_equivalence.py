@@ -229,6 +229,22 @@ def test_the_python_records_read_like_the_careful_path(monkeypatch: pytest.Monke
     assert fast == careful
 
 
+def test_without_any_c_the_same_snapshots_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every C function replaced by its Python twin at once: what an install without a
+    # compiler runs.
+    from goleash.dumps import builder
+
+    data = b"".join(p.read_bytes() for p in TEXT_FIXTURES) + generate(3000, 300, seed=8)
+    with_c = traceback.parse(io.BytesIO(data))
+    monkeypatch.setattr(traceback, "Records", traceback._Records)
+    monkeypatch.setattr(traceback, "plain_stack", None)
+    monkeypatch.setattr(traceback, "SCANS_WITHOUT_GIL", False)
+    monkeypatch.setattr(builder, "parent_facts", builder._parent_facts)
+    monkeypatch.setattr(builder, "first_ids", builder._first_ids)
+    monkeypatch.setattr(builder, "signatures", builder._signatures)
+    assert traceback.parse(io.BytesIO(data)) == with_c
+
+
 def test_the_c_pass_is_built_where_a_compiler_is() -> None:
     # It is optional (pip installs goleash without a compiler), so a failed build would only
     # show as slowness: where a compiler is at hand, it must have been built.
