@@ -1134,39 +1134,50 @@ def _suffix_parts(suffix: bytes) -> tuple[bytes, bytes | None] | None:
 
 def _any_header(data: bytes) -> tuple[int, int] | None:
     """Where the first goroutine header is in ``data``, anywhere in a line (a log prefix may
-    come first): its start and the end of its line, past the newline; None if there is none."""
+    come first): its start and the end of its line, past the newline; None if there is none.
+
+    Linear in ``data`` whatever it holds: the end of a line, its colon and its last ``]`` are
+    looked up once for all the ``goroutine `` words on it.
+    """
+    line_end = last_close = -1  # of the line the last candidate was on
     at = data.find(b"goroutine ")
     while at >= 0:
-        end = data.find(b"\n", at)
-        if end < 0:
-            return None  # a header ends with a newline
-        if _is_header_rest(data[at + 10 : end]):
-            return at, end + 1
+        if at > line_end:
+            line_end = data.find(b"\n", at)
+            if line_end < 0:
+                return None  # a header ends with a newline
+            # The line ends with a colon, perhaps before a CR, and a "]" comes before it.
+            colon = line_end - 2 if data.endswith(b":\r", 0, line_end) else line_end - 1
+            last_close = data.rfind(b"]", at, colon) if data[colon] == 58 else -1  # 58: ":"
+        bracket = _bracket_after_id(data, at + 10, line_end)
+        if 0 <= bracket < last_close:
+            return at, line_end + 1
         at = data.find(b"goroutine ", at + 1)
     return None
 
 
-def _is_header_rest(line: bytes) -> bool:
-    """Whether a line's text after ``goroutine `` reads as the rest of a header: an id, perhaps
-    ``gp=… m=… [mp=… ]``, then ``[…]`` and more up to a colon at its end (a CR after it)."""
-    number, space, rest = line.partition(b" ")
-    if not (number.isdigit() and space):
-        return False
-    if rest.startswith(b"gp="):
-        gp, space, rest = rest.partition(b" ")
-        m, space2, rest = rest.partition(b" ")
-        if not (len(gp) > 3 and _is_token(gp) and space and space2):
-            return False
-        if not (m.startswith(b"m=") and len(m) > 2 and _is_token(m)):
-            return False
-        if rest.startswith(b"mp="):
-            mp, space, rest = rest.partition(b" ")
-            if not (len(mp) > 3 and _is_token(mp) and space):
-                return False
-    if not rest.startswith(b"["):
-        return False
-    colon = len(rest) - (2 if rest.endswith(b":\r") else 1)
-    return rest[colon : colon + 1] == b":" and rest.find(b"]", 1, colon) >= 0
+def _bracket_after_id(data: bytes, pos: int, end: int) -> int:
+    """Where ``[`` opens in a header line after ``goroutine ``: past an id and a space, then
+    perhaps ``gp=… m=… `` and ``mp=… `` (each one or more non-blank bytes); -1 if the line
+    from ``pos`` to ``end`` does not read so."""
+    space = data.find(b" ", pos, end)
+    if space <= pos or not data[pos:space].isdigit():
+        return -1
+    pos = space + 1
+    if data.startswith(b"gp=", pos):
+        for name in (b"gp=", b"m="):
+            space = data.find(b" ", pos, end)
+            token = data[pos:space] if space >= 0 else b""
+            if not (token.startswith(name) and len(token) > len(name) and _is_token(token)):
+                return -1
+            pos = space + 1
+        if data.startswith(b"mp=", pos):
+            space = data.find(b" ", pos, end)
+            token = data[pos:space] if space >= 0 else b""
+            if not (len(token) > 3 and _is_token(token)):
+                return -1
+            pos = space + 1
+    return pos if data.startswith(b"[", pos, end) else -1
 
 
 def _parse_header(suffix: bytes) -> _Header | None:
@@ -1250,17 +1261,17 @@ def _label_part(text: bytes, pos: int, *, empty: bool) -> tuple[str | None, int]
             stop += 1
         return (None if stop == pos and not empty else _text_of(text[pos:stop])), stop
     at = pos + 1
-    while True:
-        quote = text.find(b'"', at)
-        slash = text.find(b"\\", at, quote if quote >= 0 else end)
+    quote = text.find(b'"', at)
+    while quote >= 0:
+        slash = text.find(b"\\", at, quote)
         if slash < 0:
-            break
+            return _unquote(text[pos + 1 : quote]), quote + 1
         if slash + 1 >= end or text[slash + 1] == 10:  # an escape needs a character, no newline
             return None, pos
         at = slash + 2
-    if quote < 0:
-        return None, pos
-    return _unquote(text[pos + 1 : quote]), quote + 1
+        if at > quote:  # the quote was escaped: look for the next one
+            quote = text.find(b'"', at)
+    return None, pos
 
 
 _BARE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789./_")
