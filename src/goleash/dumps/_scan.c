@@ -25,7 +25,8 @@
  * and headers are found at line starts: "goroutine ID [gp=... m=... ]" followed by
  * "[state]:" or "[state] {labels}:" and a newline.
  *
- * plain_stack(...) is traceback._Parser._plain_shape for the stacks it reads (others: None).
+ * plain_stack(...) is traceback._Parser._plain_shape for the stacks it reads (others: None),
+ * through two TextCaches (line pair -> Frame, name -> str) the parser keeps for a whole read.
  *
  * signatures(...) is [model.signature_of(...) for each group]: the text it hashes, then
  * BLAKE2b with an 8-byte digest (RFC 7693; tests compare it with hashlib's) in hex.
@@ -33,8 +34,8 @@
  * first_ids(...) is builder._first_ids: each group's first goroutine ids.
  *
  * parent_facts(...) is builder._parent_facts (the parent facts: a pass over every goroutine,
- * then one over distinct pairs of groups) with hash maps of its own instead of a set, a dict
- * and a Counter of Python ints.
+ * then one over distinct pairs of groups) with a table indexed by id (or a hash map when ids
+ * are far apart) instead of a set and a dict, and sorted pair codes instead of a Counter.
  *
  * The input is untrusted: every read is bounded by the buffer's length.
  */
