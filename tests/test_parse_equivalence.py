@@ -185,11 +185,14 @@ def _read_alike(chunks: list[tuple[bytes, bool]]) -> None:
     c_records, py_records = scan.Records(seed=7), traceback._Records()
     for text, keep in chunks:
         assert c_records.count(text) == py_records.count(text)
-        assert c_records.count(memoryview(text)) == py_records.count(text)
+        counted = c_records.count(memoryview(text))
+        assert counted == py_records.count(text)
         if keep:
             c_records.commit()
             py_records.commit()
         assert len(c_records) == len(py_records)
+        for gid in [] if counted is None else counted[1]:  # committed ids are seen, others not
+            assert c_records.saw(gid) == py_records.saw(gid) == (keep or py_records.saw(gid))
     assert c_records.take() == py_records.take()
     assert c_records.take() == py_records.take() == []
 

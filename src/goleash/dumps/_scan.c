@@ -420,6 +420,61 @@ static PyObject *new_array(PyObject *array_type, const char *code, const void *b
 
 /* --- records kept across chunks ------------------------------------------------------------ */
 
+/* A set of goroutine ids: open addressing, id + 1 stored (ids have at most 19 digits: it never
+   wraps), 0 marks a free slot. */
+typedef struct {
+    unsigned long long *slots;
+    Py_ssize_t mask, len;
+} IdSet;
+
+static Py_ssize_t idset_slot(const IdSet *set, unsigned long long id)
+{
+    unsigned long long stored = id + 1;
+    Py_ssize_t k = (Py_ssize_t)((stored * 0x9E3779B97F4A7C15ULL) >> 20) & set->mask;
+    while (set->slots[k] != 0 && set->slots[k] != stored)
+        k = (k + 1) & set->mask;
+    return k;
+}
+
+static int idset_has(const IdSet *set, unsigned long long id)
+{
+    return set->slots != NULL && set->slots[idset_slot(set, id)] != 0;
+}
+
+/* 1 when added, 0 when it was there already, -1 with MemoryError. */
+static int idset_add(IdSet *set, unsigned long long id)
+{
+    if ((set->len + 1) * 2 > (set->slots == NULL ? 0 : set->mask + 1)) {
+        Py_ssize_t size = set->slots == NULL ? 64 : (set->mask + 1) * 2;
+        unsigned long long *old = set->slots;
+        Py_ssize_t old_size = old == NULL ? 0 : set->mask + 1;
+        set->slots = PyMem_Calloc((size_t)size, sizeof(unsigned long long));
+        if (set->slots == NULL) {
+            set->slots = old;
+            PyErr_NoMemory();
+            return -1;
+        }
+        set->mask = size - 1;
+        for (Py_ssize_t k = 0; k < old_size; k++)
+            if (old[k] != 0)
+                set->slots[idset_slot(set, old[k] - 1)] = old[k];
+        PyMem_Free(old);
+    }
+    Py_ssize_t k = idset_slot(set, id);
+    if (set->slots[k] != 0)
+        return 0;
+    set->slots[k] = id + 1;
+    set->len++;
+    return 1;
+}
+
+static void idset_clear(IdSet *set)
+{
+    PyMem_Free(set->slots);
+    set->slots = NULL;
+    set->mask = set->len = 0;
+}
+
 /* Records: the distinct record texts of the dump being read, numbered in the order first seen
    and kept across chunks, so a record seen in an earlier chunk costs a hash and a memcmp, never
    a bytes object or a Python dict lookup. A count() is tentative until commit(): the next
@@ -446,6 +501,9 @@ typedef struct {
     Py_ssize_t *table, mask;
     Vec chunk;            /* ChunkEntry items: the records of the last count() */
     unsigned long long seed;
+    IdSet seen;           /* goroutine ids of the dump so far, at most seen_cap of them */
+    Py_ssize_t seen_cap;
+    Vec last_ids;         /* uint64 ids of the last count(), seen once it is committed */
 } Records;
 
 #define KEPT(self) ((Kept *)(self)->kept.buf)
@@ -507,6 +565,8 @@ static void records_clear_all(Records *self)
 static void records_dealloc(Records *self)
 {
     records_clear_all(self);
+    idset_clear(&self->seen);
+    PyMem_RawFree(self->last_ids.buf);
     PyMem_RawFree(self->kept.buf);
     PyMem_Free(self->table);
     PyMem_RawFree(self->chunk.buf);
@@ -516,13 +576,16 @@ static void records_dealloc(Records *self)
 static PyObject *records_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     unsigned long long seed;
-    static char *names[] = {"seed", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "K", names, &seed))
+    Py_ssize_t seen_cap = 65536;
+    static char *names[] = {"seed", "seen_ids", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "K|n", names, &seed, &seen_cap))
         return NULL;
     Records *self = (Records *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
     self->seed = seed; /* secret: texts crafted to collide cannot be written in advance */
+    self->seen_cap = seen_cap;
+    self->last_ids = (Vec){NULL, 0, 0, sizeof(unsigned long long)};
     self->kept = (Vec){NULL, 0, 0, sizeof(Kept)};
     self->chunk = (Vec){NULL, 0, 0, sizeof(ChunkEntry)};
     if (records_rehash(self, 0) < 0) {
@@ -742,6 +805,25 @@ static PyObject *records_count(Records *self, PyObject *arg)
         PyList_SET_ITEM(counts, i, count);
         PyList_SET_ITEM(gp, i, PyBool_FromLong(e->gp));
     }
+    /* Whether every id is new: none is 0 (a g0 stack), none comes twice in the chunk, none was
+       seen before in the dump (a repeated id may start a new dump). */
+    int fresh = 1;
+    IdSet chunk_ids = {0};
+    const unsigned long long *id_at = ids.buf;
+    for (Py_ssize_t i = 0; fresh && i < ids.len; i++) {
+        int added = id_at[i] == 0 || idset_has(&self->seen, id_at[i])
+                        ? 0
+                        : idset_add(&chunk_ids, id_at[i]);
+        if (added < 0) {
+            idset_clear(&chunk_ids);
+            Py_XDECREF(present);
+            Py_XDECREF(counts);
+            Py_XDECREF(gp);
+            goto done;
+        }
+        fresh = added;
+    }
+    idset_clear(&chunk_ids);
     int listed = present && counts && gp; /* else an error is set */
     array_module = listed ? PyImport_ImportModule("array") : NULL;
     PyObject *array_type = array_module ? PyObject_GetAttrString(array_module, "array") : NULL;
@@ -753,8 +835,8 @@ static PyObject *records_count(Records *self, PyObject *arg)
     PyObject *parent_array =
         index_array ? new_array(array_type, "Q", sc->parents.buf, sc->parents.len * 8) : NULL;
     if (parent_array)
-        result = PyTuple_Pack(8, before_text, id_array, made_texts, index_array, present, counts,
-                              gp, parent_array);
+        result = PyTuple_Pack(9, before_text, id_array, made_texts, index_array, present, counts,
+                              gp, parent_array, fresh ? Py_True : Py_False);
     Py_XDECREF(present);
     Py_XDECREF(counts);
     Py_XDECREF(gp);
@@ -774,7 +856,11 @@ done:
     }
     Py_XDECREF(made_texts);
     Py_XDECREF(array_module);
-    PyMem_RawFree(ids.buf);
+    /* The ids wait for commit(), which sees them; a refused count() leaves none to see. */
+    PyMem_RawFree(self->last_ids.buf);
+    self->last_ids = ids;
+    if (result == NULL || result == Py_None)
+        self->last_ids.len = 0;
     PyMem_RawFree(index.buf);
     Py_DECREF(sc);
     return result;
@@ -794,6 +880,35 @@ static PyObject *records_commit(Records *self, PyObject *unused)
     }
     self->chunk.len = 0;
     self->committed = self->kept.len;
+    const unsigned long long *id = self->last_ids.buf;
+    for (Py_ssize_t i = 0; i < self->last_ids.len && self->seen.len < self->seen_cap; i++)
+        if (idset_add(&self->seen, id[i]) < 0)
+            return NULL;
+    self->last_ids.len = 0;
+    Py_RETURN_NONE;
+}
+
+static PyObject *records_saw(Records *self, PyObject *arg)
+{
+    unsigned long long id = PyLong_AsUnsignedLongLong(arg);
+    if (id == (unsigned long long)-1 && PyErr_Occurred())
+        return NULL;
+    return PyBool_FromLong(idset_has(&self->seen, id));
+}
+
+static PyObject *records_see(Records *self, PyObject *arg)
+{
+    unsigned long long id = PyLong_AsUnsignedLongLong(arg);
+    if (id == (unsigned long long)-1 && PyErr_Occurred())
+        return NULL;
+    if (self->seen.len < self->seen_cap && idset_add(&self->seen, id) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *records_forget_ids(Records *self, PyObject *unused)
+{
+    idset_clear(&self->seen);
     Py_RETURN_NONE;
 }
 
@@ -830,9 +945,14 @@ static PyMethodDef records_methods[] = {
     {"scan", (PyCFunction)records_scan, METH_O,
      "scan(text) -> a scanned chunk for count(), made without holding the GIL."},
     {"count", (PyCFunction)records_count, METH_O,
-     "count(text or scan) -> (before, ids, new_texts, index, present, counts, gp, parents) or "
-     "None."},
-    {"commit", (PyCFunction)records_commit, METH_NOARGS, "Keep what the last count() read."},
+     "count(text or scan) -> (before, ids, new_texts, index, present, counts, gp, parents, "
+     "fresh) or None."},
+    {"commit", (PyCFunction)records_commit, METH_NOARGS,
+     "Keep what the last count() read; its ids are seen from now on."},
+    {"saw", (PyCFunction)records_saw, METH_O, "saw(id) -> whether the dump had that id."},
+    {"see", (PyCFunction)records_see, METH_O, "see(id): the dump has that id (up to seen_ids)."},
+    {"forget_ids", (PyCFunction)records_forget_ids, METH_NOARGS,
+     "A new dump begins: no id seen yet."},
     {"take", (PyCFunction)records_take, METH_NOARGS,
      "take() -> [(record, count, wait range or None), ...]: the committed counts, reset."},
     {"clear", (PyCFunction)records_clear, METH_NOARGS, "Forget every record."},

@@ -222,6 +222,7 @@ _Read = tuple[
     list[int],
     list[bool],
     "array[int]",
+    bool,
 ]
 
 
@@ -260,7 +261,6 @@ class _Parser:
         # Runtime system goroutines and g0 stacks of the current dump, counted apart.
         self.runtime: SnapshotBuilder | None = None
         self.deadlock = False  # the current dump follows "all goroutines are asleep"
-        self.seen: set[int] = set()
         self.pending_junk = 0
         self.junk = 0
         self.version = 0
@@ -291,7 +291,7 @@ class _Parser:
         self.groups: dict[tuple[str, int], int] = {}
         # Per dump: its distinct records (their counts wait there until _flush), and by record
         # number: the group slot, the header and stack, whether it names a parent.
-        self.records = Records(seed)
+        self.records = Records(seed, SEEN_IDS)  # it also keeps the ids seen in the dump
         self.record_slot: list[int] = []
         self.record_facts: list[tuple[_Header, _Stack]] = []
         self.record_parented: list[bool] = []
@@ -457,13 +457,12 @@ class _Parser:
         counted = records.count(text)
         if counted is None:
             return False  # texts that collide in the records' hash table: the careful path
-        before, ids, new_texts, index, present, counts, gp, parents = counted
+        before, ids, new_texts, index, present, counts, gp, parents, fresh = counted
         if before.strip(b"\n"):
             return False  # text before the first header: preambles and junk need care
         if not present:
             return False
-        seen = self.seen
-        if 0 in ids or len(set(ids)) != len(ids) or not seen.isdisjoint(ids):
+        if not fresh:
             return False  # g0 stacks, or a repeated id that may start a new dump
         new = self._resolve(new_texts)
         if new is None:
@@ -484,8 +483,6 @@ class _Parser:
             self._commit_junk()
         if any(gp) and max(compress(chunk_slots, gp)) >= 0:
             self.version = max(self.version, 22)  # gp= in a user goroutine's header: Go 1.22+
-        if len(seen) < SEEN_IDS:
-            seen.update(ids[: SEEN_IDS - len(seen)])
         slots = list(map(record_slot.__getitem__, index))  # each goroutine's group slot
         parent_slots = list(compress(slots, map(parented.__getitem__, index)))
         if len(records) > MAX_RECORDS:  # memory follows distinct records, not goroutines
@@ -727,7 +724,7 @@ class _Parser:
             self._unparsed(TRUNCATED if truncated else UNREADABLE)
             return
         gid = int(m.group(1))
-        if gid != 0 and gid in self.seen:
+        if gid != 0 and self.records.saw(gid):
             self._finish_dump()
         suffix = m.group(2)
         if suffix in self.headers:
@@ -751,8 +748,8 @@ class _Parser:
             self._unparsed(TRUNCATED)
             return
         parent = _parent_of(body) if shape.created_by is not None else None
-        if gid != 0 and len(self.seen) < SEEN_IDS:
-            self.seen.add(gid)
+        if gid != 0:
+            self.records.see(gid)
         if gid != 0 and not shape.system:
             self._commit_junk()
             self._note(header, shape)
@@ -841,7 +838,7 @@ class _Parser:
         self.runtime = None
         self.groups = {}
         self.deadlock = False
-        self.seen = set()
+        self.records.forget_ids()
         self.pending_junk = 0
         self.junk = 0
         self.version = 0
@@ -935,14 +932,21 @@ class _Records:
     kept across chunks (``_scan.Records`` does the same in C where it was built).
 
     ``count(text)`` reads a chunk as count_chunk does and returns ``(before, ids, new_texts,
-    index, present, counts, gp, parents)``: the records first seen in it (numbered on from
-    ``len(self)``), each goroutine's record number, the records present in the chunk with how
-    many goroutines each and whether any had a gp= part. It is tentative until ``commit()``:
-    the next ``count()`` forgets an uncommitted one. ``take()`` returns the committed counts
-    not taken yet, ``(record, count, range of minutes or None)``, and resets them.
+    index, present, counts, gp, parents, fresh)``: the records first seen in it (numbered on
+    from ``len(self)``), each goroutine's record number, the records present in the chunk with
+    how many goroutines each and whether any had a gp= part; ``fresh`` when no id is 0, none
+    comes twice and none was seen before in the dump. It is tentative until ``commit()``: the
+    next ``count()`` forgets an uncommitted one; a committed one's ids are seen from then on
+    (the first ``seen_ids`` of the dump: ``saw``, ``see``, ``forget_ids`` when a dump begins).
+    ``take()`` returns the committed counts not taken yet, ``(record, count, range of minutes
+    or None)``, and resets them.
     """
 
-    def __init__(self, seed: int = 0) -> None:  # the seed is the C hash table's, unused here
+    def __init__(self, seed: int = 0, seen_ids: int = 65536) -> None:
+        # (the seed is the C hash table's, unused here)
+        self._seen: set[int] = set()
+        self._seen_cap = seen_ids
+        self._last_ids: array[int] = array("Q")
         self._numbers: dict[bytes, int] = {}  # record text -> its number
         self._committed = 0
         self._counts: list[int] = []  # by record number: goroutines counted, not taken yet
@@ -966,7 +970,9 @@ class _Records:
         present = [numbers[key] for key in keys]
         index = array("I", map(present.__getitem__, chunk_index))
         self._chunk = list(zip(present, counts, waits, strict=True))
-        return before, ids, made, index, present, counts, gp, parents
+        fresh = 0 not in ids and len(set(ids)) == len(ids) and self._seen.isdisjoint(ids)
+        self._last_ids = ids
+        return before, ids, made, index, present, counts, gp, parents, fresh
 
     def commit(self) -> None:
         grow = len(self._numbers) - len(self._counts)
@@ -980,6 +986,20 @@ class _Records:
             self._waits[record] = wait or known
         self._chunk = []
         self._committed = len(self._numbers)
+        room = self._seen_cap - len(self._seen)
+        if room > 0:
+            self._seen.update(self._last_ids[:room])
+        self._last_ids = array("Q")
+
+    def saw(self, gid: int) -> bool:
+        return gid in self._seen
+
+    def see(self, gid: int) -> None:
+        if len(self._seen) < self._seen_cap:
+            self._seen.add(gid)
+
+    def forget_ids(self) -> None:
+        self._seen = set()
 
     def take(self) -> list[tuple[int, int, tuple[int, int] | None]]:
         taken = [(record, n, self._waits[record]) for record, n in enumerate(self._counts) if n]
@@ -992,6 +1012,7 @@ class _Records:
 
     def _forget_uncommitted(self) -> None:
         self._chunk = []
+        self._last_ids = array("Q")
         if len(self._numbers) > self._committed:
             kept = list(self._numbers.items())[: self._committed]
             self._numbers = dict(kept)
