@@ -242,6 +242,7 @@ def test_without_any_c_the_same_snapshots_are_read(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(traceback, "Records", traceback._Records)
     monkeypatch.setattr(traceback, "plain_stack", None)
     monkeypatch.setattr(traceback, "SCANS_WITHOUT_GIL", False)
+    monkeypatch.setattr(traceback, "split_members", traceback._split_members)
     monkeypatch.setattr(builder, "parent_facts", builder._parent_facts)
     monkeypatch.setattr(builder, "first_ids", builder._first_ids)
     monkeypatch.setattr(builder, "signatures", builder._signatures)
@@ -408,3 +409,48 @@ def test_the_frame_caches_stay_within_their_limit() -> None:
         assert len(pairs) <= 50 and len(names) <= 50
     again = scan.plain_stack(b"main.f499()\n\t/src/a499.go:499 +0x1d\n", pairs, names, Frame)
     assert again is not None and again[0][0] is frame  # the frame kept for that pair
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-5, 40), st.booleans()), min_size=1, max_size=12),
+    st.lists(st.tuples(st.integers(0, 11), st.integers(1, 1 << 63)), max_size=60),
+    st.integers(0, 1 << 63),
+)
+def test_the_c_split_of_members_is_the_python_one(
+    records: list[tuple[int, bool]], goroutines: list[tuple[int, int]], parent_seed: int
+) -> None:
+    # Goroutines of user and runtime records (slot < 0), some naming a parent: the same
+    # arrays from C as from Python, in the same order.
+    scan = pytest.importorskip("goleash.dumps._scan")
+    from array import array
+
+    slots = array("i", [s for s, _ in records])
+    parented = array("B", [p for _, p in records])
+    members = [(r % len(records), gid) for r, gid in goroutines]
+    index = array("I", [r for r, _ in members])
+    ids = array("Q", [gid for _, gid in members])
+    rng = random.Random(parent_seed)
+    parents = array("Q", [rng.randrange(1 << 63) for r, _ in members if parented[r]])
+    expected = traceback._split_members(index, slots, parented, ids, parents)
+    assert scan.split_members(index, slots, parented, ids, parents) == expected
+    user_ids, _, user_parents, _, runtime_ids, runtime_slots, runtime_parents, _ = expected
+    assert len(user_ids) + len(runtime_ids) == len(ids)
+    assert len(user_parents) + len(runtime_parents) == len(parents)
+    assert all(s >= 0 for s in runtime_slots)
+
+
+def test_the_c_split_of_members_refuses_what_does_not_add_up() -> None:
+    scan = pytest.importorskip("goleash.dumps._scan")
+    from array import array
+
+    index, slots, parented = array("I", [0, 1]), array("i", [0, -1]), array("B", [1, 0])
+    ids = array("Q", [5, 6])
+    with pytest.raises(ValueError):
+        scan.split_members(index, slots, parented, ids, array("Q"))  # a parent missing
+    with pytest.raises(ValueError):
+        scan.split_members(index, slots, parented, ids, array("Q", [1, 2]))  # one too many
+    with pytest.raises(ValueError):
+        scan.split_members(array("I", [0, 2]), slots, parented, ids, array("Q", [1]))
+    with pytest.raises(TypeError):
+        scan.split_members(index, slots, parented, [5, 6], array("Q", [1]))

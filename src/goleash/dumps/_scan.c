@@ -1134,6 +1134,112 @@ static PyTypeObject TextCacheType = {
     .tp_new = cache_new,
 };
 
+/* --- a chunk's members --------------------------------------------------------------------- */
+
+static int get_array(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const char *what);
+
+/* split_members(...) is traceback._split_members: each goroutine of a chunk, and each parent
+   its record names, put with its group in the user builder or (slot ~s) in the runtime one. */
+static PyObject *split_members(PyObject *module, PyObject *args)
+{
+    PyObject *objs[5];
+    if (!PyArg_ParseTuple(args, "OOOOO", &objs[0], &objs[1], &objs[2], &objs[3], &objs[4]))
+        return NULL;
+    static const Py_ssize_t sizes[5] = {4, 4, 1, 8, 8};
+    static const char *const what[5] = {"index", "record slots", "parented", "ids", "parents"};
+    Py_buffer views[5];
+    int got = 0;
+    PyObject *result = NULL, *array_module = NULL, *array_type = NULL;
+    unsigned long long *wide = NULL; /* ids then parents, user then runtime halves */
+    unsigned int *narrow = NULL;     /* their slots, laid out alike */
+    for (; got < 5; got++)
+        if (get_array(objs[got], &views[got], sizes[got], what[got]) < 0)
+            goto done;
+    const unsigned int *index = views[0].buf;
+    const int *slot = views[1].buf;
+    const unsigned char *parented = views[2].buf;
+    const unsigned long long *ids = views[3].buf, *parents = views[4].buf;
+    Py_ssize_t n = views[0].len / 4, nslots = views[1].len / 4, nparented = views[2].len;
+    Py_ssize_t np = views[4].len / 8;
+    if (views[3].len / 8 != n) {
+        PyErr_SetString(PyExc_ValueError, "index and ids differ in length");
+        goto done;
+    }
+    /* [user ids | runtime ids] from both ends of one block, and [user parents | runtime ...] */
+    wide = PyMem_Malloc(((size_t)n + (size_t)np + 1) * sizeof(unsigned long long));
+    narrow = PyMem_Malloc(((size_t)n + (size_t)np + 1) * sizeof(unsigned int));
+    if (wide == NULL || narrow == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t users = 0, runtimes = 0, user_parents = 0, runtime_parents = 0, p = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned int r = index[i];
+        if ((Py_ssize_t)r >= nslots || (Py_ssize_t)r >= nparented) {
+            PyErr_SetString(PyExc_ValueError, "a record number out of range");
+            goto done;
+        }
+        int s = slot[r];
+        int user = s >= 0;
+        Py_ssize_t at = user ? users++ : n - 1 - runtimes++;
+        wide[at] = ids[i];
+        narrow[at] = (unsigned int)(user ? s : ~s);
+        if (parented[r]) {
+            if (p >= np) {
+                PyErr_SetString(PyExc_ValueError, "more parented goroutines than parents");
+                goto done;
+            }
+            Py_ssize_t pat = user ? n + user_parents++ : n + np - 1 - runtime_parents++;
+            wide[pat] = parents[p++];
+            narrow[pat] = (unsigned int)(user ? s : ~s);
+        }
+    }
+    if (p != np) {
+        PyErr_SetString(PyExc_ValueError, "fewer parented goroutines than parents");
+        goto done;
+    }
+    /* The runtime halves were filled from the end: put them back in order. */
+    for (Py_ssize_t a = users, b = n - 1; a < b; a++, b--) {
+        unsigned long long w = wide[a];
+        unsigned int v = narrow[a];
+        wide[a] = wide[b], narrow[a] = narrow[b];
+        wide[b] = w, narrow[b] = v;
+    }
+    for (Py_ssize_t a = n + user_parents, b = n + np - 1; a < b; a++, b--) {
+        unsigned long long w = wide[a];
+        unsigned int v = narrow[a];
+        wide[a] = wide[b], narrow[a] = narrow[b];
+        wide[b] = w, narrow[b] = v;
+    }
+    array_module = PyImport_ImportModule("array");
+    array_type = array_module ? PyObject_GetAttrString(array_module, "array") : NULL;
+    if (array_type == NULL)
+        goto done;
+    const void *starts[8] = {wide, narrow, wide + n, narrow + n,
+                             wide + users, narrow + users, wide + n + user_parents,
+                             narrow + n + user_parents};
+    const Py_ssize_t counts[8] = {users, users, user_parents, user_parents,
+                                  runtimes, runtimes, runtime_parents, runtime_parents};
+    result = PyTuple_New(8);
+    for (int k = 0; result != NULL && k < 8; k++) {
+        int is_wide = k % 2 == 0;
+        PyObject *a = new_array(array_type, is_wide ? "Q" : "I", starts[k],
+                                counts[k] * (is_wide ? 8 : 4));
+        if (a == NULL)
+            Py_CLEAR(result);
+        else
+            PyTuple_SET_ITEM(result, k, a);
+    }
+done:
+    for (int k = 0; k < got; k++)
+        PyBuffer_Release(&views[k]);
+    PyMem_Free(wide);
+    PyMem_Free(narrow);
+    Py_XDECREF(array_type);
+    Py_XDECREF(array_module);
+    return result;
+}
+
 /* --- signatures ------------------------------------------------------------------------- */
 
 /* Append n bytes to the growing buffer *out[0:*len] of capacity *cap. */
@@ -1957,6 +2063,9 @@ static PyMethodDef methods[] = {
      "signatures(states, stacks, creators) -> list of model.signature_of for each group."},
     {"first_ids", first_ids, METH_VARARGS,
      "first_ids(ids, groups, ngroups, per_group) -> [[id, ...], ...]: see builder._first_ids."},
+    {"split_members", split_members, METH_VARARGS,
+     "split_members(index, record_slots, parented, ids, parents) -> 8 arrays: see "
+     "traceback._split_members."},
     {"parent_facts", parent_facts, METH_VARARGS,
      "parent_facts(ids, groups, parents, parent_groups, creators, stacks) -> (with_parent, "
      "orphans, returned): see builder.parent_facts."},

@@ -30,6 +30,16 @@ class Records:
     def take(self) -> list[tuple[int, int, tuple[int, int] | None]]: ...
     def clear(self) -> None: ...
 
+def split_members(
+    index: array[int],
+    record_slots: array[int],
+    parented: array[int],
+    ids: array[int],
+    parents: array[int],
+    /,
+) -> tuple[
+    array[int], array[int], array[int], array[int], array[int], array[int], array[int], array[int]
+]: ...
 def parent_facts(
     ids: array[int],
     groups: array[int],

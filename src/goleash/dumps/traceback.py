@@ -212,6 +212,18 @@ _Counted = tuple[
 ]
 
 
+# What _split_members returns: ids, slots, parents and parent slots for each builder.
+_Members = tuple[
+    "array[int]",
+    "array[int]",
+    "array[int]",
+    "array[int]",
+    "array[int]",
+    "array[int]",
+    "array[int]",
+    "array[int]",
+]
+
 # What _Records.count returns (see there).
 _Read = tuple[
     bytes,
@@ -292,9 +304,9 @@ class _Parser:
         # Per dump: its distinct records (their counts wait there until _flush), and by record
         # number: the group slot, the header and stack, whether it names a parent.
         self.records = Records(seed, SEEN_IDS)  # it also keeps the ids seen in the dump
-        self.record_slot: list[int] = []
+        self.record_slot = array("i")
         self.record_facts: list[tuple[_Header, _Stack]] = []
-        self.record_parented: list[bool] = []
+        self.record_parented = array("B")
         self.counted = False  # the records hold counts not flushed yet
         self.waiting: tuple[bytes, int, int, _Scanning | None] | None = None  # see _block
         self.prefix: re.Pattern[bytes] | None = None
@@ -468,7 +480,7 @@ class _Parser:
         if new is None:
             return False
         # For a clean record, a blanked parent id means exactly one parent, in order.
-        parented = self.record_parented + [stack.parented for _, stack in new]
+        parented = self.record_parented + array("B", [stack.parented for _, stack in new])
         if sum(compress(counts, map(parented.__getitem__, present))) != len(parents):
             return False
         # Every record is clean: keep them. Counts wait in the records until the end of the
@@ -483,31 +495,13 @@ class _Parser:
             self._commit_junk()
         if any(gp) and max(compress(chunk_slots, gp)) >= 0:
             self.version = max(self.version, 22)  # gp= in a user goroutine's header: Go 1.22+
-        slots = list(map(record_slot.__getitem__, index))  # each goroutine's group slot
-        parent_slots = list(compress(slots, map(parented.__getitem__, index)))
+        members = split_members(index, record_slot, parented, ids, parents)
         if len(records) > MAX_RECORDS:  # memory follows distinct records, not goroutines
             self._flush()
             self._forget_records()
-        if min(chunk_slots) >= 0:
-            self._builder().members_of_groups(ids, slots, parents, parent_slots)
-            return True
-        # Runtime goroutines too (g0 aside): their slots are ~index in the runtime builder.
-        user = list(map(ge, slots, repeat(0)))
-        runtime = list(map(not_, user))
-        puser = list(map(ge, parent_slots, repeat(0)))
-        pruntime = list(map(not_, puser))
-        self._builder().members_of_groups(
-            list(compress(ids, user)),
-            list(compress(slots, user)),
-            compress(parents, puser),
-            compress(parent_slots, puser),
-        )
-        self._runtime_builder().members_of_groups(
-            list(compress(ids, runtime)),
-            list(map(invert, compress(slots, runtime))),
-            compress(parents, pruntime),
-            map(invert, compress(parent_slots, pruntime)),
-        )
+        self._builder().members_of_groups(*members[:4])
+        if min(chunk_slots) < 0:  # runtime goroutines too (g0 aside)
+            self._runtime_builder().members_of_groups(*members[4:])
         return True
 
     def _resolve(self, keys: list[bytes]) -> list[tuple[_Header, _Stack]] | None:
@@ -576,9 +570,9 @@ class _Parser:
 
     def _forget_records(self) -> None:
         self.records.clear()
-        self.record_slot = []
+        self.record_slot = array("i")
         self.record_facts = []
-        self.record_parented = []
+        self.record_parented = array("B")
 
     def _slot(self, header: _Header, stack: _Stack) -> int:
         """The group of a state and stack in the dump being read: its index in the user
@@ -1018,6 +1012,37 @@ class _Records:
             self._numbers = dict(kept)
 
 
+def _split_members(
+    index: array[int],
+    record_slots: array[int],
+    parented: array[int],
+    ids: array[int],
+    parents: array[int],
+) -> _Members:
+    """Each goroutine of a chunk (its record number in ``index``, its id in ``ids``) with the
+    group slot of its record, and each parent in ``parents`` (one per goroutine whose record is
+    ``parented``, in order) with its child's slot: ``(ids, slots, parents, parent slots)`` for
+    the user builder, then the same for the runtime one, whose slot ``s`` is written ``~s``.
+    ``_scan.split_members`` does the same in C where it was built."""
+    slots = list(map(record_slots.__getitem__, index))
+    parent_slots = list(compress(slots, map(parented.__getitem__, index)))
+    if len(parent_slots) != len(parents):
+        raise ValueError("as many parented goroutines as parents are expected")
+    user = list(map(ge, slots, repeat(0)))
+    puser = list(map(ge, parent_slots, repeat(0)))
+    runtime, pruntime = list(map(not_, user)), list(map(not_, puser))
+    return (
+        array("Q", compress(ids, user)),
+        array("I", compress(slots, user)),
+        array("Q", compress(parents, puser)),
+        array("I", compress(parent_slots, puser)),
+        array("Q", compress(ids, runtime)),
+        array("I", map(invert, compress(slots, runtime))),
+        array("Q", compress(parents, pruntime)),
+        array("I", map(invert, compress(parent_slots, pruntime))),
+    )
+
+
 class _Scanning:
     """``records.scan(text)`` running in a thread; ``result()`` waits for it."""
 
@@ -1056,6 +1081,11 @@ try:
     from goleash.dumps._scan import TextCache, plain_stack
 except ImportError:
     plain_stack = None  # type: ignore[assignment]  # the module is optional
+
+try:
+    from goleash.dumps._scan import split_members
+except ImportError:
+    split_members = _split_members
 
 
 # --- pure helpers ----------------------------------------------------------------------------
