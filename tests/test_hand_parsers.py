@@ -168,8 +168,11 @@ def test_a_small_dump_with_labels_is_read_and_reported_without_re(tmp_path) -> N
         f"sys.argv = ['goleash', 'dump', {str(dump)!r}, '--format', 'json']\n"
         "sys.exit(main())\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True
+    run = subprocess.run(  # in a folder with no Go source: nothing to look up or explain
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert run.returncode == 0, run.stderr[-2000:]  # read, and nothing suspect
     assert '"request": "a/b"' in run.stdout

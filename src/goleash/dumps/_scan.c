@@ -809,7 +809,7 @@ static PyObject *records_count(Records *self, PyObject *arg)
        seen before in the dump (a repeated id may start a new dump). */
     int fresh = 1;
     IdSet chunk_ids = {0};
-    const unsigned long long *id_at = ids.buf;
+    const unsigned long long *id_at = (const unsigned long long *)ids.buf;
     for (Py_ssize_t i = 0; fresh && i < ids.len; i++) {
         int added = id_at[i] == 0 || idset_has(&self->seen, id_at[i])
                         ? 0
@@ -880,7 +880,7 @@ static PyObject *records_commit(Records *self, PyObject *unused)
     }
     self->chunk.len = 0;
     self->committed = self->kept.len;
-    const unsigned long long *id = self->last_ids.buf;
+    const unsigned long long *id = (const unsigned long long *)self->last_ids.buf;
     for (Py_ssize_t i = 0; i < self->last_ids.len && self->seen.len < self->seen_cap; i++)
         if (idset_add(&self->seen, id[i]) < 0)
             return NULL;
