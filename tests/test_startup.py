@@ -75,13 +75,24 @@ def test_commands_run_by_click_collect_garbage_cycles_as_usual() -> None:
     # Start-up runs with the cyclic collector off; a command that may run for hours (watch,
     # test) must run with it on, or every asyncio cycle it makes would stay in memory.
     code = (
-        "import gc\n"
+        "import gc, sys\n"
         "from goleash.cli import main\n"
-        "try:\n    main(['rules'])\nexcept SystemExit:\n    pass\n"
+        "sys.argv = ['goleash', 'rules']  # as the console script runs it\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print(gc.isenabled(), gc.get_freeze_count() > 0)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.split()[-2:] == ["True", "True"], out.stderr
+
+
+def test_a_caller_of_main_keeps_its_collector_as_it_was() -> None:
+    import gc
+
+    assert gc.isenabled()
+    with pytest.raises(SystemExit):
+        main(["--bogus-flag"])
+    main(["--version"])
+    assert gc.isenabled()
 
 
 def test_reading_a_text_dump_does_not_import_protobuf_or_the_count_profile_parser() -> None:

@@ -194,9 +194,12 @@ def main(argv: list[str] | None = None) -> None:
     # Importing a command makes tens of thousands of objects that live as long as the process
     # and hold no garbage: the cyclic collector stays off until the command runs, and what
     # exists by then is frozen (never walked again). At exit, everything is frozen, so the
-    # interpreter's last collection walks nothing. (~10 % of a small `goleash dump`.)
-    gc.disable()
-    atexit.register(gc.freeze)
+    # interpreter's last collection walks nothing. (~10 % of a small `goleash dump`.) Only when
+    # the process is goleash's own (the console script): a caller's collector is left alone.
+    own_process = argv is None
+    if own_process:
+        gc.disable()
+        atexit.register(gc.freeze)
     args = sys.argv[1:] if argv is None else argv
     if not args:
         sys.stderr.write(usage_text())
@@ -220,8 +223,9 @@ def main(argv: list[str] | None = None) -> None:
     from goleash.cli.common import fail
 
     group: click.Group = __getattr__("cli")
-    gc.freeze()  # long-running commands (watch, test) collect as usual from here
-    gc.enable()
+    if own_process:
+        gc.freeze()  # long-running commands (watch, test) collect as usual from here
+        gc.enable()
     try:
         group.main(args=args, prog_name="goleash", standalone_mode=False)
     except click.UsageError as e:
