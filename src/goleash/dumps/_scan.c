@@ -421,7 +421,8 @@ static PyObject *new_array(PyObject *array_type, const char *code, const void *b
 /* --- records kept across chunks ------------------------------------------------------------ */
 
 /* A set of goroutine ids: open addressing, id + 1 stored (ids have at most 19 digits: it never
-   wraps), 0 marks a free slot. */
+   wraps), 0 marks a free slot. The records keep the ids seen in a dump in one; parent_facts
+   finds parents' groups through one (by slot). */
 typedef struct {
     unsigned long long *slots;
     Py_ssize_t mask, len;
@@ -1165,51 +1166,43 @@ static PyObject *split_members(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "index and ids differ in length");
         goto done;
     }
-    /* [user ids | runtime ids] from both ends of one block, and [user parents | runtime ...] */
-    wide = PyMem_Malloc(((size_t)n + (size_t)np + 1) * sizeof(unsigned long long));
-    narrow = PyMem_Malloc(((size_t)n + (size_t)np + 1) * sizeof(unsigned int));
-    if (wide == NULL || narrow == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    Py_ssize_t users = 0, runtimes = 0, user_parents = 0, runtime_parents = 0, p = 0;
+    /* One pass to check and count, one to fill [user ids | runtime ids] and, after them,
+       [user parents | runtime parents], each part in order. */
+    Py_ssize_t users = 0, user_parents = 0, p = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         unsigned int r = index[i];
         if ((Py_ssize_t)r >= nslots || (Py_ssize_t)r >= nparented) {
             PyErr_SetString(PyExc_ValueError, "a record number out of range");
             goto done;
         }
-        int s = slot[r];
-        int user = s >= 0;
-        Py_ssize_t at = user ? users++ : n - 1 - runtimes++;
-        wide[at] = ids[i];
-        narrow[at] = (unsigned int)(user ? s : ~s);
+        users += slot[r] >= 0;
         if (parented[r]) {
-            if (p >= np) {
-                PyErr_SetString(PyExc_ValueError, "more parented goroutines than parents");
-                goto done;
-            }
-            Py_ssize_t pat = user ? n + user_parents++ : n + np - 1 - runtime_parents++;
-            wide[pat] = parents[p++];
-            narrow[pat] = (unsigned int)(user ? s : ~s);
+            user_parents += slot[r] >= 0;
+            p++;
         }
     }
     if (p != np) {
-        PyErr_SetString(PyExc_ValueError, "fewer parented goroutines than parents");
+        PyErr_SetString(PyExc_ValueError, "as many parented goroutines as parents are expected");
         goto done;
     }
-    /* The runtime halves were filled from the end: put them back in order. */
-    for (Py_ssize_t a = users, b = n - 1; a < b; a++, b--) {
-        unsigned long long w = wide[a];
-        unsigned int v = narrow[a];
-        wide[a] = wide[b], narrow[a] = narrow[b];
-        wide[b] = w, narrow[b] = v;
+    wide = PyMem_Malloc(((size_t)n + (size_t)np + 1) * sizeof(unsigned long long));
+    narrow = PyMem_Malloc(((size_t)n + (size_t)np + 1) * sizeof(unsigned int));
+    if (wide == NULL || narrow == NULL) {
+        PyErr_NoMemory();
+        goto done;
     }
-    for (Py_ssize_t a = n + user_parents, b = n + np - 1; a < b; a++, b--) {
-        unsigned long long w = wide[a];
-        unsigned int v = narrow[a];
-        wide[a] = wide[b], narrow[a] = narrow[b];
-        wide[b] = w, narrow[b] = v;
+    Py_ssize_t runtimes = n - users, runtime_parents = np - user_parents;
+    Py_ssize_t at[2] = {users, 0}, parent_at[2] = {n + user_parents, n}; /* by user */
+    p = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int s = slot[index[i]], user = s >= 0;
+        unsigned int group = (unsigned int)(user ? s : ~s);
+        wide[at[user]] = ids[i];
+        narrow[at[user]++] = group;
+        if (parented[index[i]]) {
+            wide[parent_at[user]] = parents[p++];
+            narrow[parent_at[user]++] = group;
+        }
     }
     array_module = PyImport_ImportModule("array");
     array_type = array_module ? PyObject_GetAttrString(array_module, "array") : NULL;
@@ -1475,46 +1468,6 @@ fail:
 
 /* --- parent facts -------------------------------------------------------------------------- */
 
-/* An open-addressing map from uint64 to uint64; keys are stored + 1, so 0 marks a free slot
-   (goroutine ids have at most 19 digits: id + 1 never wraps). */
-typedef struct {
-    unsigned long long *keys, *values;
-    size_t mask;
-} U64Map;
-
-static int map_init(U64Map *m, size_t entries)
-{
-    size_t size = 16;
-    while (size < entries * 2)
-        size <<= 1;
-    m->keys = PyMem_Calloc(size, sizeof(unsigned long long));
-    m->values = PyMem_Calloc(size, sizeof(unsigned long long));
-    m->mask = size - 1;
-    if (m->keys == NULL || m->values == NULL) {
-        PyMem_Free(m->keys);
-        PyMem_Free(m->values);
-        m->keys = m->values = NULL;
-        PyErr_NoMemory();
-        return -1;
-    }
-    return 0;
-}
-
-static void map_free(U64Map *m)
-{
-    PyMem_Free(m->keys);
-    PyMem_Free(m->values);
-}
-
-static size_t map_slot(const U64Map *m, unsigned long long key)
-{
-    unsigned long long stored = key + 1, h = stored * 0x9E3779B97F4A7C15ULL;
-    size_t i = (size_t)(h >> 17) & m->mask;
-    while (m->keys[i] != 0 && m->keys[i] != stored)
-        i = (i + 1) & m->mask;
-    return i;
-}
-
 /* A read-only view of an array.array of the given typecode size; -1 with an error if not. */
 static int get_array(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const char *what)
 {
@@ -1531,8 +1484,8 @@ static int get_array(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const 
 
 /* The group + 1 of each parent id's goroutine (the last one with that id), 0 when none has it.
    Goroutine ids are handed out in order, so a dump's ids usually fill a range not much wider
-   than their number: then a table indexed by id, read in order, answers; otherwise a hash map
-   of the parent ids alone (memory follows parents, not the range). */
+   than their number: then a table indexed by id, read in order, answers; otherwise a set of
+   the parent ids alone, with their groups by slot (memory follows parents, not the range). */
 static int parent_groups_of(const unsigned long long *id, const unsigned int *group, Py_ssize_t n,
                             const unsigned long long *parent, Py_ssize_t np,
                             unsigned long long *out)
@@ -1557,20 +1510,29 @@ static int parent_groups_of(const unsigned long long *id, const unsigned int *gr
         PyMem_Free(by_id);
         return 0;
     }
-    U64Map alive;
-    if (map_init(&alive, (size_t)np) < 0)
-        return -1;
+    IdSet parents = {0};
+    unsigned long long *group_of = NULL; /* by the parents' slots */
     for (Py_ssize_t i = 0; i < np; i++)
-        alive.keys[map_slot(&alive, parent[i])] = parent[i] + 1;
+        if (idset_add(&parents, parent[i]) < 0)
+            goto fail;
+    group_of = PyMem_Calloc((size_t)(parents.slots == NULL ? 1 : parents.mask + 1),
+                            sizeof(unsigned long long));
+    if (group_of == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
-        size_t s = map_slot(&alive, id[i]);
-        if (alive.keys[s] != 0)
-            alive.values[s] = (unsigned long long)group[i] + 1;
+        if (idset_has(&parents, id[i]))
+            group_of[idset_slot(&parents, id[i])] = (unsigned long long)group[i] + 1;
     }
     for (Py_ssize_t i = 0; i < np; i++)
-        out[i] = alive.values[map_slot(&alive, parent[i])];
-    map_free(&alive);
+        out[i] = group_of[idset_slot(&parents, parent[i])];
+    PyMem_Free(group_of);
+    idset_clear(&parents);
     return 0;
+fail:
+    idset_clear(&parents);
+    return -1;
 }
 
 /* codes[0:n] in increasing order (all below `bound`): a radix sort, 11 bits a pass. */

@@ -1383,7 +1383,7 @@ def _file_line(line: bytes, cache: _Lines) -> _FileLine | None:
         colon > 0
         and line.startswith(b"\t")
         and number.isdigit()
-        and (not space or (offset.startswith(b"+0x") and not offset[3:].strip(_HEX) and offset[3:]))
+        and (not space or (offset.startswith(b"+0x") and _is_hex(offset[3:])))
     ):
         info: _FileLine | None = (_text_of(line[1:colon]), int(number))
     else:

@@ -14,6 +14,7 @@ json package's, byte for byte (tests compare both on any document).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 TYPE_CHECKING = False  # typing costs start-up time: only the type checker imports it
 if TYPE_CHECKING:
@@ -29,17 +30,14 @@ except ImportError:  # pragma: no cover - CPython and PyPy have it
 # encoder, which then pays for its import.
 SMALL = 64
 
-_C_ENCODER: list[Callable[[Any], str]] = []
 
-
+@cache
 def _c_encoder() -> Callable[[Any], str]:
     """One encoder for every item: json.dumps with options builds a new one per call, which a
     report of ten thousand groups notices."""
-    if not _C_ENCODER:
-        import json
+    import json
 
-        _C_ENCODER.append(json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode)
-    return _C_ENCODER[0]
+    return json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
 
 
 def _float(value: float) -> str:
