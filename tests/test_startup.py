@@ -76,9 +76,9 @@ def test_commands_run_by_click_collect_garbage_cycles_as_usual() -> None:
     # test) must run with it on, or every asyncio cycle it makes would stay in memory.
     code = (
         "import gc, sys\n"
-        "from goleash.cli import main\n"
-        "sys.argv = ['goleash', 'rules']  # as the console script runs it\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "from goleash.cli import console\n"
+        "sys.argv = ['goleash', 'rules']\n"
+        "try:\n    console()\nexcept SystemExit:\n    pass\n"
         "print(gc.isenabled(), gc.get_freeze_count() > 0)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -189,14 +189,21 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: usage errors become one line on stderr and exit status 2."""
-    # Importing a command makes tens of thousands of objects that live as long as the process
-    # and hold no garbage: the cyclic collector stays off until the command runs, and what
-    # exists by then is frozen (never walked again). At exit, everything is frozen, so the
-    # interpreter's last collection walks nothing. (~10 % of a small `goleash dump`.) Only when
-    # the process is goleash's own (the console script): a caller's collector is left alone.
-    own_process = argv is None
+def console() -> None:
+    """The `goleash` console script: ``main`` in a process of goleash's own."""
+    main(own_process=True)
+
+
+def main(argv: list[str] | None = None, *, own_process: bool = False) -> None:
+    """Run goleash with ``argv`` (default: the command line): usage errors become one line on
+    stderr and exit status 2.
+
+    ``own_process`` (the console script): importing a command makes tens of thousands of
+    objects that live as long as the process and hold no garbage, so the cyclic collector stays
+    off until the command runs, and what exists by then is frozen (never walked again); at
+    exit everything is frozen, so the interpreter's last collection walks nothing (~10 % of a
+    small `goleash dump`). Other callers keep their collector as it was.
+    """
     if own_process:
         gc.disable()
         atexit.register(gc.freeze)

@@ -1,5 +1,5 @@
 """`python -m goleash.cli`: the same as the `goleash` command."""
 
-from goleash.cli import main
+from goleash.cli import console
 
-main()
+console()
