@@ -246,7 +246,35 @@ def test_without_any_c_the_same_snapshots_are_read(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(builder, "parent_facts", builder._parent_facts)
     monkeypatch.setattr(builder, "first_ids", builder._first_ids)
     monkeypatch.setattr(builder, "signatures", builder._signatures)
+    monkeypatch.setattr(builder, "untrack", builder._untrack)
     assert traceback.parse(io.BytesIO(data)) == with_c
+
+
+def test_a_kept_snapshot_costs_the_cycle_collector_nothing() -> None:
+    # A snapshot kept by watch or a script holds no reference cycle: full collections must
+    # not walk its groups (tens of milliseconds for ten thousand of them, at every one).
+    import gc
+
+    pytest.importorskip("goleash.dumps._scan")
+    snapshot = traceback.parse(io.BytesIO(generate(5000, 500, seed=3)))[0]
+    assert len(snapshot.groups) > 100
+    kept = [snapshot.groups, *snapshot.groups]
+    kept += [g.frames for g in snapshot.groups] + [g.sample_ids for g in snapshot.groups]
+    assert not any(map(gc.is_tracked, kept))
+
+
+def test_untrack_leaves_what_may_hold_a_cycle_tracked() -> None:
+    scan = pytest.importorskip("goleash.dumps._scan")
+    import gc
+
+    from goleash.model import Frame
+
+    frame = Frame("main.f", "/x.go", 1)
+    with_list, atomic = (frame, []), (frame, (1, "a"))
+    pair = (with_list, atomic)
+    scan.untrack(pair)
+    assert gc.is_tracked(with_list) and gc.is_tracked(pair)
+    assert not gc.is_tracked(atomic)
 
 
 def test_the_c_pass_is_built_where_a_compiler_is() -> None:

@@ -1814,6 +1814,14 @@ static PyObject *first_ids(PyObject *module, PyObject *args)
         if (PyList_GET_SIZE(list) == per_group)
             wanting--;
     }
+    /* Tuples of ints: nothing to collect there, so off the cycle collector's lists. */
+    for (Py_ssize_t g = 0; g < ngroups; g++) {
+        PyObject *tuple = PyList_AsTuple(PyList_GET_ITEM(lists, g));
+        if (tuple == NULL)
+            goto done;
+        PyObject_GC_UnTrack(tuple);
+        PyList_SetItem(lists, g, tuple);
+    }
     result = lists;
     lists = NULL;
 done:
@@ -1821,6 +1829,43 @@ done:
     PyBuffer_Release(&ids);
     PyBuffer_Release(&groups);
     return result;
+}
+
+/* Whether `o` is a tuple, or an instance of a tuple subclass with no __dict__ (a NamedTuple),
+   that the cycle collector tracks. */
+static int tracked_tuple(PyObject *o)
+{
+    return PyTuple_Check(o) && Py_TYPE(o)->tp_dictoffset == 0 && PyObject_GC_IsTracked(o);
+}
+
+/* `o` off the collector's lists if no item of it is tracked, its items first when `depth`. */
+static void untrack_tuple(PyObject *o, int depth)
+{
+    if (!tracked_tuple(o))
+        return;
+    Py_ssize_t n = PyTuple_GET_SIZE(o);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(o, i);
+        if (depth > 0)
+            untrack_tuple(item, depth - 1);
+        if (PyObject_IS_GC(item) && PyObject_GC_IsTracked(item))
+            return;
+    }
+    PyObject_GC_UnTrack(o);
+}
+
+/* Each object of the tuple `arg` (the groups of a snapshot) and `arg` itself off the lists,
+   and first their tuples two levels down (a group's frames, and their frames). */
+static PyObject *untrack(PyObject *module, PyObject *arg)
+{
+    if (!PyTuple_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "untrack() takes a tuple");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(arg); i++)
+        untrack_tuple(PyTuple_GET_ITEM(arg, i), 2);
+    untrack_tuple(arg, 0);
+    Py_RETURN_NONE;
 }
 
 /* --- plain stacks ------------------------------------------------------------------------- */
@@ -1864,12 +1909,26 @@ static int file_line(const char *s, Py_ssize_t len, Py_ssize_t *path_end, long l
    tuples of its own (every collection would otherwise walk tens of thousands of frames). */
 static PyObject *shared_name(TextCache *names, const char *s, Py_ssize_t len);
 
+/* The int of a line number, one object for each number below LINES: the frames of a dump
+   repeat a few thousand line numbers tens of thousands of times. Made on first use and kept. */
+#define LINES 8192
+static PyObject *lines[LINES];
+
+static PyObject *line_number(long long line)
+{
+    if (line < 0 || line >= LINES)
+        return PyLong_FromLongLong(line);
+    if (lines[line] == NULL && (lines[line] = PyLong_FromLongLong(line)) == NULL)
+        return NULL;
+    return Py_NewRef(lines[line]);
+}
+
 static PyObject *new_frame(PyTypeObject *type, TextCache *names, const char *function,
                            Py_ssize_t function_len, const char *file, Py_ssize_t file_len,
                            long long line)
 {
     PyObject *parts[3] = {shared_name(names, function, function_len),
-                          shared_name(names, file, file_len), PyLong_FromLongLong(line)};
+                          shared_name(names, file, file_len), line_number(line)};
     PyObject *frame = NULL;
     if (parts[0] != NULL && parts[1] != NULL && parts[2] != NULL)
         frame = type->tp_alloc(type, 3);
@@ -2024,7 +2083,10 @@ static PyMethodDef methods[] = {
     {"signatures", signatures, METH_VARARGS,
      "signatures(states, stacks, creators) -> list of model.signature_of for each group."},
     {"first_ids", first_ids, METH_VARARGS,
-     "first_ids(ids, groups, ngroups, per_group) -> [[id, ...], ...]: see builder._first_ids."},
+     "first_ids(ids, groups, ngroups, per_group) -> [(id, ...), ...]: see builder._first_ids."},
+    {"untrack", untrack, METH_O,
+     "untrack(objects): see builder._untrack; here the tuples are taken off the collector's "
+     "lists."},
     {"split_members", split_members, METH_VARARGS,
      "split_members(index, record_slots, parented, ids, parents) -> 8 arrays: see "
      "traceback._split_members."},

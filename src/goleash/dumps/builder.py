@@ -226,15 +226,17 @@ class SnapshotBuilder:
                     orphans[i],
                     returned[i],
                     with_parent[i],
-                    tuple(samples[i]),
+                    samples[i],
                     acc.elided,
                 )
             )
             for i, acc in enumerate(accs)
         ]
         groups.sort(key=lambda g: (-g.count, g.signature))
+        ordered = tuple(groups)
+        untrack(ordered)
         return Snapshot(
-            groups=tuple(groups),
+            groups=ordered,
             format=self.format,
             profile=self.profile,
             source=self.source,
@@ -294,7 +296,7 @@ def _parent_facts(
 
 def _first_ids(
     ids: array[int], groups: array[int], ngroups: int, per_group: int
-) -> list[list[int]]:
+) -> list[tuple[int, ...]]:
     """The first ``per_group`` ids of each group, in dump order (``groups``: each id's group).
     ``_scan.first_ids`` does the same in C where it was built."""
     firsts: list[list[int]] = [[] for _ in range(ngroups)]
@@ -306,7 +308,19 @@ def _first_ids(
         if len(found) < per_group:
             found.append(gid)
             wanting -= len(found) == per_group
-    return firsts
+    return list(map(tuple, firsts))
+
+
+def _untrack(groups: tuple[Group, ...]) -> None:
+    """Nothing; ``_scan.untrack`` takes ``groups``, the groups in it and their tuples off the
+    cycle collector's lists.
+
+    None of them can be part of a reference cycle (their items are strs, ints, frames and labels
+    of strs), yet a snapshot kept for long, by ``watch`` or a script, would be walked by every
+    full collection, and the one at exit: tens of milliseconds for ten thousand groups. The
+    collector takes plain tuples like these off its lists by itself, but only once it has
+    walked them, and never a NamedTuple.
+    """
 
 
 def _signatures(
@@ -318,9 +332,14 @@ def _signatures(
 
 
 try:
-    from goleash.dumps._scan import first_ids, parent_facts, signatures
+    from goleash.dumps._scan import first_ids, parent_facts, signatures, untrack
 except ImportError:  # built at install where a C compiler is at hand
-    first_ids, parent_facts, signatures = _first_ids, _parent_facts, _signatures
+    first_ids, parent_facts, signatures, untrack = (
+        _first_ids,
+        _parent_facts,
+        _signatures,
+        _untrack,
+    )
 
 
 def _keep_common(common: dict[str, str], labels: Mapping[str, str]) -> None:
