@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from itertools import compress, repeat
-from operator import add, mul
+from operator import add, attrgetter, mul
 
 from goleash.model import Frame, Goroutine, Group, Snapshot, signature_of
 
@@ -197,8 +197,13 @@ class SnapshotBuilder:
 
     def build(self) -> Snapshot:
         accs = self._accs
-        stacks = [a.frames for a in accs]
-        creators = [a.created_by for a in accs]
+
+        # Column by column, each by a C loop (attrgetter, map, zip): ten thousand groups
+        # noticed a Python loop that made each group from its accumulator.
+        def column(name: str) -> list[Any]:
+            return list(map(attrgetter(name), accs))
+
+        states, stacks, creators = column("state"), column("frames"), column("created_by")
         with_parent, orphans, returned = parent_facts(
             self._ids,
             self._id_group,
@@ -207,32 +212,31 @@ class SnapshotBuilder:
             [None if c is None else c.function for c in creators],
             stacks,
         )
-        samples = first_ids(self._ids, self._id_group, len(accs), SAMPLE_IDS)
-        digests = signatures([a.state for a in accs], stacks, creators)
-        groups = [
-            _new_group(
-                (
-                    digests[i],
-                    acc.state,
-                    acc.frames,
-                    acc.created_by,
-                    acc.count,
-                    None
-                    if acc.wait_min is None or acc.wait_max is None
-                    else (acc.wait_min, acc.wait_max),
-                    acc.leaked,
-                    acc.locked,
-                    acc.labels or _NO_LABELS,
-                    orphans[i],
-                    returned[i],
-                    with_parent[i],
-                    samples[i],
-                    acc.elided,
-                )
-            )
-            for i, acc in enumerate(accs)
+        waits = [
+            None if low is None or high is None else (low, high)
+            for low, high in zip(column("wait_min"), column("wait_max"), strict=True)
         ]
-        groups.sort(key=lambda g: (-g.count, g.signature))
+        labels = [found or _NO_LABELS for found in column("labels")]
+        fields = zip(
+            signatures(states, stacks, creators),
+            states,
+            stacks,
+            creators,
+            column("count"),
+            waits,
+            column("leaked"),
+            column("locked"),
+            labels,
+            orphans,
+            returned,
+            with_parent,
+            first_ids(self._ids, self._id_group, len(accs), SAMPLE_IDS),
+            column("elided"),
+            strict=True,
+        )
+        # Most goroutines first, then by signature: sorted by signature, then stably by count.
+        groups = sorted(map(_new_group, fields), key=attrgetter("signature"))
+        groups.sort(key=attrgetter("count"), reverse=True)
         ordered = tuple(groups)
         untrack(ordered)
         return Snapshot(
