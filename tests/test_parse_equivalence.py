@@ -250,6 +250,19 @@ def test_without_any_c_the_same_snapshots_are_read(monkeypatch: pytest.MonkeyPat
     assert traceback.parse(io.BytesIO(data)) == with_c
 
 
+def test_signatures_hashed_in_a_thread_are_those_of_the_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # From SIGN_APART groups on, the C signatures run in a thread beside the rest of build().
+    from goleash.dumps import builder
+
+    data = generate(3 * builder.SIGN_APART, builder.SIGN_APART + 500, seed=11)
+    with_c = traceback.parse(io.BytesIO(data))[0]
+    assert len(with_c.groups) >= builder.SIGN_APART
+    monkeypatch.setattr(builder, "signatures", builder._signatures)
+    assert traceback.parse(io.BytesIO(data))[0] == with_c
+
+
 def test_a_kept_snapshot_costs_the_cycle_collector_nothing() -> None:
     # A snapshot kept by watch or a script holds no reference cycle: full collections must
     # not walk its groups (tens of milliseconds for ten thousand of them, at every one).

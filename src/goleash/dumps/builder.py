@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 SAMPLE_IDS = 8
+# From this many groups on, their signatures are hashed in a thread while the rest of the
+# snapshot is made (where the C signatures, which release the GIL, were built).
+SIGN_APART = 2000
 _NO_LABELS: Mapping[str, str] = {}  # shared by every group without labels; never changed
 
 # A Group from its fields in order, without its Python-level __new__ (ten thousand groups
@@ -204,6 +207,11 @@ class SnapshotBuilder:
             return list(map(attrgetter(name), accs))
 
         states, stacks, creators = column("state"), column("frames"), column("created_by")
+        signing = None
+        if len(accs) >= SIGN_APART and SIGNS_WITHOUT_GIL:
+            from goleash.dumps.background import Background
+
+            signing = Background(signatures, states, stacks, creators)
         with_parent, orphans, returned = parent_facts(
             self._ids,
             self._id_group,
@@ -218,7 +226,7 @@ class SnapshotBuilder:
         ]
         labels = [found or _NO_LABELS for found in column("labels")]
         fields = zip(
-            signatures(states, stacks, creators),
+            signatures(states, stacks, creators) if signing is None else signing.result(),
             states,
             stacks,
             creators,
@@ -344,6 +352,9 @@ except ImportError:  # built at install where a C compiler is at hand
         _signatures,
         _untrack,
     )
+    SIGNS_WITHOUT_GIL = False
+else:
+    SIGNS_WITHOUT_GIL = True
 
 
 def _keep_common(common: dict[str, str], labels: Mapping[str, str]) -> None:

@@ -79,6 +79,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any, BinaryIO
 
+    from goleash.dumps.background import Background
+
 FIRST_CHUNK = 1 << 20
 CHUNK = 4 << 20
 MAX_LINE = 16 << 20  # a "line" longer than this is binary junk
@@ -308,7 +310,7 @@ class _Parser:
         self.record_facts: list[tuple[_Header, _Stack]] = []
         self.record_parented = array("B")
         self.counted = False  # the records hold counts not flushed yet
-        self.waiting: tuple[bytes, int, int, _Scanning | None] | None = None  # see _block
+        self.waiting: tuple[bytes, int, int, Background | None] | None = None  # see _block
         self.prefix: re.Pattern[bytes] | None = None
         self.found_any = False
         self.bytes_read = 0
@@ -426,7 +428,9 @@ class _Parser:
             # A thread only when Python has a block to read meanwhile: a dump of one block
             # (most small ones) starts none.
             if before is not None and self.fast_enabled and SCANS_WITHOUT_GIL:
-                scan = _Scanning(self.records, memoryview(text)[:end])
+                from goleash.dumps.background import Background
+
+                scan = Background(self.records.scan, memoryview(text)[:end])
             self.waiting = (text, 0, end, scan)
         if before is not None:
             self._chunk(*before)
@@ -437,7 +441,7 @@ class _Parser:
         if before is not None:
             self._chunk(*before)
 
-    def _chunk(self, text: bytes, start: int, end: int, scan: _Scanning | None = None) -> None:
+    def _chunk(self, text: bytes, start: int, end: int, scan: Background | None = None) -> None:
         """The fast path for ``text[start:end]`` if every record in it is clean; else the
         halves, down to pieces small enough that the careful path reading them costs little.
         ``scan``: the chunk's scan, made in a thread."""
@@ -1041,30 +1045,6 @@ def _split_members(
         array("Q", compress(parents, pruntime)),
         array("I", map(invert, compress(parent_slots, pruntime))),
     )
-
-
-class _Scanning:
-    """``records.scan(text)`` running in a thread; ``result()`` waits for it."""
-
-    def __init__(self, records: Records, text: memoryview) -> None:
-        from threading import Thread  # imported only for inputs of more than one block
-
-        self._scan: object = None
-        self._error: BaseException | None = None
-        self._thread = Thread(target=self._run, args=(records, text), daemon=True)
-        self._thread.start()
-
-    def _run(self, records: Records, text: memoryview) -> None:
-        try:
-            self._scan = records.scan(text)
-        except BaseException as e:  # raised again in the reading thread
-            self._error = e
-
-    def result(self) -> object:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._scan
 
 
 try:
