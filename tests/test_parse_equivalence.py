@@ -164,6 +164,36 @@ def test_odd_stacks_read_the_same(body: bytes) -> None:
     assert fast == careful
 
 
+_STACK_PARTS = [
+    b"main.f()\n", b"runtime.goexit()\n", b"runtime.gopark()\n", b"runtime.bgsweep()\n",
+    b"net/http.(*conn).serve()\n", b"main.h(...)\n", b"\t/src/a.go:12 +0x1d\n",
+    b"\t/usr/local/go/src/runtime/asm_amd64.s:1700 +0x1\n", b"\t/x.go:3\n",
+    b"created by main.g in goroutine 1\n", b"created by main.g\n", b" in goroutine 1\n",
+    b"created by runtime.gcenable in goroutine 1\n", b"\n", b"main.f(", b")\n", b"x",
+]  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(_STACK_PARTS), max_size=12).map(b"".join))
+def test_the_c_stacks_are_the_python_ones(body: bytes) -> None:
+    # _scan.read_stack reads plain stacks all the way to their _Stack; _stack's Python lines
+    # (the path where _scan was not built) must make the same one, or refuse it alike.
+    pytest.importorskip("goleash.dumps._scan")
+    with_c, without_c = traceback._Parser("x"), traceback._Parser("x")
+    without_c.pairs = without_c.names = None
+    assert with_c._stack(body) == without_c._stack(body)
+
+
+def test_plain_stacks_are_read_in_c() -> None:
+    scan = pytest.importorskip("goleash.dumps._scan")
+    parser = traceback._Parser("x")
+    system = b"runtime.gopark()\n\t/r.go:1 +0x1\nruntime.goexit()\n\t/a.s:2 +0x1\n"
+    stack = scan.read_stack(system, parser.pairs, parser.names, traceback._TYPES, {}, lambda f: 1)
+    assert stack is not False and stack.shape.system == 1 and stack.group == 0
+    cut = b"main.f()\n\t/a.go:1\nmain.g()\n"  # no file line after a call: not plain
+    assert scan.read_stack(cut, parser.pairs, parser.names, traceback._TYPES, {}, None) is False
+
+
 # The whole-chunk pass and the records kept across chunks exist twice: in C
 # (goleash.dumps._scan.Records, built at install) and in Python (traceback._Records on
 # count_chunk, the fallback where no compiler was at hand). Both must cut, number and count
@@ -240,7 +270,7 @@ def test_without_any_c_the_same_snapshots_are_read(monkeypatch: pytest.MonkeyPat
     data = b"".join(p.read_bytes() for p in TEXT_FIXTURES) + generate(3000, 300, seed=8)
     with_c = traceback.parse(io.BytesIO(data))
     monkeypatch.setattr(traceback, "Records", traceback._Records)
-    monkeypatch.setattr(traceback, "plain_stack", None)
+    monkeypatch.setattr(traceback, "read_stack", None)
     monkeypatch.setattr(traceback, "SCANS_WITHOUT_GIL", False)
     monkeypatch.setattr(traceback, "split_members", traceback._split_members)
     monkeypatch.setattr(builder, "parent_facts", builder._parent_facts)

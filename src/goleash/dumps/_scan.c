@@ -2009,6 +2009,80 @@ static PyObject *pair_frame(TextCache *known, TextCache *names, PyTypeObject *ty
     return frame;
 }
 
+/* Read body[0:n] as plain line pairs: 1 with *frames (a tuple) and *creator (Py_None when none)
+   as new references and *version, 0 when it is not a plain stack, -1 with an error set. */
+static int read_plain(const char *body, Py_ssize_t n, TextCache *known, TextCache *names,
+                      PyTypeObject *type, PyObject **frames_out, PyObject **creator_out,
+                      int *version_out)
+{
+    if (n > 0 && body[n - 1] == '\n')
+        n--; /* the newline of the blank line after the stack */
+    PyObject *frames = PyList_New(0), *creator = Py_None;
+    if (frames == NULL)
+        return -1;
+    Py_INCREF(creator);
+    int version = 0, r = 0;
+    Py_ssize_t s = 0;
+    if (n > 0 && body[n - 1] == '\n')
+        goto done; /* an empty line */
+    while (s < n) {
+        const char *nl = memchr(body + s, '\n', n - s);
+        if (nl == NULL || nl == body + s)
+            goto done; /* no file line, or an empty line */
+        Py_ssize_t call_end = nl - body;
+        const char *nl2 = memchr(body + call_end + 1, '\n', n - call_end - 1);
+        Py_ssize_t end = nl2 == NULL ? n : nl2 - body;
+        if (end == call_end + 1)
+            goto done;
+        int is_creator = call_end - s >= 11 && memcmp(body + s, "created by ", 11) == 0;
+        if (is_creator && end != n)
+            goto done; /* only the last pair may be the creator */
+        PyObject *frame =
+            pair_frame(known, names, type, body + s, call_end - s, end - s, is_creator);
+        if (frame == NULL) {
+            r = -1;
+            goto done;
+        }
+        if (frame == Py_None) {
+            Py_DECREF(frame);
+            goto done;
+        }
+        if (is_creator) {
+            Py_SETREF(creator, frame);
+            if (parent_start(body + s, call_end - s) >= 0)
+                version = 21;
+        } else {
+            int appended = PyList_Append(frames, frame);
+            Py_DECREF(frame);
+            if (appended < 0) {
+                r = -1;
+                goto done;
+            }
+        }
+        s = end + 1;
+    }
+    if (PyList_GET_SIZE(frames) == 0)
+        goto done;
+    PyObject *tuple = PyList_AsTuple(frames);
+    if (tuple == NULL) {
+        r = -1;
+        goto done;
+    }
+    int atomic = 1; /* only untracked frames in it: no cycle can pass through it either */
+    for (Py_ssize_t i = 0; atomic && i < PyTuple_GET_SIZE(tuple); i++)
+        atomic = !PyObject_GC_IsTracked(PyTuple_GET_ITEM(tuple, i));
+    if (atomic)
+        PyObject_GC_UnTrack(tuple);
+    *frames_out = tuple;
+    *creator_out = Py_NewRef(creator);
+    *version_out = version;
+    r = 1;
+done:
+    Py_DECREF(frames);
+    Py_DECREF(creator);
+    return r;
+}
+
 static PyObject *plain_stack(PyObject *module, PyObject *args)
 {
     const char *body;
@@ -2022,74 +2096,116 @@ static PyObject *plain_stack(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "the frame type must be a tuple");
         return NULL;
     }
-    if (n > 0 && body[n - 1] == '\n')
-        n--; /* the newline of the blank line after the stack */
-    /* Line pairs: [start of the call line, its newline, end of the file line). */
-    PyObject *frames = PyList_New(0), *creator = Py_None, *result = NULL;
-    if (frames == NULL)
-        return NULL;
-    Py_INCREF(creator);
-    int version = 0;
-    Py_ssize_t s = 0;
-    if (n > 0 && body[n - 1] == '\n')
-        goto not_plain; /* an empty line */
-    while (s < n) {
-        const char *nl = memchr(body + s, '\n', n - s);
-        if (nl == NULL || nl == body + s)
-            goto not_plain; /* no file line, or an empty line */
-        Py_ssize_t call_end = nl - body;
-        const char *nl2 = memchr(body + call_end + 1, '\n', n - call_end - 1);
-        Py_ssize_t end = nl2 == NULL ? n : nl2 - body;
-        if (end == call_end + 1)
-            goto not_plain;
-        int is_creator = call_end - s >= 11 && memcmp(body + s, "created by ", 11) == 0;
-        if (is_creator && end != n)
-            goto not_plain; /* only the last pair may be the creator */
-        PyObject *frame =
-            pair_frame(known, names, type, body + s, call_end - s, end - s, is_creator);
-        if (frame == NULL)
-            goto error;
-        if (frame == Py_None) {
-            Py_DECREF(frame);
-            goto not_plain;
+    PyObject *frames, *creator;
+    int version;
+    int r = read_plain(body, n, known, names, type, &frames, &creator, &version);
+    if (r <= 0)
+        return r < 0 ? NULL : Py_NewRef(Py_None);
+    return Py_BuildValue("(NNi)", frames, creator, version);
+}
+
+/* A new instance of the tuple subclass `type` holding the n references in `items` (stolen,
+   also on failure; a NULL among them fails the call, its error already set). */
+static PyObject *new_record(PyTypeObject *type, PyObject **items, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (items[i] == NULL) {
+            for (Py_ssize_t k = 0; k < n; k++)
+                Py_XDECREF(items[k]);
+            return NULL;
         }
-        if (is_creator) {
-            Py_SETREF(creator, frame);
-            if (parent_start(body + s, call_end - s) >= 0)
-                version = 21;
+    }
+    PyObject *record = type->tp_alloc(type, n);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (record == NULL)
+            Py_DECREF(items[i]);
+        else
+            PyTuple_SET_ITEM(record, i, items[i]);
+    }
+    return record;
+}
+
+/* How many times the parent mark (" in goroutine 1\n") is in body[0:n], as bytes.count. */
+static Py_ssize_t parent_marks(const char *body, Py_ssize_t n)
+{
+    Py_ssize_t found = 0;
+    const char *p = body, *end = body + n;
+    while (end - p > MARK_LEN && (p = memchr(p, ' ', end - p - MARK_LEN)) != NULL) {
+        if (memcmp(p, MARK, MARK_LEN) == 0 && p[MARK_LEN] == '\n') {
+            found++;
+            p += MARK_LEN + 1;
         } else {
-            int r = PyList_Append(frames, frame);
-            Py_DECREF(frame);
-            if (r < 0)
-                goto error;
+            p++;
         }
-        s = end + 1;
     }
-    if (PyList_GET_SIZE(frames) == 0)
-        goto not_plain;
-    PyObject *tuple = PyList_AsTuple(frames);
-    if (tuple != NULL) {
-        int atomic = 1; /* only untracked frames in it: no cycle can pass through it either */
-        for (Py_ssize_t i = 0; atomic && i < PyTuple_GET_SIZE(tuple); i++)
-            atomic = !PyObject_GC_IsTracked(PyTuple_GET_ITEM(tuple, i));
-        if (atomic)
-            PyObject_GC_UnTrack(tuple);
-        result = Py_BuildValue("(NOi)", tuple, creator, version);
+    return found;
+}
+
+/* _Parser._stack for a plain stack, all in C; the Python lines read any other. */
+static PyObject *read_stack(PyObject *module, PyObject *args)
+{
+    const char *body;
+    Py_ssize_t n;
+    TextCache *known, *names;
+    PyTypeObject *frame_type, *shape_type, *stack_type;
+    PyObject *idents, *is_system;
+    if (!PyArg_ParseTuple(args, "y#O!O!(O!O!O!)O!O", &body, &n, &TextCacheType, &known,
+                          &TextCacheType, &names, &PyType_Type, &frame_type, &PyType_Type,
+                          &shape_type, &PyType_Type, &stack_type, &PyDict_Type, &idents,
+                          &is_system))
+        return NULL;
+    if (!PyType_IsSubtype(frame_type, &PyTuple_Type) ||
+        !PyType_IsSubtype(shape_type, &PyTuple_Type) ||
+        !PyType_IsSubtype(stack_type, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "the frame, shape and stack types must be tuples");
+        return NULL;
     }
-    goto error;
-not_plain:
-    result = Py_None;
-    Py_INCREF(result);
-error:
-    Py_DECREF(frames);
-    Py_DECREF(creator);
-    return result;
+    PyObject *frames, *creator;
+    int version;
+    int r = read_plain(body, n, known, names, frame_type, &frames, &creator, &version);
+    if (r <= 0)
+        return r < 0 ? NULL : Py_NewRef(Py_False);
+    /* _is_system answers False unless the last of two frames or more is runtime.goexit: it
+       is asked only then. */
+    PyObject *system = Py_NewRef(Py_False);
+    Py_ssize_t depth = PyTuple_GET_SIZE(frames);
+    PyObject *last = PyTuple_GET_ITEM(PyTuple_GET_ITEM(frames, depth - 1), 0);
+    if (depth >= 2 && PyUnicode_Check(last) &&
+        PyUnicode_CompareWithASCIIString(last, "runtime.goexit") == 0)
+        Py_SETREF(system, PyObject_CallOneArg(is_system, frames));
+    int parented = version >= 21; /* read from its creator: the parent id is printed */
+    if (system == NULL || parent_marks(body, n) != parented) {
+        Py_DECREF(frames);
+        Py_DECREF(creator);
+        if (system == NULL)
+            return NULL;
+        Py_DECREF(system);
+        Py_RETURN_NONE; /* a parent id blanked somewhere else: the careful path */
+    }
+    PyObject *key = PyTuple_Pack(2, frames, creator);
+    PyObject *next = key == NULL ? NULL : PyLong_FromSsize_t(PyDict_GET_SIZE(idents));
+    PyObject *group = next == NULL ? NULL : PyDict_SetDefault(idents, key, next);
+    Py_XINCREF(group); /* borrowed */
+    Py_XDECREF(key);
+    Py_XDECREF(next);
+    PyObject *shape_items[5] = {frames, creator, PyLong_FromLong(0), system,
+                                PyLong_FromLong(version)};
+    PyObject *shape = new_record(shape_type, shape_items, 5);
+    if (group == NULL) {
+        Py_XDECREF(shape);
+        return NULL;
+    }
+    PyObject *stack_items[3] = {shape, PyBool_FromLong(parented), group};
+    return new_record(stack_type, stack_items, 3);
 }
 
 static PyMethodDef methods[] = {
     {"plain_stack", plain_stack, METH_VARARGS,
      "plain_stack(body, frames, names, frame_type) -> (frames, created_by, version) or None: see "
      "traceback._Parser._plain_shape."},
+    {"read_stack", read_stack, METH_VARARGS,
+     "read_stack(body, frames, names, (Frame, Shape, Stack), idents, is_system) -> Stack, None "
+     "or False: see traceback._Parser._stack."},
     {"signatures", signatures, METH_VARARGS,
      "signatures(states, stacks, creators) -> list of model.signature_of for each group."},
     {"first_ids", first_ids, METH_VARARGS,

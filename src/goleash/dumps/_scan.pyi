@@ -58,6 +58,15 @@ class TextCache:
 def plain_stack(
     body: bytes, frames: TextCache, names: TextCache, frame_type: type, /
 ) -> tuple[tuple[Any, ...], Any, int] | None: ...
+def read_stack(
+    body: bytes,
+    frames: TextCache,
+    names: TextCache,
+    types: tuple[type, type, type],
+    idents: dict[Any, int],
+    is_system: Any,
+    /,
+) -> Any: ...
 def first_ids(
     ids: array[int], groups: array[int], ngroups: int, per_group: int, /
 ) -> list[tuple[int, ...]]: ...

@@ -248,6 +248,7 @@ class _Creator(NamedTuple):
 
 
 _NO_STACK = _Stack(_Shape((), None, 0, False, 0), False, -1)
+_TYPES = (Frame, _Shape, _Stack)  # what _scan.read_stack makes
 
 # The two records made once per distinct stack, made from their fields in order without their
 # Python-level __new__ (a Python call costs more than the rest of making one).
@@ -292,13 +293,13 @@ class _Parser:
         self.stack_bytes = 0
         self.frames: dict[tuple[bytes, bytes], Frame] = {}
         self.creators: dict[tuple[bytes, bytes], _Creator] = {}
-        # The same for _scan.plain_stack, by the pair's text, and the names its frames share.
+        # The same for _scan.read_stack, by the pair's text, and the names its frames share.
         # The seed of its hash tables and of the records' is secret: texts crafted to collide
         # cannot be written in advance.
         seed = int.from_bytes(os.urandom(8), "little")
         self.pairs: TextCache | None = None
         self.names: TextCache | None = None
-        if plain_stack is not None:
+        if read_stack is not None:
             self.pairs = TextCache(seed, MAX_FRAMES)
             self.names = TextCache(seed, MAX_FRAMES)
         self.idents: dict[tuple[tuple[Frame, ...], Frame | None], int] = {}
@@ -595,19 +596,18 @@ class _Parser:
         the end unless no blank line followed it); None if it needs the careful path:
         unreadable, junk lines, a blank line inside, or a blanked parent id anywhere but in its
         ``created by`` line."""
-        shape = None
         if self.pairs is not None and self.names is not None:
-            read = plain_stack(body, self.pairs, self.names, Frame)
-            if read is not None:
-                frames, created_by, version = read
-                shape = _new_shape((frames, created_by, 0, _is_system(frames), version))
-        if shape is None:
-            lines = body.split(b"\n")
-            if not lines[-1]:
-                lines.pop()  # the newline of the blank line after the stack
-            if b"" in lines:
-                return None
-            shape = self._plain_shape(lines)
+            # The plain stacks most dumps are made of, read in C all the way to their _Stack
+            # as the lines below read them; False for any other stack.
+            read = read_stack(body, self.pairs, self.names, _TYPES, self.idents, _is_system)
+            if read is not False:
+                return read
+        lines = body.split(b"\n")
+        if not lines[-1]:
+            lines.pop()  # the newline of the blank line after the stack
+        if b"" in lines:
+            return None
+        shape = self._plain_shape(lines)
         if shape is not None:
             parented = shape.version >= 21  # read from its creator: the parent id is printed
         else:
@@ -1058,9 +1058,9 @@ else:
 # The plain stacks _Parser._plain_shape reads, read in C (None where it could not be built);
 # it declines whatever it does not read as _plain_shape would, and _plain_shape reads that.
 try:
-    from goleash.dumps._scan import TextCache, plain_stack
+    from goleash.dumps._scan import TextCache, read_stack
 except ImportError:
-    plain_stack = None  # type: ignore[assignment]  # the module is optional
+    read_stack = None  # type: ignore[assignment]  # the module is optional
 
 try:
     from goleash.dumps._scan import split_members
