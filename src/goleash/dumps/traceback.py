@@ -77,7 +77,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import re
     from collections.abc import Callable, Sequence
-    from typing import Any, BinaryIO
+    from typing import Any, BinaryIO, Literal
 
     from goleash.dumps.background import Background
 
@@ -599,7 +599,9 @@ class _Parser:
         if self.pairs is not None and self.names is not None:
             # The plain stacks most dumps are made of, read in C all the way to their _Stack
             # as the lines below read them; False for any other stack.
-            read = read_stack(body, self.pairs, self.names, _TYPES, self.idents, _is_system)
+            read: _Stack | None | Literal[False] = read_stack(
+                body, self.pairs, self.names, _TYPES, self.idents, _is_system
+            )
             if read is not False:
                 return read
         lines = body.split(b"\n")
