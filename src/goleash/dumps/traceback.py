@@ -599,7 +599,7 @@ class _Parser:
         if self.pairs is not None and self.names is not None:
             # The plain stacks most dumps are made of, read in C all the way to their _Stack
             # as the lines below read them; False for any other stack.
-            read: _Stack | None | Literal[False] = read_stack(
+            read: _Stack | Literal[False] | None = read_stack(
                 body, self.pairs, self.names, _TYPES, self.idents, _is_system
             )
             if read is not False:
