@@ -505,6 +505,11 @@ typedef struct {
     IdSet seen;           /* goroutine ids of the dump so far, at most seen_cap of them */
     Py_ssize_t seen_cap;
     Vec last_ids;         /* uint64 ids of the last count(), seen once it is committed */
+    /* Held by whatever changes the records or their table (count, clear) and by a scan
+       matching its goroutines to them in a thread; `epoch` counts the changes that remove
+       records, which make such matches stale. */
+    PyThread_type_lock lock;
+    unsigned long long epoch;
 } Records;
 
 #define KEPT(self) ((Kept *)(self)->kept.buf)
@@ -553,11 +558,13 @@ static int records_rollback(Records *self)
     for (Py_ssize_t r = self->committed; r < self->kept.len; r++)
         Py_CLEAR(KEPT(self)[r].text);
     self->kept.len = self->committed;
+    self->epoch++;
     return records_rehash(self, self->kept.len);
 }
 
 static void records_clear_all(Records *self)
 {
+    self->epoch++;
     for (Py_ssize_t r = 0; r < self->kept.len; r++)
         Py_CLEAR(KEPT(self)[r].text);
     self->kept.len = self->committed = self->chunk.len = 0;
@@ -571,6 +578,8 @@ static void records_dealloc(Records *self)
     PyMem_RawFree(self->kept.buf);
     PyMem_Free(self->table);
     PyMem_RawFree(self->chunk.buf);
+    if (self->lock != NULL)
+        PyThread_free_lock(self->lock);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -589,6 +598,11 @@ static PyObject *records_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->last_ids = (Vec){NULL, 0, 0, sizeof(unsigned long long)};
     self->kept = (Vec){NULL, 0, 0, sizeof(Kept)};
     self->chunk = (Vec){NULL, 0, 0, sizeof(ChunkEntry)};
+    self->lock = PyThread_allocate_lock();
+    if (self->lock == NULL) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
     if (records_rehash(self, 0) < 0) {
         Py_DECREF(self);
         return NULL;
@@ -659,6 +673,7 @@ typedef struct {
     Py_ssize_t start, len;
     long long wait;
     int gp;
+    Py_ssize_t record; /* the kept record with its text, as the scan found it; -1: none */
 } Scanned;
 
 typedef struct {
@@ -668,6 +683,8 @@ typedef struct {
     Vec goroutines;       /* Scanned items */
     Vec parents;          /* uint64 parent ids, in order */
     unsigned long long seed;
+    const Records *matched_by; /* the records its goroutines were matched to, at `epoch` */
+    unsigned long long epoch;
 } Scan;
 
 static void scan_dealloc(Scan *self)
@@ -709,9 +726,32 @@ static int scan_text(Scan *sc, const char *text, Py_ssize_t n)
         g->len = without_minutes(t + h.record, end - h.record, &g->wait);
         g->hash = hash_bytes(t + g->start, g->len, sc->seed);
         g->gp = h.gp >= 0;
+        g->record = -1;
         h = next;
     }
     return 0;
+}
+
+/* Each goroutine's kept record, looked up while the reading thread works on the chunk before
+   (most goroutines repeat a record seen before): count() then only checks that nothing was
+   removed since. No GIL is held; the records' lock is. */
+static void match_kept(Records *self, Scan *sc)
+{
+    Scanned *g = (Scanned *)sc->goroutines.buf;
+    for (Py_ssize_t i = 0; i < sc->goroutines.len; i++, g++) {
+        Py_ssize_t k = (Py_ssize_t)(g->hash & self->mask);
+        for (int probes = 0; self->table[k] >= 0 && probes < 64; probes++) {
+            const Kept *r = KEPT(self) + self->table[k];
+            if (r->hash == g->hash && PyBytes_GET_SIZE(r->text) == g->len &&
+                memcmp(PyBytes_AS_STRING(r->text), sc->t + g->start, g->len) == 0) {
+                g->record = self->table[k];
+                break;
+            }
+            k = (k + 1) & self->mask;
+        }
+    }
+    sc->matched_by = self;
+    sc->epoch = self->epoch;
 }
 
 static PyObject *records_scan(Records *self, PyObject *arg)
@@ -729,9 +769,16 @@ static PyObject *records_scan(Records *self, PyObject *arg)
     sc->goroutines = (Vec){NULL, 0, 0, sizeof(Scanned)};
     sc->parents = (Vec){NULL, 0, 0, sizeof(unsigned long long)};
     sc->seed = self->seed;
+    sc->matched_by = NULL;
+    sc->epoch = 0;
     int r;
     Py_BEGIN_ALLOW_THREADS /* the buffer is held: the text cannot go away or change */
     r = scan_text(sc, view.buf, view.len);
+    if (r == 0) {
+        PyThread_acquire_lock(self->lock, WAIT_LOCK);
+        match_kept(self, sc);
+        PyThread_release_lock(self->lock);
+    }
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     if (r < 0) {
@@ -741,10 +788,10 @@ static PyObject *records_scan(Records *self, PyObject *arg)
     return (PyObject *)sc;
 }
 
+static PyObject *count_scanned(Records *self, Scan *sc);
+
 static PyObject *records_count(Records *self, PyObject *arg)
 {
-    if (records_rollback(self) < 0)
-        return NULL;
     Scan *sc;
     if (PyObject_TypeCheck(arg, &ScanType)) {
         sc = (Scan *)arg;
@@ -758,6 +805,21 @@ static PyObject *records_count(Records *self, PyObject *arg)
         if (sc == NULL)
             return NULL;
     }
+    /* Held with the GIL: a scan holds it only without the GIL, so neither waits on the other
+       for long. */
+    PyThread_acquire_lock(self->lock, WAIT_LOCK);
+    PyObject *result = count_scanned(self, sc);
+    PyThread_release_lock(self->lock);
+    Py_DECREF(sc);
+    return result;
+}
+
+static PyObject *count_scanned(Records *self, Scan *sc)
+{
+    if (records_rollback(self) < 0)
+        return NULL;
+    /* Matches made before a change that removed records may name records gone. */
+    int matched = sc->matched_by == self && sc->epoch == self->epoch;
     PyObject *result = NULL, *array_module = NULL, *made_texts = PyList_New(0);
     Vec index = {NULL, 0, 0, sizeof(unsigned int)}, ids = {NULL, 0, 0, sizeof(unsigned long long)};
     Py_ssize_t probes = 0, n = sc->goroutines.len;
@@ -765,8 +827,10 @@ static PyObject *records_count(Records *self, PyObject *arg)
         goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
         Scanned *g = (Scanned *)sc->goroutines.buf + i;
-        int made;
-        Py_ssize_t r = records_find(self, sc->t + g->start, g->len, g->hash, &probes, &made);
+        int made = 0;
+        Py_ssize_t r = matched && g->record >= 0
+                           ? g->record
+                           : records_find(self, sc->t + g->start, g->len, g->hash, &probes, &made);
         if (r == -2) { /* crafted collisions: the careful path reads this chunk */
             result = Py_NewRef(Py_None);
             goto done;
@@ -863,7 +927,6 @@ done:
     if (result == NULL || result == Py_None)
         self->last_ids.len = 0;
     PyMem_RawFree(index.buf);
-    Py_DECREF(sc);
     return result;
 }
 
@@ -934,8 +997,11 @@ static PyObject *records_take(Records *self, PyObject *unused)
 
 static PyObject *records_clear(Records *self, PyObject *unused)
 {
+    PyThread_acquire_lock(self->lock, WAIT_LOCK);
     records_clear_all(self);
-    if (records_rehash(self, 0) < 0)
+    int r = records_rehash(self, 0);
+    PyThread_release_lock(self->lock);
+    if (r < 0)
         return NULL;
     Py_RETURN_NONE;
 }
