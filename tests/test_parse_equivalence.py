@@ -239,6 +239,29 @@ def test_the_c_records_read_like_the_python_ones(chunks: list[tuple[bytes, bool]
     _read_alike(chunks)
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.lists(st.sampled_from(_SCAN_PARTS), max_size=40).map(b"".join), st.booleans()),
+        min_size=2,
+        max_size=5,
+    )
+)
+def test_chunks_scanned_ahead_count_like_the_python_ones(chunks: list[tuple[bytes, bool]]) -> None:
+    # As the reader does: each chunk scanned (and matched to the records kept) while the one
+    # before is counted, then kept or refused; a refusal removes records a scan matched.
+    scan = pytest.importorskip("goleash.dumps._scan")
+    c_records, py_records = scan.Records(seed=7), traceback._Records()
+    ahead = c_records.scan(chunks[0][0])
+    for i, (text, keep) in enumerate(chunks):
+        scanned, ahead = ahead, c_records.scan(chunks[i + 1][0]) if i + 1 < len(chunks) else None
+        assert c_records.count(scanned) == py_records.count(text)
+        if keep:
+            c_records.commit()
+            py_records.commit()
+    assert c_records.take() == py_records.take()
+
+
 @pytest.mark.parametrize("path", TEXT_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_the_c_records_read_every_fixture_like_the_python_ones(path: Path) -> None:
     data = path.read_bytes()

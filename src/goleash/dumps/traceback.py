@@ -79,7 +79,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any, BinaryIO, Literal
 
-    from goleash.dumps.background import Background
+    from goleash.dumps.background import Helper, Job
 
 FIRST_CHUNK = 1 << 20
 CHUNK = 4 << 20
@@ -311,7 +311,8 @@ class _Parser:
         self.record_facts: list[tuple[_Header, _Stack]] = []
         self.record_parented = array("B")
         self.counted = False  # the records hold counts not flushed yet
-        self.waiting: tuple[bytes, int, int, Background | None] | None = None  # see _block
+        self.waiting: tuple[bytes, int, int, Job | None] | None = None  # see _block
+        self.helper: Helper | None = None  # the thread that scans blocks ahead (see _block)
         self.prefix: re.Pattern[bytes] | None = None
         self.found_any = False
         self.bytes_read = 0
@@ -319,6 +320,18 @@ class _Parser:
     # --- reading -----------------------------------------------------------------------------
 
     def run(self, stream: BinaryIO) -> list[Snapshot]:
+        try:
+            self._read(stream)
+        finally:
+            if self.helper is not None:
+                self.helper.close()
+                self.helper = None
+        self._finish_dump()
+        if not self.found_any:
+            raise InputError(f"no goroutine traceback found in {self.source or 'the input'}")
+        return self.snapshots
+
+    def _read(self, stream: BinaryIO) -> None:
         raw_carry = b""  # a partial line, not yet normalised (only when normalising)
         carry = b""  # a partial record
         size = FIRST_CHUNK
@@ -358,10 +371,6 @@ class _Parser:
             end = end or len(text)
             carry = text[end:]
             self._block(text, end)
-        self._finish_dump()
-        if not self.found_any:
-            raise InputError(f"no goroutine traceback found in {self.source or 'the input'}")
-        return self.snapshots
 
     def _last(self, tail: bytes) -> None:
         """The text after the last blank line: most often the last record, which dumps end with
@@ -420,8 +429,9 @@ class _Parser:
     def _block(self, text: bytes, end: int) -> None:
         """Parse the whole records in ``text[:end]`` (``end`` is just past a blank line).
 
-        Blocks are read one behind: while Python reads the block before, a thread scans this
-        one in C (Records.scan runs without the GIL), so the two cores share the work.
+        Blocks are read one behind: while Python reads the block before, the helper thread
+        scans this one in C (Records.scan runs without the GIL, and matches the block's records
+        to those kept), so the two cores share the work.
         """
         before, self.waiting = self.waiting, None
         if end:
@@ -429,9 +439,11 @@ class _Parser:
             # A thread only when Python has a block to read meanwhile: a dump of one block
             # (most small ones) starts none.
             if before is not None and self.fast_enabled and SCANS_WITHOUT_GIL:
-                from goleash.dumps.background import Background
+                if self.helper is None:
+                    from goleash.dumps.background import Helper
 
-                scan = Background(self.records.scan, memoryview(text)[:end])
+                    self.helper = Helper()
+                scan = self.helper.submit(self.records.scan, memoryview(text)[:end])
             self.waiting = (text, 0, end, scan)
         if before is not None:
             self._chunk(*before)
@@ -442,7 +454,7 @@ class _Parser:
         if before is not None:
             self._chunk(*before)
 
-    def _chunk(self, text: bytes, start: int, end: int, scan: Background | None = None) -> None:
+    def _chunk(self, text: bytes, start: int, end: int, scan: Job | None = None) -> None:
         """The fast path for ``text[start:end]`` if every record in it is clean; else the
         halves, down to pieces small enough that the careful path reading them costs little.
         ``scan``: the chunk's scan, made in a thread."""
