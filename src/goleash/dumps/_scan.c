@@ -208,13 +208,13 @@ static unsigned long long digits_value(const char *s, Py_ssize_t len)
    this runs without the GIL). */
 static char *blank(const char *text, Py_ssize_t n, Py_ssize_t *out_len, Vec *parents)
 {
-    /* Every rewrite shortens a line or keeps it; one more byte for the leading newline. */
-    char *blanked = PyMem_RawMalloc(n + 1), *t = PyMem_RawMalloc(n + 2);
-    if (blanked == NULL || t == NULL) {
-        PyMem_RawFree(blanked);
-        PyMem_RawFree(t);
+    /* One buffer: arguments are blanked into t[1:], then registers and parent ids are taken
+       out of it in place, behind a newline at t[0]. Every rewrite shortens a line or keeps it,
+       so no byte is written before it was read. */
+    char *t = PyMem_RawMalloc(n + 2);
+    if (t == NULL)
         return NULL;
-    }
+    char *blanked = t + 1;
     /* Arguments, line by line (a last line with no newline is left as it is). */
     Py_ssize_t b = 0;
     for (Py_ssize_t s = 0; s < n;) {
@@ -253,7 +253,6 @@ static char *blank(const char *text, Py_ssize_t n, Py_ssize_t *out_len, Vec *par
             if (ps >= 0) {
                 unsigned long long *id = vec_push(parents);
                 if (id == NULL) {
-                    PyMem_RawFree(blanked);
                     PyMem_RawFree(t);
                     return NULL;
                 }
@@ -280,7 +279,6 @@ static char *blank(const char *text, Py_ssize_t n, Py_ssize_t *out_len, Vec *par
        named a parent): nothing when that piece is empty. */
     if (parents->len == 0 || tail > 0)
         m = m > 1 ? m - 1 : 1;
-    PyMem_RawFree(blanked);
     *out_len = m;
     return t;
 }
