@@ -188,10 +188,11 @@ def test_plain_stacks_are_read_in_c() -> None:
     scan = pytest.importorskip("goleash.dumps._scan")
     parser = traceback._Parser("x")
     system = b"runtime.gopark()\n\t/r.go:1 +0x1\nruntime.goexit()\n\t/a.s:2 +0x1\n"
-    stack = scan.read_stack(system, parser.pairs, parser.names, traceback._TYPES, {}, lambda f: 1)
+    types = traceback._TYPES
+    stack = scan.read_stack(system, 0, parser.pairs, parser.names, types, {}, lambda f: 1)
     assert stack is not False and stack.shape.system == 1 and stack.group == 0
     cut = b"main.f()\n\t/a.go:1\nmain.g()\n"  # no file line after a call: not plain
-    assert scan.read_stack(cut, parser.pairs, parser.names, traceback._TYPES, {}, None) is False
+    assert scan.read_stack(cut, 0, parser.pairs, parser.names, types, {}, None) is False
 
 
 # The whole-chunk pass and the records kept across chunks exist twice: in C

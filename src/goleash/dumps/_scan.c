@@ -2209,15 +2209,21 @@ static Py_ssize_t parent_marks(const char *body, Py_ssize_t n)
 static PyObject *read_stack(PyObject *module, PyObject *args)
 {
     const char *body;
-    Py_ssize_t n;
+    Py_ssize_t n, start;
     TextCache *known, *names;
     PyTypeObject *frame_type, *shape_type, *stack_type;
     PyObject *idents, *is_system;
-    if (!PyArg_ParseTuple(args, "y#O!O!(O!O!O!)O!O", &body, &n, &TextCacheType, &known,
+    if (!PyArg_ParseTuple(args, "y#nO!O!(O!O!O!)O!O", &body, &n, &start, &TextCacheType, &known,
                           &TextCacheType, &names, &PyType_Type, &frame_type, &PyType_Type,
                           &shape_type, &PyType_Type, &stack_type, &PyDict_Type, &idents,
                           &is_system))
         return NULL;
+    if (start < 0 || start > n) {
+        PyErr_SetString(PyExc_ValueError, "the stack starts outside the record");
+        return NULL;
+    }
+    body += start; /* the record's header line is the caller's */
+    n -= start;
     if (!PyType_IsSubtype(frame_type, &PyTuple_Type) ||
         !PyType_IsSubtype(shape_type, &PyTuple_Type) ||
         !PyType_IsSubtype(stack_type, &PyTuple_Type)) {
@@ -2268,8 +2274,8 @@ static PyMethodDef methods[] = {
      "plain_stack(body, frames, names, frame_type) -> (frames, created_by, version) or None: see "
      "traceback._Parser._plain_shape."},
     {"read_stack", read_stack, METH_VARARGS,
-     "read_stack(body, frames, names, (Frame, Shape, Stack), idents, is_system) -> Stack, None "
-     "or False: see traceback._Parser._stack."},
+     "read_stack(record, start, frames, names, (Frame, Shape, Stack), idents, is_system) -> "
+     "Stack, None or False: see traceback._Parser._stack."},
     {"signatures", signatures, METH_VARARGS,
      "signatures(states, stacks, creators) -> list of model.signature_of for each group."},
     {"first_ids", first_ids, METH_VARARGS,

@@ -59,7 +59,8 @@ def plain_stack(
     body: bytes, frames: TextCache, names: TextCache, frame_type: type, /
 ) -> tuple[tuple[Any, ...], Any, int] | None: ...
 def read_stack(
-    body: bytes,
+    record: bytes,
+    start: int,
     frames: TextCache,
     names: TextCache,
     types: tuple[type, type, type],

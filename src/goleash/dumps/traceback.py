@@ -85,7 +85,7 @@ FIRST_CHUNK = 1 << 20
 CHUNK = 4 << 20
 MAX_LINE = 16 << 20  # a "line" longer than this is binary junk
 MIN_SPLIT = 32 << 10  # a chunk the fast path refuses is halved down to this size
-MAX_CACHE = 32 << 20  # bytes of distinct record texts kept with their parse
+MAX_CACHE = 32 << 20  # bytes of distinct stack texts kept with their careful parse
 MAX_RECORDS = 100_000  # distinct records kept with their parse before they are forgotten
 MAX_FRAMES = 65536  # distinct (function line, file line) pairs kept with their frame (~25 MB)
 SEEN_IDS = 65536
@@ -247,7 +247,6 @@ class _Creator(NamedTuple):
     version: int
 
 
-_NO_STACK = _Stack(_Shape((), None, 0, False, 0), False, -1)
 _TYPES = (Frame, _Shape, _Stack)  # what _scan.read_stack makes
 
 # The two records made once per distinct stack, made from their fields in order without their
@@ -286,11 +285,9 @@ class _Parser:
         self.file_lines: _Lines = {}
         self.reasons: dict[str, int] = {}  # why goroutines went unparsed, and how many
         self.fast_enabled = fast
-        # The fast path's caches: blanked stack -> stack (None: careful path); (function line,
-        # file line) -> frame, and -> creator; (frames, creator) -> number (never cleared: it grows
-        # with distinct stacks only); (state, that number) -> group slot in the dump being read.
-        self.stacks: dict[bytes, _Stack | None] = {}
-        self.stack_bytes = 0
+        # The fast path's caches: (function line, file line) -> frame, and -> creator; (frames,
+        # creator) -> number (never cleared: it grows with distinct stacks only); (state, that
+        # number) -> group slot in the dump being read.
         self.frames: dict[tuple[bytes, bytes], Frame] = {}
         self.creators: dict[tuple[bytes, bytes], _Creator] = {}
         # The same for _scan.read_stack, by the pair's text, and the names its frames share.
@@ -523,11 +520,13 @@ class _Parser:
 
     def _resolve(self, keys: list[bytes]) -> list[tuple[_Header, _Stack]] | None:
         """The header and stack of each record text; None if one needs the careful path (see
-        _stack). Parses are cached: the same headers and stacks recur."""
+        _stack). Headers are cached: the same ones recur. Stacks are read again for each new
+        record (cheap: their line pairs are cached), not kept by their text."""
         out = []
-        headers, stacks = self.headers, self.stacks
+        headers = self.headers
         for key in keys:
-            suffix, _, body = key.partition(b"\n")
+            end = key.find(b"\n")
+            suffix = key if end < 0 else key[:end]
             header = headers.get(suffix, _NO_HEADER)
             if header is _NO_HEADER:
                 if len(headers) > 50_000:  # unique labels per goroutine: keep memory flat
@@ -535,13 +534,7 @@ class _Parser:
                 header = headers[suffix] = _parse_header(suffix)
             if header is None:
                 return None
-            stack = stacks.get(body, _NO_STACK)
-            if stack is _NO_STACK:
-                self.stack_bytes += len(body)
-                if self.stack_bytes > MAX_CACHE:  # many distinct stacks: keep memory flat
-                    stacks.clear()
-                    self.stack_bytes = len(body)
-                stack = stacks[body] = self._stack(body)
+            stack = self._stack(key, len(key) if end < 0 else end + 1)
             if stack is None:
                 return None
             out.append((header, stack))
@@ -603,19 +596,20 @@ class _Parser:
         self.groups[(header.state, stack.group)] = slot
         return slot
 
-    def _stack(self, body: bytes) -> _Stack | None:
-        """A distinct stack as the fast path cut it (arguments and parent blanked, a newline at
-        the end unless no blank line followed it); None if it needs the careful path:
-        unreadable, junk lines, a blank line inside, or a blanked parent id anywhere but in its
-        ``created by`` line."""
+    def _stack(self, record: bytes, start: int = 0) -> _Stack | None:
+        """The stack of ``record[start:]`` as the fast path cut it (arguments and parent
+        blanked, a newline at the end unless no blank line followed it); None if it needs the
+        careful path: unreadable, junk lines, a blank line inside, or a blanked parent id
+        anywhere but in its ``created by`` line."""
         if self.pairs is not None and self.names is not None:
             # The plain stacks most dumps are made of, read in C all the way to their _Stack
             # as the lines below read them; False for any other stack.
             read: _Stack | Literal[False] | None = read_stack(
-                body, self.pairs, self.names, _TYPES, self.idents, _is_system
+                record, start, self.pairs, self.names, _TYPES, self.idents, _is_system
             )
             if read is not False:
                 return read
+        body = record[start:] if start else record
         lines = body.split(b"\n")
         if not lines[-1]:
             lines.pop()  # the newline of the blank line after the stack
