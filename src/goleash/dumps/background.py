@@ -1,4 +1,5 @@
-"""A call run in a thread while the caller goes on with other work.
+"""Calls run in another thread while the caller goes on with other work: one call
+(``Background``), or a stream of them on one thread (``Helper``).
 
 Worth it for the C functions of ``_scan`` that release the GIL for most of their work (scanning
 a block, hashing signatures): the second core runs them beside Python. Import it only where a
