@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from goleash.analysis.ignore import escape
 from goleash.analysis.suspects import closure_holder
-from goleash.dumps import sniff, traceback
+from goleash.dumps import countprofile, sniff, traceback
 
 SUFFIX = re.compile(
     rb"(?:gp=(?:0x[0-9a-f]+|nil) m=(?:\d+ mp=0x[0-9a-f]+|nil) )?"
@@ -34,6 +34,7 @@ COUNT_HEADER = re.compile(rb"^(\S+) profile: total \d+\s*$", re.MULTILINE)
 CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 CLOSURE = re.compile(r"^(?P<outer>.+?)\.(?:func|gowrap)\d+(?:\.\d+)*$")
 LAST_LITERAL = re.compile(r"\.(?:func|gowrap)?\d+$")
+FRAME_OFFSET = re.compile(r"\+0x[0-9a-fA-F]+$")
 
 
 def texts(*fragments: bytes, size: int = 12) -> st.SearchStrategy[bytes]:
@@ -179,3 +180,16 @@ def test_a_small_dump_with_labels_is_read_and_reported_without_re(tmp_path) -> N
     imported = {line.rpartition("|")[2].strip() for line in run.stderr.splitlines()}
     assert "goleash.dumps.traceback" in imported
     assert not imported & {"re", "json", "typing"}
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["main.f", "+0x", "+", "0x", "1c", "Ab", "g", "\n", " ", "[...]", "+0x1"])
+        | st.text(max_size=2),
+        max_size=8,
+    ).map("".join)
+)
+def test_debug1_function_offsets_are_cut_as_the_pattern(function: str) -> None:
+    function = function.strip()  # as the frame line's field is
+    assert countprofile._without_offset(function) == FRAME_OFFSET.sub("", function)

@@ -20,6 +20,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 
+from goleash import collector
 from goleash.dumps.ansi import ansi_text
 from goleash.dumps.builder import SnapshotBuilder
 from goleash.model import Frame, Goroutine, Snapshot
@@ -34,7 +35,6 @@ GOROUTINE_PROFILES = ("goroutine", "goroutineleak")
 _HEADER = re.compile(r"(\S+) profile: total (\d+)\s*$")
 _RECORD = re.compile(r"(\d+) @((?: 0x[0-9a-fA-F]+)*)\s*$")
 _PC = re.compile(r"0x[0-9a-fA-F]+")
-_OFFSET = re.compile(r"\+0x[0-9a-fA-F]+$")
 _LABELS = "# labels: "
 
 PHANTOM_WARNING = (
@@ -51,7 +51,8 @@ def parse(stream: BinaryIO, *, source: str = "") -> list[Snapshot]:
     """
     text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=None)
     try:
-        return list(_profiles(text, source))
+        with collector.paused():  # many small objects, no reference cycles
+            return list(_profiles(text, source))
     finally:
         text.detach()  # the caller's stream stays open: a collected wrapper would close it
 
@@ -114,9 +115,9 @@ class _Profile:
         if known is not None:
             self.frames.append(known)
             return
-        fields = [f for f in line[1:].split("\t") if f]
+        fields = list(filter(None, line[1:].split("\t")))  # tabwriter pads with more tabs
         if len(fields) >= 3:
-            function = _OFFSET.sub("", fields[1].strip())
+            function = _without_offset(fields[1].strip())
             file, _, number = fields[2].strip().rpartition(":")
             if file and number.isdigit():
                 frame = self.builder.frame(function, file, int(number))
@@ -151,6 +152,19 @@ class _Profile:
                 "could not be read",
             )
         return b.build()
+
+
+def _without_offset(function: str) -> str:
+    """``function`` (a stripped field) without a ``+0x…`` offset (one or more hex digits) at
+    its end; read by hand, not by a regular expression: a profile has tens of thousands of
+    frame lines."""
+    plus = function.rfind("+0x")
+    if plus < 0 or plus + 3 == len(function) or function[plus + 3 :].strip(_HEX):
+        return function
+    return function[:plus]
+
+
+_HEX = "0123456789abcdefABCDEF"
 
 
 def _profiles(lines: Iterable[str], source: str) -> Iterator[Snapshot]:

@@ -13,6 +13,7 @@ import zlib
 from datetime import datetime, timezone
 from typing import Any, BinaryIO
 
+from goleash import collector
 from goleash.dumps.builder import SnapshotBuilder
 from goleash.dumps.countprofile import GOROUTINE_PROFILES, PHANTOM_WARNING
 from goleash.errors import InputError
@@ -46,7 +47,8 @@ def parse(
         profile.ParseFromString(data)
     except Exception as e:  # protobuf raises DecodeError, or RuntimeError from upb
         raise InputError(f"{name} is not a goroutine dump: not a valid pprof profile ({e})") from e
-    return [_snapshot(profile, source)]
+    with collector.paused():  # many small objects, no reference cycles
+        return [_snapshot(profile, source)]
 
 
 def truncation(data: bytes) -> str | None:
