@@ -180,7 +180,7 @@ def test_the_c_stacks_are_the_python_ones(body: bytes) -> None:
     # (the path where _scan was not built) must make the same one, or refuse it alike.
     pytest.importorskip("goleash.dumps._scan")
     with_c, without_c = traceback._Parser("x"), traceback._Parser("x")
-    without_c.pairs = without_c.names = None
+    without_c.names = None
     assert with_c._stack(body) == without_c._stack(body)
 
 
@@ -189,10 +189,10 @@ def test_plain_stacks_are_read_in_c() -> None:
     parser = traceback._Parser("x")
     system = b"runtime.gopark()\n\t/r.go:1 +0x1\nruntime.goexit()\n\t/a.s:2 +0x1\n"
     types = traceback._TYPES
-    stack = scan.read_stack(system, 0, parser.pairs, parser.names, types, {}, lambda f: 1)
+    stack = scan.read_stack(system, 0, parser.names, types, {}, lambda f: 1)
     assert stack is not False and stack.shape.system == 1 and stack.group == 0
     cut = b"main.f()\n\t/a.go:1\nmain.g()\n"  # no file line after a call: not plain
-    assert scan.read_stack(cut, 0, parser.pairs, parser.names, types, {}, None) is False
+    assert scan.read_stack(cut, 0, parser.names, types, {}, None) is False
 
 
 # The whole-chunk pass and the records kept across chunks exist twice: in C
@@ -483,8 +483,8 @@ def test_frames_read_in_c_share_names_and_are_left_out_of_cycle_collections() ->
     from goleash.model import Frame
 
     body = b"main.f()\n\t/src/a.go:12 +0x1d\ncreated by main.g in goroutine 1\n\t/src/a.go:3\n"
-    caches = scan.TextCache(seed=1, limit=100), scan.TextCache(seed=1, limit=100)
-    frames, created_by, version = scan.plain_stack(body, *caches, Frame)
+    names = scan.TextCache(seed=1, limit=100)
+    frames, created_by, version = scan.plain_stack(body, names, Frame)
     assert frames == (Frame("main.f", "/src/a.go", 12),)
     assert created_by == Frame("main.g", "/src/a.go", 3) and version == 21
     assert not gc.is_tracked(frames) and not any(map(gc.is_tracked, frames))
@@ -492,18 +492,18 @@ def test_frames_read_in_c_share_names_and_are_left_out_of_cycle_collections() ->
     assert frames[0].file is created_by.file  # one str per name, shared by every frame
 
 
-def test_the_frame_caches_stay_within_their_limit() -> None:
+def test_the_name_cache_stays_within_its_limit() -> None:
     scan = pytest.importorskip("goleash.dumps._scan")
     from goleash.model import Frame
 
-    pairs, names = scan.TextCache(seed=3, limit=50), scan.TextCache(seed=3, limit=50)
+    names = scan.TextCache(seed=3, limit=50)
     for i in range(500):
         body = b"main.f%d()\n\t/src/a%d.go:%d +0x1d\n" % (i, i, i)
-        (frame,), _, _ = scan.plain_stack(body, pairs, names, Frame)
+        (frame,), _, _ = scan.plain_stack(body, names, Frame)
         assert frame == Frame(f"main.f{i}", f"/src/a{i}.go", i)
-        assert len(pairs) <= 50 and len(names) <= 50
-    again = scan.plain_stack(b"main.f499()\n\t/src/a499.go:499 +0x1d\n", pairs, names, Frame)
-    assert again is not None and again[0][0] is frame  # the frame kept for that pair
+        assert len(names) <= 50
+    again = scan.plain_stack(b"main.f499()\n\t/src/a499.go:499 +0x1d\n", names, Frame)
+    assert again is not None and again[0][0].function is frame.function  # the name kept
 
 
 @settings(max_examples=500, deadline=None)

@@ -26,7 +26,8 @@
  * "[state]:" or "[state] {labels}:" and a newline.
  *
  * plain_stack(...) is traceback._Parser._plain_shape for the stacks it reads (others: None),
- * through two TextCaches (line pair -> Frame, name -> str) the parser keeps for a whole read.
+ * through a TextCache of names (name -> str) the parser keeps for a whole read; read_stack(...)
+ * goes on to _Parser._stack's _Stack.
  *
  * signatures(...) is [model.signature_of(...) for each group]: the text it hashes, then
  * BLAKE2b with an 8-byte digest (RFC 7693; tests compare it with hashlib's) in hex.
@@ -1040,8 +1041,8 @@ static PyTypeObject RecordsType = {
 /* --- text caches ------------------------------------------------------------------------- */
 
 /* TextCache: texts -> Python objects, looked up by a slice of a buffer, so a hit costs a hash
-   and a memcmp, never a bytes object, a str or a Python dict. plain_stack keeps the Frames of
-   line pairs and the function and file names in two of them. Seeded like Records; a lookup
+   and a memcmp, never a bytes object, a str or a Python dict. plain_stack and read_stack keep
+   the function and file names in one. Seeded like Records; a lookup
    that probes too long (texts crafted to collide) is a miss that is not kept, and the cache
    empties itself past `limit` entries, so time and memory stay bounded whatever the input. */
 typedef struct {
@@ -2035,17 +2036,13 @@ static PyObject *shared_name(TextCache *names, const char *s, Py_ssize_t len)
     return name;
 }
 
-/* The Frame of the line pair s[0:call_len] "\n" s[call_len + 1:len], cached in `known` under the
-   pair's text; Py_None when the pair is not a plain one. A new reference either way. */
-static PyObject *pair_frame(TextCache *known, TextCache *names, PyTypeObject *type, const char *s,
+/* The Frame of the line pair s[0:call_len] "\n" s[call_len + 1:len]; Py_None when the pair is
+   not a plain one. A new reference either way. Frames are made afresh for each new stack (their
+   names are shared): a cache of frames by their pair's text cost more than it saved, in
+   memory touched (page faults) and cache misses, even where most pairs recur. */
+static PyObject *pair_frame(TextCache *names, PyTypeObject *type, const char *s,
                             Py_ssize_t call_len, Py_ssize_t len, int creator)
 {
-    unsigned long long hash;
-    PyObject *frame = cache_get(known, s, len, &hash);
-    if (frame != NULL) {
-        Py_INCREF(frame);
-        return frame;
-    }
     const char *name = s;
     Py_ssize_t name_len = call_len;
     if (creator) { /* "created by NAME" or "created by NAME in goroutine D" (D: 1 to 19 digits) */
@@ -2067,15 +2064,12 @@ static PyObject *pair_frame(TextCache *known, TextCache *names, PyTypeObject *ty
     long long line;
     if (!plain || !file_line(s + call_len + 1, len - call_len - 1, &path_end, &line))
         Py_RETURN_NONE;
-    frame = new_frame(type, names, name, name_len, s + call_len + 2, path_end - 1, line);
-    if (frame != NULL && cache_put(known, s, len, hash, frame) < 0)
-        Py_CLEAR(frame);
-    return frame;
+    return new_frame(type, names, name, name_len, s + call_len + 2, path_end - 1, line);
 }
 
 /* Read body[0:n] as plain line pairs: 1 with *frames (a tuple) and *creator (Py_None when none)
    as new references and *version, 0 when it is not a plain stack, -1 with an error set. */
-static int read_plain(const char *body, Py_ssize_t n, TextCache *known, TextCache *names,
+static int read_plain(const char *body, Py_ssize_t n, TextCache *names,
                       PyTypeObject *type, PyObject **frames_out, PyObject **creator_out,
                       int *version_out)
 {
@@ -2102,7 +2096,7 @@ static int read_plain(const char *body, Py_ssize_t n, TextCache *known, TextCach
         if (is_creator && end != n)
             goto done; /* only the last pair may be the creator */
         PyObject *frame =
-            pair_frame(known, names, type, body + s, call_end - s, end - s, is_creator);
+            pair_frame(names, type, body + s, call_end - s, end - s, is_creator);
         if (frame == NULL) {
             r = -1;
             goto done;
@@ -2151,10 +2145,9 @@ static PyObject *plain_stack(PyObject *module, PyObject *args)
 {
     const char *body;
     Py_ssize_t n;
-    TextCache *known, *names;
+    TextCache *names;
     PyTypeObject *type;
-    if (!PyArg_ParseTuple(args, "y#O!O!O!", &body, &n, &TextCacheType, &known, &TextCacheType,
-                          &names, &PyType_Type, &type))
+    if (!PyArg_ParseTuple(args, "y#O!O!", &body, &n, &TextCacheType, &names, &PyType_Type, &type))
         return NULL;
     if (!PyType_IsSubtype(type, &PyTuple_Type)) {
         PyErr_SetString(PyExc_TypeError, "the frame type must be a tuple");
@@ -2162,7 +2155,7 @@ static PyObject *plain_stack(PyObject *module, PyObject *args)
     }
     PyObject *frames, *creator;
     int version;
-    int r = read_plain(body, n, known, names, type, &frames, &creator, &version);
+    int r = read_plain(body, n, names, type, &frames, &creator, &version);
     if (r <= 0)
         return r < 0 ? NULL : Py_NewRef(Py_None);
     return Py_BuildValue("(NNi)", frames, creator, version);
@@ -2210,13 +2203,12 @@ static PyObject *read_stack(PyObject *module, PyObject *args)
 {
     const char *body;
     Py_ssize_t n, start;
-    TextCache *known, *names;
+    TextCache *names;
     PyTypeObject *frame_type, *shape_type, *stack_type;
     PyObject *idents, *is_system;
-    if (!PyArg_ParseTuple(args, "y#nO!O!(O!O!O!)O!O", &body, &n, &start, &TextCacheType, &known,
-                          &TextCacheType, &names, &PyType_Type, &frame_type, &PyType_Type,
-                          &shape_type, &PyType_Type, &stack_type, &PyDict_Type, &idents,
-                          &is_system))
+    if (!PyArg_ParseTuple(args, "y#nO!(O!O!O!)O!O", &body, &n, &start, &TextCacheType, &names,
+                          &PyType_Type, &frame_type, &PyType_Type, &shape_type, &PyType_Type,
+                          &stack_type, &PyDict_Type, &idents, &is_system))
         return NULL;
     if (start < 0 || start > n) {
         PyErr_SetString(PyExc_ValueError, "the stack starts outside the record");
@@ -2232,7 +2224,7 @@ static PyObject *read_stack(PyObject *module, PyObject *args)
     }
     PyObject *frames, *creator;
     int version;
-    int r = read_plain(body, n, known, names, frame_type, &frames, &creator, &version);
+    int r = read_plain(body, n, names, frame_type, &frames, &creator, &version);
     if (r <= 0)
         return r < 0 ? NULL : Py_NewRef(Py_False);
     /* _is_system answers False unless the last of two frames or more is runtime.goexit: it
@@ -2271,10 +2263,10 @@ static PyObject *read_stack(PyObject *module, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"plain_stack", plain_stack, METH_VARARGS,
-     "plain_stack(body, frames, names, frame_type) -> (frames, created_by, version) or None: see "
+     "plain_stack(body, names, frame_type) -> (frames, created_by, version) or None: see "
      "traceback._Parser._plain_shape."},
     {"read_stack", read_stack, METH_VARARGS,
-     "read_stack(record, start, frames, names, (Frame, Shape, Stack), idents, is_system) -> "
+     "read_stack(record, start, names, (Frame, Shape, Stack), idents, is_system) -> "
      "Stack, None or False: see traceback._Parser._stack."},
     {"signatures", signatures, METH_VARARGS,
      "signatures(states, stacks, creators) -> list of model.signature_of for each group."},

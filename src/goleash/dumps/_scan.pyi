@@ -56,12 +56,11 @@ class TextCache:
     def clear(self) -> None: ...
 
 def plain_stack(
-    body: bytes, frames: TextCache, names: TextCache, frame_type: type, /
+    body: bytes, names: TextCache, frame_type: type, /
 ) -> tuple[tuple[Any, ...], Any, int] | None: ...
 def read_stack(
     record: bytes,
     start: int,
-    frames: TextCache,
     names: TextCache,
     types: tuple[type, type, type],
     idents: dict[Any, int],

@@ -87,7 +87,7 @@ MAX_LINE = 16 << 20  # a "line" longer than this is binary junk
 MIN_SPLIT = 32 << 10  # a chunk the fast path refuses is halved down to this size
 MAX_CACHE = 32 << 20  # bytes of distinct stack texts kept with their careful parse
 MAX_RECORDS = 100_000  # distinct records kept with their parse before they are forgotten
-MAX_FRAMES = 65536  # distinct (function line, file line) pairs kept with their frame (~25 MB)
+MAX_FRAMES = 65536  # distinct line pairs (Python path) or names (C path) kept with their object
 SEEN_IDS = 65536
 
 CUT_WARNING = "the input ends inside a goroutine"
@@ -290,14 +290,11 @@ class _Parser:
         # number) -> group slot in the dump being read.
         self.frames: dict[tuple[bytes, bytes], Frame] = {}
         self.creators: dict[tuple[bytes, bytes], _Creator] = {}
-        # The same for _scan.read_stack, by the pair's text, and the names its frames share.
-        # The seed of its hash tables and of the records' is secret: texts crafted to collide
-        # cannot be written in advance.
+        # The names _scan.read_stack's frames share. The seed of its hash table and of the
+        # records' is secret: texts crafted to collide cannot be written in advance.
         seed = int.from_bytes(os.urandom(8), "little")
-        self.pairs: TextCache | None = None
         self.names: TextCache | None = None
         if read_stack is not None:
-            self.pairs = TextCache(seed, MAX_FRAMES)
             self.names = TextCache(seed, MAX_FRAMES)
         self.idents: dict[tuple[tuple[Frame, ...], Frame | None], int] = {}
         self.groups: dict[tuple[str, int], int] = {}
@@ -601,11 +598,11 @@ class _Parser:
         blanked, a newline at the end unless no blank line followed it); None if it needs the
         careful path: unreadable, junk lines, a blank line inside, or a blanked parent id
         anywhere but in its ``created by`` line."""
-        if self.pairs is not None and self.names is not None:
+        if self.names is not None:
             # The plain stacks most dumps are made of, read in C all the way to their _Stack
             # as the lines below read them; False for any other stack.
             read: _Stack | Literal[False] | None = read_stack(
-                record, start, self.pairs, self.names, _TYPES, self.idents, _is_system
+                record, start, self.names, _TYPES, self.idents, _is_system
             )
             if read is not False:
                 return read
