@@ -10,6 +10,7 @@ forge a line of the report. Emoji codes (``:x:``) are never replaced.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,13 @@ _VISIBLE = {c: ascii(chr(c))[1:-1] for c in _UNSAFE}
 
 def literal(text: str) -> str:
     """Untrusted text as rich markup that prints it literally, on one line."""
-    return escape(text.translate(_VISIBLE))
+    # Most text needs neither step, and a report calls this a hundred thousand times: every
+    # unsafe character is unprintable, and escape only changes a "[" or a final backslash.
+    if not text.isprintable():
+        text = text.translate(_VISIBLE)
+    if "[" in text or text.endswith("\\"):
+        text = escape(text)
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +120,47 @@ _BATCH = 500
 def print_markup(console: Console, lines: Sequence[str]) -> None:
     """Print markup lines (each closes the tags it opens) as separate lines, several per
     console.print call; in ASCII where the console cannot encode the report's layout
-    characters."""
-    plain = not _encodable(console, "·…–│")
+    characters. A console that prints no styles at all (not a terminal: a pipe, a file) gets
+    the text without its tags, written at once: rich would take seconds to make the same text
+    of a report of ten thousand groups."""
+    ascii_only = not _encodable(console, "·…–│")
+    styled = console.color_system is not None or console.record
     for start in range(0, len(lines), _BATCH):
         text = "\n".join(lines[start : start + _BATCH])
-        if plain:
+        if ascii_only:
             text = text.translate(_ASCII_LAYOUT)
-        console.print(text, highlight=False, emoji=False, soft_wrap=True)
+        if styled:
+            console.print(text, highlight=False, emoji=False, soft_wrap=True)
+        else:
+            console.file.write(plain(text) + "\n")
+
+
+# rich's markup tags (rich.markup.RE_TAGS: a tag-like "[...]" with the backslashes before it),
+# and the control codes rich leaves out of any text it prints (rich.control).
+_TAG = re.compile(r"((\\*)\[([a-z#/@][^[]*?)])")
+_STRIPPED = dict.fromkeys((7, 8, 11, 12, 13))
+
+
+def plain(markup: str) -> str:
+    """What rich prints for ``markup`` where it prints no style: its text without the tags,
+    read as rich.markup.render reads them (an odd number of backslashes before a tag makes it
+    text, each pair of them one backslash; ``\\[`` elsewhere is ``[``)."""
+    if "\\" not in markup:  # no escapes anywhere: every tag goes, nothing else changes
+        return _TAG.sub("", markup).translate(_STRIPPED)
+    parts = []
+    position = 0
+    for match in _TAG.finditer(markup):
+        whole, escapes, _ = match.groups()
+        start, end = match.span()
+        if start > position:
+            parts.append(markup[position:start].replace("\\[", "["))
+        backslashes, escaped = divmod(len(escapes), 2)
+        parts.append("\\" * backslashes)
+        if escaped:
+            parts.append(whole[len(escapes) :])
+        position = end
+    parts.append(markup[position:].replace("\\[", "["))
+    return "".join(parts).translate(_STRIPPED)
 
 
 def _encodable(console: Console, text: str) -> bool:
