@@ -13,7 +13,8 @@ median of ``--runs`` runs of:
 - the ratio of the two wall times (target <= 1.0, acceptable <= 1.5), and of their CPU times
   (user + system), which a shared machine disturbs less;
 - `goleash dump FILE --format json`, the whole command (suspect analysis, explanations and the
-  JSON report of every group on top of the reading), wall time and peak memory.
+  JSON report of every group on top of the reading), wall time and peak memory; and
+  `goleash dump FILE`, the text report of every group, written to a file as to a pipe.
 
 Diversity levels: a real dump of ``benchmarks/go/manygoroutines`` (27 distinct stacks; its source
 is deleted before measuring, as for a dump taken in production), and generated dumps
@@ -144,15 +145,17 @@ def measure(dump: Path, peer: Path, runs: int, command: bool = True) -> dict[str
     read = [sys.executable, "-c", READ, str(dump)]
     peer_cmd = [str(peer), str(dump)]
     cli = [sys.executable, "-m", "goleash.cli", "dump", str(dump), "--format", "json"]
+    cli_text = [sys.executable, "-m", "goleash.cli", "dump", str(dump)]
     timed(read)  # warm-up: bytecode and the file in the page cache
     timed(peer_cmd)
-    ours, theirs, whole = [], [], []
+    ours, theirs, whole, text = [], [], [], []
     for run in range(runs):
         ours.append(timed(read))
         theirs.append(timed(peer_cmd))
         if command:
             wall, rss, stdout, cpu = timed(cli)
             whole.append((wall, rss, stdout if run == 0 else b"", cpu))  # one report is enough
+            text.append(timed(cli_text)[0])
     if counts_of_peer(ours[0][2]) != counts_of_peer(theirs[0][2]):
         raise SystemExit(f"{dump}: goleash read {ours[0][2]!r}, the peer {theirs[0][2]!r}")
     if whole and counts_of_goleash(whole[0][2]) != counts_of_peer(theirs[0][2]):
@@ -174,6 +177,7 @@ def measure(dump: Path, peer: Path, runs: int, command: bool = True) -> dict[str
         "groups": counts_of_peer(theirs[0][2])[1],
         "command_s": statistics.median(r[0] for r in whole) if whole else 0.0,
         "command_mb": statistics.median(r[1] for r in whole) / 2**20 if whole else 0.0,
+        "text_s": statistics.median(text) if text else 0.0,
     }
 
 
@@ -185,6 +189,7 @@ def show(name: str, r: dict[str, float]) -> None:
         f"(CPU {r['cpu_ratio']:.2f})   "
         + (
             f"goleash dump {r['command_s']:6.2f} s {r['command_mb']:5.0f} MB"
+            f"   text {r['text_s']:6.2f} s"
             if r["command_s"]
             else ""
         ),
@@ -214,7 +219,7 @@ def main() -> None:
     print(
         f"median of {args.runs}; wall time and peak RSS; goleash = reading the dump into a "
         "Snapshot; ratio = goleash / peer (target <= 1.0, acceptable <= 1.5); goleash dump = "
-        "the whole command"
+        "the whole command (JSON report), text = the same with the text report"
     )
     print(f"{'dump, distinct stacks':<22} {'size':>10} {'goroutines':>8} {'groups':>6}")
     for name, path in dumps:
