@@ -17,6 +17,7 @@ from goleash.report.text import (
     frames_that_matter,
     literal,
     plural,
+    print_markup,
     site,
 )
 
@@ -81,8 +82,10 @@ def render(
 ) -> None:
     """Print the comparison: summary, where each snapshot came from, then the stacks shown."""
 
+    lines: list[str] = []
+
     def out(markup: str = "") -> None:
-        console.print(markup, highlight=False, emoji=False, soft_wrap=True)
+        lines.append(markup)
 
     out(summary(comparison))
     for label, s in (("before", comparison.before), ("after", comparison.after)):
@@ -99,3 +102,5 @@ def render(
     if hidden:
         out()
         out(f"[dim]{plural(hidden, 'stack')} unchanged or ignored not shown (--all shows them)[/]")
+    # Several lines per console.print: thousands of stacks took tens of seconds line by line.
+    print_markup(console, lines, ascii_layout=False)

@@ -117,13 +117,13 @@ _ASCII_LAYOUT = str.maketrans({"·": "-", "…": "...", "–": "-", "│": "|"})
 _BATCH = 500
 
 
-def print_markup(console: Console, lines: Sequence[str]) -> None:
+def print_markup(console: Console, lines: Sequence[str], *, ascii_layout: bool = True) -> None:
     """Print markup lines (each closes the tags it opens) as separate lines, several per
-    console.print call; in ASCII where the console cannot encode the report's layout
-    characters. A console that prints no styles at all (not a terminal: a pipe, a file) gets
-    the text without its tags, written at once: rich would take seconds to make the same text
-    of a report of ten thousand groups."""
-    ascii_only = not _encodable(console, "·…–│")
+    console.print call; with ``ascii_layout``, in ASCII where the console cannot encode the
+    report's layout characters. A console that prints no styles at all (not a terminal: a
+    pipe, a file) gets the text without its tags, written at once: rich would take seconds to
+    make the same text of a report of ten thousand groups."""
+    ascii_only = ascii_layout and not _encodable(console, "·…–│")
     styled = console.color_system is not None or console.record
     for start in range(0, len(lines), _BATCH):
         text = "\n".join(lines[start : start + _BATCH])

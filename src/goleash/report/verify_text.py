@@ -19,6 +19,7 @@ from goleash.report.text import (
     frames_that_matter,
     literal,
     plural,
+    print_markup,
     site,
 )
 from goleash.verify import VerifyResult
@@ -91,8 +92,10 @@ def render(
 ) -> None:
     """Print the verdict, the totals, warnings, then each stack shown."""
 
+    lines: list[str] = []
+
     def out(markup: str = "") -> None:
-        console.print(markup, highlight=False, emoji=False, soft_wrap=True)
+        lines.append(markup)
 
     out(summary(result))
     out(totals_line(result))
@@ -109,3 +112,5 @@ def render(
     if hidden:
         out()
         out(f"[dim]{plural(hidden, 'stack')} that never moved not shown (--all shows them)[/]")
+    # Several lines per console.print: thousands of stacks took tens of seconds line by line.
+    print_markup(console, lines, ascii_layout=False)
