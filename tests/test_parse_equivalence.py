@@ -228,26 +228,20 @@ def _read_alike(chunks: list[tuple[bytes, bool]]) -> None:
     assert c_records.take() == py_records.take() == []
 
 
+def _chunks(min_size: int, max_size: int) -> st.SearchStrategy[list[tuple[bytes, bool]]]:
+    """Chunks of text made of the scan's fragments, each to be kept (committed) or refused."""
+    text = st.lists(st.sampled_from(_SCAN_PARTS), max_size=40).map(b"".join)
+    return st.lists(st.tuples(text, st.booleans()), min_size=min_size, max_size=max_size)
+
+
 @settings(max_examples=1500, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.lists(st.sampled_from(_SCAN_PARTS), max_size=40).map(b"".join), st.booleans()),
-        min_size=1,
-        max_size=4,
-    )
-)
+@given(_chunks(1, 4))
 def test_the_c_records_read_like_the_python_ones(chunks: list[tuple[bytes, bool]]) -> None:
     _read_alike(chunks)
 
 
 @settings(max_examples=500, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.lists(st.sampled_from(_SCAN_PARTS), max_size=40).map(b"".join), st.booleans()),
-        min_size=2,
-        max_size=5,
-    )
-)
+@given(_chunks(2, 5))
 def test_chunks_scanned_ahead_count_like_the_python_ones(chunks: list[tuple[bytes, bool]]) -> None:
     # As the reader does: each chunk scanned (and matched to the records kept) while the one
     # before is counted, then kept or refused; a refusal removes records a scan matched.

@@ -1176,17 +1176,6 @@ static int cache_put(TextCache *self, const char *s, Py_ssize_t len, unsigned lo
 
 static Py_ssize_t cache_length(TextCache *self) { return self->used; }
 
-static PyObject *cache_clear(TextCache *self, PyObject *unused)
-{
-    cache_empty(self);
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef cache_methods[] = {
-    {"clear", (PyCFunction)cache_clear, METH_NOARGS, "Forget every text."},
-    {NULL, NULL, 0, NULL},
-};
-
 static PySequenceMethods cache_as_sequence = {.sq_length = (lenfunc)cache_length};
 
 static PyTypeObject TextCacheType = {
@@ -1195,7 +1184,6 @@ static PyTypeObject TextCacheType = {
     .tp_dealloc = (destructor)cache_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "TextCache(seed, limit): texts -> objects, looked up by slices (see plain_stack).",
-    .tp_methods = cache_methods,
     .tp_as_sequence = &cache_as_sequence,
     .tp_new = cache_new,
 };

@@ -17,28 +17,15 @@ if TYPE_CHECKING:
 
 
 class Background:
-    """``call(*args)`` started in a thread; ``result()`` waits for it and returns its value, or
-    raises what it raised."""
+    """``call(*args)`` started in a thread of its own; ``result()`` waits for it and returns its
+    value, or raises what it raised."""
 
     def __init__(self, call: Callable[..., Any], *args: object) -> None:
-        self._call = call
-        self._args = args
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._thread = Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._value = self._call(*self._args)
-        except BaseException as e:  # raised again in the caller's thread
-            self._error = e
+        self._job = Job(call, args)
+        Thread(target=self._job.run, daemon=True).start()
 
     def result(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
+        return self._job.result()
 
 
 class Helper:
@@ -74,7 +61,8 @@ class Helper:
 
 
 class Job:
-    """A call submitted to a Helper; ``result()`` waits for it, as Background.result does."""
+    """A call run on another thread (a Helper's, or a Background's); ``result()`` waits for it
+    and returns its value, or raises what it raised."""
 
     __slots__ = ("_args", "_call", "_done", "_error", "_value")
 

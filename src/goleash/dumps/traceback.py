@@ -61,7 +61,6 @@ from __future__ import annotations
 import os
 from array import array
 from collections import Counter
-from functools import partial
 from itertools import compress, repeat
 from operator import ge, invert, is_not, not_
 
@@ -76,7 +75,7 @@ from goleash.records import NamedTuple
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import re
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
     from typing import Any, BinaryIO, Literal
 
     from goleash.dumps.background import Helper, Job
@@ -248,11 +247,6 @@ class _Creator(NamedTuple):
 
 
 _TYPES = (Frame, _Shape, _Stack)  # what _scan.read_stack makes
-
-# The two records made once per distinct stack, made from their fields in order without their
-# Python-level __new__ (a Python call costs more than the rest of making one).
-_new_shape: Callable[[tuple[Any, ...]], _Shape] = partial(tuple.__new__, _Shape)
-_new_stack: Callable[[tuple[Any, ...]], _Stack] = partial(tuple.__new__, _Stack)
 _NO_HEADER = _Header("", None, False, False, {}, 0)
 
 
@@ -625,7 +619,7 @@ class _Parser:
             return None
         idents = self.idents
         group = idents.setdefault((shape.frames, shape.created_by), len(idents))
-        return _new_stack((shape, parented, group))
+        return _Stack(shape, parented, group)
 
     def _plain_shape(self, lines: list[bytes]) -> _Shape | None:
         """The shape of a stack of (function, file) line pairs and perhaps a ``created by``
